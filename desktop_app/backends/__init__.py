@@ -1,0 +1,39 @@
+"""Adapters to the outside world. ``build_backend`` is the only place that knows them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from desktop_app.keychain import Keychain, SecretName
+from desktop_app.settings import Settings
+
+if TYPE_CHECKING:
+    from desktop_app.core.ports import Backend
+    from desktop_app.paths import Paths
+
+BACKEND_LABELS = {"local": "Local (this computer)", "cloud": "Browser Use Cloud"}
+
+
+@dataclass(frozen=True)
+class BackendContext:
+    """What adapters may need from the app besides settings and keys."""
+
+    paths: Paths
+    devtools_url: str
+
+
+def build_backend(kind: str, settings: Settings, keychain: Keychain, context: BackendContext) -> Backend:
+    if kind == "cloud":
+        from desktop_app.backends.cloud import CloudBackend
+
+        return CloudBackend(
+            lambda: keychain.get(SecretName.BROWSER_USE),
+            base_url=settings.effective_cloud_base_url(),
+        )
+    if kind == "local":
+        # browser-use is a heavy import: only pay for it when Local mode is chosen.
+        from desktop_app.backends.local import LocalBackend
+
+        return LocalBackend(settings=settings, keychain=keychain, context=context)
+    raise ValueError(f"Unknown backend {kind!r}")

@@ -1,0 +1,484 @@
+"""Browser Use Cloud through the official SDK (``AsyncBrowserUse``, API v2).
+
+- A keep-alive session; ``live_url`` may be null right after create, so it is polled for.
+- Take over stops the task (``tasks.stop``); the stop's answer is the confirmation, so the view
+  unlocks after one round trip. Hand back is a follow-up task on the same session.
+- Steps are polled at most once a second per running task.
+- A create is never re-sent blindly: when its answer is lost, the task is looked up by the
+  request token sent in its metadata. 429s are retried after Retry-After (nothing was created).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from browser_use_sdk import APIKeySpendLimitError, AsyncBrowserUse, BrowserUseError, TaskView
+from pydantic import ValidationError
+
+from desktop_app.core.errors import BackendError, Problem
+from desktop_app.core.ports import (
+    AgentListener,
+    Capabilities,
+    HandBackContext,
+    InterruptOutcome,
+    RemoteSession,
+    RunHandle,
+    RunResult,
+    RunStatus,
+    SessionInfo,
+    SessionLimits,
+    StepReport,
+    TaskRequest,
+)
+from desktop_app.redaction import redactor, safe_url
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CAPABILITIES = Capabilities(
+    display_name="Browser Use Cloud",
+    pauses_in_place=False,
+    agent_can_ask_for_human=False,
+    view_is_browser=False,
+    billed_while_alive=True,
+    limits=SessionLimits(idle_seconds=15 * 60, max_seconds=4 * 3600),
+)
+
+TERMINAL = {"finished", "failed", "stopped"}
+REQUEST_TOKEN_KEY = "handoffRequest"
+
+
+class CloudBackend:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        api_key: Callable[[], str | None],
+        *,
+        base_url: str | None = None,
+        poll_interval: float = 1.0,
+        live_url_timeout: float = 90.0,
+        stop_confirm_timeout: float = 20.0,
+        max_rate_limit_wait: float = 120.0,
+        request_timeout: float = 30.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._poll_interval = poll_interval
+        self._live_url_timeout = live_url_timeout
+        self._stop_confirm_timeout = stop_confirm_timeout
+        self._max_rate_limit_wait = max_rate_limit_wait
+        self._request_timeout = request_timeout
+        self._sleep = sleep  # waits on Retry-After go through here (tests pass a recorder)
+        self._client: AsyncBrowserUse | None = None
+        self._retired_clients: list[AsyncBrowserUse] = []
+        self._client_key: str | None = None
+        self._listener: AgentListener | None = None
+        self._session_id: str | None = None
+        self._pollers: dict[str, asyncio.Task[None]] = {}
+        self._reported_steps: dict[str, int] = {}
+        self._reported_results: set[str] = set()  # the poller and a stop's answer may both see the end
+
+    def attach(self, listener: AgentListener) -> None:
+        self._listener = listener
+
+    # -- session -------------------------------------------------------------------------------
+
+    async def open_session(self) -> SessionInfo:
+        client = self._client_for_current_key()
+        created = await self._call(lambda: client.sessions.create(keep_alive=True), creating="session")
+        session_id = str(created.id)
+        self._session_id = session_id
+        log.info("Cloud session %s created; waiting for its live view", session_id)
+        try:
+            live_url = created.live_url or await self._wait_for_live_url(client, session_id)
+        except BaseException:
+            # Do not leave a billed session behind a failed (or cancelled) start.
+            await self._stop_session_quietly(session_id)
+            raise
+        return SessionInfo(id=session_id, live_url=self._checked_live_url(live_url), started_at=time.time())
+
+    async def _wait_for_live_url(self, client: AsyncBrowserUse, session_id: str) -> str:
+        deadline = time.monotonic() + self._live_url_timeout
+        delay = 0.25
+        while time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            view = await self._call(lambda: client.sessions.get(session_id))
+            if view.status.value != "active":
+                raise BackendError(Problem.SESSION_GONE, "The browser session ended before it was ready.")
+            if view.live_url:
+                return view.live_url
+        raise BackendError(
+            Problem.TIMEOUT,
+            f"The browser did not become ready within {self._live_url_timeout:.0f} seconds. "
+            "Browser Use may be busy — try New session again in a minute.",
+        )
+
+    @staticmethod
+    def _checked_live_url(url: str) -> str:
+        redactor.add_url(url)
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise BackendError(Problem.INTERNAL, "Browser Use returned a live view address Handoff cannot open.")
+        log.info("Live view ready at %s", safe_url(url))
+        return url
+
+    async def end_session(self) -> None:
+        session_id, self._session_id = self._session_id, None
+        self._cancel_pollers()
+        if session_id is None:
+            return
+        client = self._client_for_current_key()
+        await self._call(lambda: client.sessions.stop(session_id))
+        log.info("Cloud session %s stopped", session_id)
+
+    async def _stop_session_quietly(self, session_id: str) -> None:
+        try:
+            await asyncio.shield(self._call(lambda: self._client_for_current_key().sessions.stop(session_id)))
+            self._session_id = None
+        except (BackendError, asyncio.CancelledError) as error:
+            log.warning("Could not stop session %s after a failed start: %s", session_id, error)
+
+    async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]:
+        client = self._client_for_current_key()
+        page = await self._call(lambda: client.sessions.list(filter_by="active", page_size=100))
+        return [
+            RemoteSession(id=str(item.id), started_at=item.started_at.timestamp(), live_url=item.live_url)
+            for item in page.items
+            if str(item.id) in known_ids and item.status.value == "active"
+        ]
+
+    async def adopt_session(self, session_id: str) -> SessionInfo:
+        client = self._client_for_current_key()
+        view = await self._call(lambda: client.sessions.get(session_id))
+        if view.status.value != "active":
+            raise BackendError(Problem.SESSION_GONE, "That session has already ended.")
+        self._session_id = session_id
+        live_url = view.live_url or await self._wait_for_live_url(client, session_id)
+        for task in view.tasks:
+            if task.status.value not in TERMINAL:
+                await self._call(lambda: client.tasks.stop(str(task.id)))
+        return SessionInfo(id=session_id, live_url=self._checked_live_url(live_url), started_at=view.started_at.timestamp())
+
+    async def stop_remote_session(self, session_id: str) -> None:
+        client = self._client_for_current_key()
+        await self._call(lambda: client.sessions.stop(session_id))
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    async def start_task(self, request: TaskRequest) -> RunHandle:
+        session_id = self._require_session()
+        client = self._client_for_current_key()
+        metadata = {REQUEST_TOKEN_KEY: request.request_id}
+        try:
+            created = await self._call(
+                lambda: client.tasks.create(request.text, session_id=session_id, metadata=metadata),
+                creating="task",
+            )
+            task_id = str(created.id)
+        except BackendError as error:
+            if error.problem in (Problem.INVALID, Problem.NOT_FOUND):
+                await self._raise_if_session_gone(client, session_id)
+            if error.problem is not Problem.UNCERTAIN:
+                raise
+            found = await self._find_task_by_token(client, session_id, request.request_id)
+            if found is None:
+                raise
+            log.info("The create's answer was lost, but task %s exists: carrying on with it", found)
+            task_id = found
+        self._reported_steps[task_id] = 0
+        self._pollers[task_id] = asyncio.get_running_loop().create_task(self._poll(task_id))
+        return RunHandle(task_id=task_id, text=request.text)
+
+    async def _raise_if_session_gone(self, client: AsyncBrowserUse, session_id: str) -> None:
+        try:
+            view = await self._call(lambda: client.sessions.get(session_id))
+            gone = view.status.value != "active"
+        except BackendError as error:
+            gone = error.problem is Problem.NOT_FOUND
+        if gone:
+            self._session_id = None
+            raise BackendError(
+                Problem.SESSION_GONE,
+                "The browser session has ended (it may have timed out). Start a new session; your task is kept.",
+            )
+
+    async def _find_task_by_token(self, client: AsyncBrowserUse, session_id: str, token: str) -> str | None:
+        try:
+            page = await self._call(lambda: client.tasks.list(session_id=session_id, page_size=20))
+        except BackendError as error:
+            log.warning("Could not check whether the task was created: %s", error.message)
+            return None
+        for item in page.items:
+            if (item.metadata or {}).get(REQUEST_TOKEN_KEY) == token:
+                return str(item.id)
+        return None
+
+    async def interrupt(self, run: RunHandle) -> InterruptOutcome:
+        client = self._client_for_current_key()
+        try:
+            view = await self._call(lambda: client.tasks.stop(run.task_id))
+        except BackendError as error:
+            if error.problem not in (Problem.INVALID, Problem.NOT_FOUND):
+                raise
+            # Refused because it is over already (finished, failed or stopped meanwhile)?
+            view = await self._call(lambda: client.tasks.get(run.task_id))
+        deadline = time.monotonic() + self._stop_confirm_timeout
+        while view.status.value not in TERMINAL:
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    Problem.TIMEOUT,
+                    "Browser Use has not confirmed that the agent stopped.",
+                )
+            await asyncio.sleep(0.25)
+            view = await self._call(lambda: client.tasks.get(run.task_id))
+        self._deliver_final(view)
+        return InterruptOutcome.STOPPED if view.status.value == "stopped" else InterruptOutcome.ALREADY_OVER
+
+    async def resume(self, run: RunHandle, context: HandBackContext) -> None:
+        raise BackendError(Problem.INTERNAL, "Browser Use Cloud cannot resume a stopped task.")
+
+    async def stop_task(self, run: RunHandle) -> None:
+        client = self._client_for_current_key()
+        try:
+            view = await self._call(lambda: client.tasks.stop(run.task_id))
+        except BackendError as error:
+            if error.problem in (Problem.INVALID, Problem.NOT_FOUND):
+                return  # already over
+            raise
+        self._deliver_final(view)
+
+    # -- step streaming ------------------------------------------------------------------------
+
+    async def _poll(self, task_id: str) -> None:
+        client = self._client_for_current_key()
+        failures = 0
+        while True:
+            started = time.monotonic()
+            try:
+                view = await self._call(lambda: client.tasks.get(task_id))
+            except BackendError as error:
+                if error.problem in (Problem.NOT_FOUND, Problem.SESSION_GONE, Problem.AUTH):
+                    self._pollers.pop(task_id, None)
+                    await self._check_session_after_lost_task(task_id, error)
+                    return
+                failures += 1
+                if failures == 3 and self._listener is not None:
+                    log.warning("Lost contact with Browser Use while following task %s: %s", task_id, error.message)
+                await asyncio.sleep(min(10.0, self._poll_interval * 2**failures))
+                continue
+            failures = 0
+            if self._deliver(view):
+                self._pollers.pop(task_id, None)
+                return
+            # At most one request a second, whatever the round trip.
+            await asyncio.sleep(max(0.0, self._poll_interval - (time.monotonic() - started)))
+
+    async def _check_session_after_lost_task(self, task_id: str, error: BackendError) -> None:
+        listener = self._listener
+        if listener is None:
+            return
+        if error.problem is Problem.AUTH:
+            listener.on_run_fault(task_id, error)
+            return
+        session_id = self._session_id
+        if session_id is not None:
+            try:
+                view = await self._call(lambda: self._client_for_current_key().sessions.get(session_id))
+                if view.status.value == "active":
+                    listener.on_run_fault(task_id, error)
+                    return
+            except BackendError:
+                pass
+        self._session_id = None
+        listener.on_session_lost("The browser session has ended (it may have timed out).")
+
+    def _deliver(self, view: TaskView) -> bool:
+        """Report new steps and, once terminal, the result. True when the task is over."""
+        task_id = str(view.id)
+        listener = self._listener
+        seen = self._reported_steps.get(task_id, 0)
+        for step in view.steps[seen:]:
+            if listener is not None:
+                listener.on_step(
+                    StepReport(
+                        task_id=task_id,
+                        number=step.number,
+                        next_goal=step.next_goal,
+                        url=step.url,
+                        evaluation=step.evaluation_previous_goal,
+                        memory=step.memory,
+                        actions=tuple(step.actions),
+                        screenshot_url=step.screenshot_url,
+                        duration=step.duration,
+                    )
+                )
+        self._reported_steps[task_id] = max(seen, len(view.steps))
+        if view.status.value not in TERMINAL:
+            return False
+        if task_id in self._reported_results:
+            return True
+        self._reported_results.add(task_id)
+        if listener is not None:
+            listener.on_finished(
+                RunResult(
+                    task_id=task_id,
+                    status=RunStatus(view.status.value),
+                    output=view.output,
+                    success=view.is_success,
+                    cost_usd=_decimal(view.cost.root if view.cost else None),
+                    steps=len(view.steps),
+                )
+            )
+        return True
+
+    def _deliver_final(self, view: TaskView) -> None:
+        poller = self._pollers.pop(str(view.id), None)
+        if poller is not None:
+            poller.cancel()
+        self._deliver(view)
+
+    def _cancel_pollers(self) -> None:
+        for poller in self._pollers.values():
+            poller.cancel()
+        self._pollers.clear()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _require_session(self) -> str:
+        if self._session_id is None:
+            raise BackendError(Problem.SESSION_GONE, "There is no browser session. Start a new session.")
+        return self._session_id
+
+    def _client_for_current_key(self) -> AsyncBrowserUse:
+        key = (self._api_key() or "").strip()
+        if not key:
+            raise BackendError(
+                Problem.AUTH,
+                "Add your Browser Use API key in Settings to use Browser Use Cloud.",
+            )
+        if self._client is None or key != self._client_key:
+            if self._client is not None:
+                self._retired_clients.append(self._client)  # closed in aclose(); a request may be in flight
+            redactor.add_secret(key)
+            self._client = AsyncBrowserUse(api_key=key, base_url=self._base_url, timeout=self._request_timeout)
+            self._client_key = key
+        return self._client
+
+    async def _call(self, call: Callable[[], Awaitable[T]], *, creating: str | None = None) -> T:
+        """One API call, translated into BackendError; 429s wait for Retry-After and try again."""
+        waited = 0.0
+        while True:
+            try:
+                return await call()
+            except BrowserUseError as error:
+                translated = translate_api_error(error)
+            except httpx.HTTPError as error:
+                translated = translate_transport_error(error, creating)
+            except ValidationError as error:
+                translated = BackendError(
+                    Problem.INTERNAL,
+                    "Browser Use sent an answer Handoff does not understand. Try again; if it keeps "
+                    "happening, Handoff may need an update.",
+                    detail=str(error)[:500],
+                )
+            if translated.problem is not Problem.RATE_LIMITED or translated.retry_after is None:
+                raise translated
+            delay = max(1.0, translated.retry_after)
+            if waited + delay > self._max_rate_limit_wait:
+                raise translated
+            log.warning("Browser Use is rate-limiting requests; retrying in %.0f s", delay)
+            await self._sleep(delay)
+            waited += delay
+
+    async def aclose(self) -> None:
+        self._cancel_pollers()
+        clients = [*self._retired_clients, *([self._client] if self._client else [])]
+        self._client, self._retired_clients = None, []
+        for client in clients:
+            await client.close()
+
+
+def translate_api_error(error: BrowserUseError) -> BackendError:
+    status = error.status_code
+    detail = f"HTTP {status}: {error.message}"
+    if isinstance(error, APIKeySpendLimitError):
+        spent = f" (${error.spent} of ${error.cap})" if error.spent is not None and error.cap is not None else ""
+        return BackendError(
+            Problem.SPEND_LIMIT,
+            f"Your Browser Use API key has reached its monthly spend limit{spent}. Raise the limit in the "
+            "Browser Use dashboard, or use another key in Settings.",
+            detail=detail,
+        )
+    if status in (401, 403):
+        return BackendError(
+            Problem.AUTH,
+            "Browser Use did not accept your API key. Check it in Settings.",
+            detail=detail,
+        )
+    if status == 402:
+        return BackendError(
+            Problem.PAYMENT,
+            "Browser Use needs payment before it runs more tasks: your credits are used up. "
+            "Add credits in the Browser Use dashboard.",
+            detail=detail,
+        )
+    if status == 404:
+        return BackendError(Problem.NOT_FOUND, "Browser Use no longer knows this session or task.", detail=detail)
+    if status == 429:
+        return BackendError(
+            Problem.RATE_LIMITED,
+            "Browser Use is receiving too many requests from your account. Wait a minute and try again.",
+            retry_after=float(error.retry_after) if error.retry_after is not None else None,
+            detail=detail,
+        )
+    if status in (400, 409, 422):
+        return BackendError(Problem.INVALID, f"Browser Use refused the request: {error.message}", detail=detail)
+    if status >= 500:
+        return BackendError(
+            Problem.SERVER,
+            f"Browser Use is having problems right now (HTTP {status}). Try again in a minute.",
+            detail=detail,
+        )
+    return BackendError(Problem.INTERNAL, f"Browser Use answered HTTP {status}: {error.message}", detail=detail)
+
+
+def translate_transport_error(error: httpx.HTTPError, creating: str | None) -> BackendError:
+    detail = f"{type(error).__name__}: {error}"
+    reached_server = isinstance(
+        error, httpx.ReadTimeout | httpx.WriteTimeout | httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
+    )
+    if creating and reached_server:
+        return BackendError(
+            Problem.UNCERTAIN,
+            f"The connection to Browser Use broke while the {creating} was being created, so Handoff cannot "
+            f"tell whether it was. Nothing was sent twice — check the timeline, then try again.",
+            detail=detail,
+        )
+    if isinstance(error, httpx.TimeoutException):
+        return BackendError(
+            Problem.TIMEOUT,
+            "Browser Use did not answer in time. Check your internet connection and try again.",
+            detail=detail,
+        )
+    return BackendError(
+        Problem.NETWORK,
+        "Handoff could not reach Browser Use. Check your internet connection and try again.",
+        detail=detail,
+    )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except InvalidOperation:
+        return None

@@ -1,0 +1,509 @@
+"""The session controller: the one place that decides what happens on every click and event.
+
+Commands (``new_session``, ``run``, ``take_over``, ``hand_back``, ``stop_session``) are plain
+methods that change the control state at once, before any await, so a second click is refused
+instead of queuing work twice. The slow part runs in a task the controller owns; the returned
+``CommandResult.done`` resolves to True when it went through, False when it did not (the UI keeps
+what the user typed until then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.control import Control, ControlMachine, Transition, TransitionRefused, Trigger
+from desktop_app.core.errors import BackendError, Problem
+from desktop_app.core.events import (
+    BackendChanged,
+    ControlChanged,
+    EventBus,
+    HumanRequested,
+    Level,
+    Notice,
+    NoticeAction,
+    SessionClosed,
+    SessionOpened,
+    TimelineAdded,
+)
+from desktop_app.core.next_run import FollowUpTask, Release, Resume, TaskTooLong, compose_task, plan_hand_back
+from desktop_app.core.ports import (
+    Backend,
+    Capabilities,
+    InterruptOutcome,
+    RunHandle,
+    RunResult,
+    RunStatus,
+    SessionInfo,
+    StepReport,
+    TaskRequest,
+)
+
+log = logging.getLogger(__name__)
+
+# How long closing the app may wait for the provider to confirm the session stopped.
+SHUTDOWN_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    accepted: bool
+    reason: str = ""
+    done: asyncio.Future[bool] | None = None
+
+
+def _refused(reason: str) -> CommandResult:
+    return CommandResult(False, reason)
+
+
+@dataclass
+class _Run:
+    handle: RunHandle
+    goal: str  # what the person asked for, without the hand-back context around it
+    paused: bool = False
+
+
+class SessionController:
+    def __init__(self, backend: Backend, bus: EventBus | None = None, *, clock: Callable[[], float] = time.time):
+        self.bus = bus or EventBus()
+        self.timeline = tl.Timeline()
+        self._clock = clock
+        self._machine = ControlMachine(clock)
+        self._backend = backend
+        backend.attach(self)
+        self.session: SessionInfo | None = None
+        self._run: _Run | None = None
+        self._interrupted_goal: str | None = None
+        self._carried_notes: list[str] = []
+        self._known_tasks: set[str] = set()
+        self._finished_tasks: set[str] = set()
+        self._opening: asyncio.Task[bool] | None = None
+        self._starting: asyncio.Task[bool] | None = None
+        self._work: set[asyncio.Task[Any]] = set()
+
+    # -- what observers may read ---------------------------------------------------------------
+
+    @property
+    def state(self) -> Control:
+        return self._machine.state
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._backend.capabilities
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    @property
+    def has_paused_run(self) -> bool:
+        return self._run is not None and self._run.paused
+
+    @property
+    def interrupted_goal(self) -> str | None:
+        return self._interrupted_goal
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def new_session(self) -> CommandResult:
+        if not self._try(Trigger.START_SESSION):
+            return _refused("A session is already open.")
+        return CommandResult(True, done=self._begin_opening())
+
+    def run(self, text: str) -> CommandResult:
+        text = text.strip()
+        if not text:
+            return _refused("Type a task for the agent first.")
+        try:
+            composed = compose_task(text, self._carried_notes, max_chars=self.capabilities.task_max_chars)
+        except TaskTooLong as error:
+            return _refused(str(error))
+        state = self.state
+        if state is Control.NO_SESSION:
+            # Run without a session: start one, then run — the user should not need two clicks.
+            self._apply(Trigger.START_SESSION)
+            self._begin_opening()
+            return CommandResult(True, done=self._spawn(self._run_when_open(composed, text)))
+        if state is Control.STARTING:
+            return CommandResult(True, done=self._spawn(self._run_when_open(composed, text)))
+        if state is not Control.IDLE:
+            return _refused(_busy_reason(state))
+        self._apply(Trigger.RUN)
+        self._starting = self._spawn(self._start_run(composed, text, tl.TaskOrigin.RUN, Trigger.RUN_FAILED))
+        return CommandResult(True, done=self._starting)
+
+    def take_over(self) -> CommandResult:
+        state = self.state
+        if state is Control.IDLE:
+            self._apply(Trigger.TAKE_OVER)
+            self._record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.PERSON)
+            return CommandResult(True, done=self._resolved(True))
+        if state is Control.AGENT:
+            self._apply(Trigger.TAKE_OVER)
+            return CommandResult(True, done=self._spawn(self._interrupt()))
+        if state is Control.TAKING_OVER:
+            return _refused("Already pausing the agent — the view unlocks as soon as it has stopped.")
+        if state is Control.HUMAN:
+            return _refused("You already have control.")
+        return _refused("Start a session first.")
+
+    def hand_back(self, note: str = "", instruction: str = "") -> CommandResult:
+        if self.state is not Control.HUMAN:
+            return _refused(
+                "Only the person in control can hand back." if self.state.session_alive else "Start a session first."
+            )
+        run = self._run if self._run and self._run.paused else None
+        try:
+            plan = plan_hand_back(
+                paused_run=run.handle if run else None,
+                interrupted_goal=self._interrupted_goal,
+                note=note,
+                instruction=instruction,
+                carried_notes=self._carried_notes,
+                max_chars=self.capabilities.task_max_chars,
+            )
+        except TaskTooLong as error:
+            return _refused(str(error))
+        if isinstance(plan, Release):
+            self._apply(Trigger.RELEASE)
+            if plan.carried_note:
+                self._carried_notes.append(plan.carried_note)
+            self._record(tl.Handoff, to=tl.Actor.AGENT, by=tl.Actor.PERSON, note=plan.carried_note)
+            return CommandResult(True, done=self._resolved(True))
+        self._apply(Trigger.HAND_BACK)
+        if isinstance(plan, Resume):
+            return CommandResult(True, done=self._spawn(self._resume(plan)))
+        goal = instruction.strip() or self._interrupted_goal or ""
+        handoff = {"note": note.strip(), "instruction": instruction.strip()}
+        self._starting = self._spawn(
+            self._start_run(plan.text, goal, tl.TaskOrigin.HAND_BACK, Trigger.HAND_BACK_FAILED, handoff)
+        )
+        return CommandResult(True, done=self._starting)
+
+    def stop_session(self) -> CommandResult:
+        if not self._try(Trigger.END_SESSION):
+            return _refused("There is no session to stop." if not self.state.session_alive else "Already stopping.")
+        return CommandResult(True, done=self._spawn(self._end_session("Stopped by you")))
+
+    def replace_backend(self, backend: Backend) -> CommandResult:
+        if self.state is not Control.NO_SESSION:
+            return _refused("Stop the current session before switching between Local and Cloud.")
+        old, self._backend = self._backend, backend
+        backend.attach(self)
+        self.bus.publish(BackendChanged(backend.capabilities))
+        return CommandResult(True, done=self._spawn(self._close_backend(old)))
+
+    async def shutdown(self, *, stop_session: bool = True) -> None:
+        """Stop a running task, stop (or keep) the session, close clients. Call before Qt quits."""
+        if self._run is not None and not self._run.paused and self.state is not Control.NO_SESSION:
+            await self._stop_run_quietly()
+        if stop_session and self._try(Trigger.END_SESSION):
+            try:
+                await asyncio.wait_for(self._end_session("Handoff was closed"), SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                log.warning("The provider did not confirm the session stopped within %.0f s", SHUTDOWN_TIMEOUT)
+        for task in list(self._work):
+            task.cancel()
+        if self._work:
+            await asyncio.wait(list(self._work))
+        await self._backend.aclose()
+
+    # -- the slow halves of the commands -------------------------------------------------------
+
+    def _begin_opening(self) -> asyncio.Task[bool]:
+        self.timeline.clear()
+        self._known_tasks.clear()
+        self._finished_tasks.clear()
+        self._opening = self._spawn(self._open_session())
+        return self._opening
+
+    async def _open_session(self) -> bool:
+        try:
+            session = await self._backend.open_session()
+        except BackendError as error:
+            if self.state is Control.STARTING:
+                self._apply(Trigger.SESSION_FAILED)
+            self._report(error, "The session could not be started")
+            return False
+        if self.state is not Control.STARTING:
+            return False  # stopped or closed while starting; _end_session deals with the session
+        self.session = session
+        self._apply(Trigger.SESSION_READY)
+        self._record(tl.SessionStarted, backend=self.capabilities.display_name)
+        self.bus.publish(SessionOpened(session, self.capabilities))
+        return True
+
+    async def _run_when_open(self, composed: str, goal: str) -> bool:
+        opening = self._opening
+        if opening is None or not await opening or self.state is not Control.IDLE:
+            return False
+        self._apply(Trigger.RUN)
+        self._starting = asyncio.current_task()  # type: ignore[assignment]
+        return await self._start_run(composed, goal, tl.TaskOrigin.RUN, Trigger.RUN_FAILED)
+
+    async def _start_run(
+        self,
+        text: str,
+        goal: str,
+        origin: tl.TaskOrigin,
+        failure: Trigger,
+        handoff: dict[str, str] | None = None,
+    ) -> bool:
+        request = TaskRequest(text=text, request_id=uuid.uuid4().hex)
+        try:
+            handle = await self._backend.start_task(request)
+        except BackendError as error:
+            if self.state is Control.TAKING_OVER:
+                self._confirm_person_control()  # nothing runs, and the person asked for control anyway
+            elif self.state is Control.AGENT:
+                self._apply(failure)
+            self._report(error, "The agent could not start")
+            return False
+        finally:
+            self._starting = None
+        self._run = _Run(handle, goal)
+        self._interrupted_goal = None
+        self._carried_notes.clear()
+        self._known_tasks.add(handle.task_id)
+        if handoff is not None:
+            self._record(tl.Handoff, to=tl.Actor.AGENT, by=tl.Actor.PERSON, **handoff)
+        self._record(tl.TaskStarted, task_id=handle.task_id, text=text, origin=origin)
+        return True
+
+    async def _interrupt(self) -> bool:
+        if self._starting is not None:
+            await asyncio.wait([self._starting])
+        run = self._run
+        if self.state is not Control.TAKING_OVER:
+            return self.state is Control.HUMAN
+        if run is None or run.paused:
+            self._confirm_person_control()
+            return True
+        try:
+            outcome = await self._backend.interrupt(run.handle)
+        except BackendError as error:
+            if self.state is Control.TAKING_OVER:
+                self._apply(Trigger.TAKE_OVER_FAILED)
+                self._notice(
+                    Level.ERROR,
+                    f"The agent could not be paused: {error.message} "
+                    "The view stays locked until the agent is confirmed stopped — press Take over to try again.",
+                )
+            return False
+        if self._run is run:
+            if outcome is InterruptOutcome.PAUSED:
+                run.paused = True
+            else:
+                self._run = None
+                self._interrupted_goal = run.goal if outcome is InterruptOutcome.STOPPED else None
+        if self.state is Control.TAKING_OVER:
+            self._confirm_person_control()
+        return True
+
+    async def _resume(self, plan: Resume) -> bool:
+        try:
+            await self._backend.resume(plan.run, plan.context)
+        except BackendError as error:
+            if self.state is Control.AGENT:
+                self._apply(Trigger.HAND_BACK_FAILED)
+            self._report(error, "The agent could not continue")
+            return False
+        if self._run is not None and self._run.handle == plan.run:
+            self._run.paused = False
+        self._carried_notes.clear()
+        self._record(
+            tl.Handoff,
+            to=tl.Actor.AGENT,
+            by=tl.Actor.PERSON,
+            note=plan.context.note,
+            instruction=plan.context.instruction,
+        )
+        return True
+
+    async def _end_session(self, reason: str) -> bool:
+        if self._opening is not None and not self._opening.done():
+            # Adapters record a created session before waiting for its live view, so cancelling here
+            # never loses track of a billed session; end_session below stops it.
+            self._opening.cancel()
+            await asyncio.wait([self._opening])
+        if self._starting is not None:
+            await asyncio.wait([self._starting])
+        if self._run is not None:
+            await self._stop_run_quietly()
+        try:
+            await self._backend.end_session()
+        except BackendError as error:
+            if error.problem not in (Problem.SESSION_GONE, Problem.NOT_FOUND):
+                if self.state is Control.ENDING:
+                    self._apply(Trigger.END_FAILED)
+                self._report(
+                    error,
+                    "The session could not be stopped",
+                    suffix=" It may still be running (and billed) — press Stop session to try again.",
+                )
+                return False
+        self._close_session(Trigger.SESSION_ENDED, reason)
+        return True
+
+    async def _stop_run_quietly(self) -> None:
+        run, self._run = self._run, None
+        if run is None or run.handle.task_id in self._finished_tasks:
+            return
+        try:
+            await self._backend.stop_task(run.handle)
+        except BackendError as error:
+            log.warning("Stopping the task before ending the session failed: %s", error.message)
+
+    async def _close_backend(self, backend: Backend) -> bool:
+        await backend.aclose()
+        return True
+
+    # -- what the agent reports (AgentListener) ------------------------------------------------
+
+    def on_step(self, step: StepReport) -> None:
+        if step.task_id in self._known_tasks:
+            self._record(tl.AgentStep, step=step)
+
+    def on_finished(self, result: RunResult) -> None:
+        if result.task_id not in self._known_tasks or result.task_id in self._finished_tasks:
+            return
+        self._finished_tasks.add(result.task_id)
+        self._record(tl.TaskFinished, result=result)
+        run = self._run
+        if run is None or run.handle.task_id != result.task_id:
+            return
+        self._run = None
+        if self.state is Control.AGENT:
+            self._apply(Trigger.AGENT_FINISHED)
+        elif self.state is Control.TAKING_OVER:
+            self._interrupted_goal = run.goal if result.status is RunStatus.STOPPED else None
+            self._confirm_person_control()
+
+    def on_human_requested(self, task_id: str, reason: str) -> None:
+        run = self._run
+        if run is None or run.handle.task_id != task_id or self.state not in (Control.AGENT, Control.TAKING_OVER):
+            return
+        run.paused = True
+        self._apply(Trigger.AGENT_ASKS_HUMAN)
+        self._record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.AGENT, reason=reason)
+        self.bus.publish(HumanRequested(reason))
+
+    def on_run_fault(self, task_id: str, error: Exception) -> None:
+        run = self._run
+        if run is None or run.handle.task_id != task_id:
+            return
+        self._run = None
+        self._interrupted_goal = run.goal
+        self._finished_tasks.add(task_id)
+        message = error.message if isinstance(error, BackendError) else str(error) or type(error).__name__
+        self._record(tl.TaskFinished, result=RunResult(task_id, RunStatus.FAILED, output=message))
+        if self._try(Trigger.AGENT_FAULTED):
+            self._record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.AGENT, reason=f"The agent stopped: {message}")
+        action = NoticeAction.OPEN_SETTINGS if isinstance(error, BackendError) and error.needs_settings else NoticeAction.NONE
+        self._notice(
+            Level.ERROR,
+            f"The agent stopped: {message} You have control of the browser; hand back to let the agent try again.",
+            action,
+        )
+
+    def on_session_lost(self, reason: str) -> None:
+        if self.state is Control.NO_SESSION:
+            return
+        self._run = None
+        self._close_session(Trigger.SESSION_LOST, reason)
+        self._notice(
+            Level.WARNING,
+            f"{reason} Start a new session to carry on — your task text is kept.",
+            NoticeAction.NEW_SESSION,
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _close_session(self, trigger: Trigger, reason: str) -> None:
+        session = self.session
+        self._apply(trigger)
+        if session is not None:
+            self._record(tl.SessionEnded, reason=reason)
+            self.bus.publish(SessionClosed(session.id, reason))
+        self.session = None
+        self._run = None
+        self._interrupted_goal = None
+        self._carried_notes.clear()
+
+    def _confirm_person_control(self) -> None:
+        self._apply(Trigger.CONTROL_CONFIRMED)
+        self._record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.PERSON)
+
+    def _try(self, trigger: Trigger) -> bool:
+        if not self._machine.can(trigger):
+            log.debug("Refused %s while %s", trigger.value, self.state.value)
+            return False
+        self._apply(trigger)
+        return True
+
+    def _apply(self, trigger: Trigger) -> Transition:
+        transition = self._machine.apply(trigger)
+        log.debug("Control %s -> %s (%s)", transition.before.value, transition.after.value, trigger.value)
+        self.bus.publish(ControlChanged(transition))
+        return transition
+
+    def _record(self, kind: type[tl.Entry], **fields: Any) -> None:
+        session_id = self.session.id if self.session else ""
+        entry = kind(at=self._clock(), session_id=session_id, **fields)
+        self.timeline.add(entry)
+        self.bus.publish(TimelineAdded(entry))
+
+    def _report(self, error: BackendError, headline: str, suffix: str = "") -> None:
+        log.warning("%s: %s (%s)%s", headline, error.message, error.problem.value, f" — {error.detail}" if error.detail else "")
+        if self.session is not None:
+            self._record(tl.Incident, text=f"{headline}: {error.message}")
+        if error.needs_settings:
+            action = NoticeAction.OPEN_SETTINGS
+        elif error.problem is Problem.SESSION_GONE:
+            action = NoticeAction.NEW_SESSION
+        else:
+            action = NoticeAction.NONE
+        self._notice(Level.ERROR, f"{headline}: {error.message}{suffix}", action)
+        if error.problem is Problem.SESSION_GONE and self.state.session_alive:
+            self.on_session_lost("The browser session has ended on Browser Use's side.")
+
+    def _notice(self, level: Level, text: str, action: NoticeAction = NoticeAction.NONE) -> None:
+        self.bus.publish(Notice(level, text, action))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, bool]) -> asyncio.Task[bool]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._work.add(task)
+        task.add_done_callback(self._work_done)
+        return task
+
+    def _work_done(self, task: asyncio.Task[Any]) -> None:
+        self._work.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("Unexpected failure in the session controller", exc_info=error)
+            self._notice(Level.ERROR, f"Something went wrong: {type(error).__name__}: {error}")
+
+    @staticmethod
+    def _resolved(value: bool) -> asyncio.Future[bool]:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        future.set_result(value)
+        return future
+
+
+def _busy_reason(state: Control) -> str:
+    if state in (Control.AGENT, Control.TAKING_OVER):
+        return "The agent is already working. Take over first, or wait until it finishes."
+    if state is Control.HUMAN:
+        return "You have control: press Hand back to give the agent your instruction."
+    return "The session is not ready yet."
+
+
+__all__ = ["CommandResult", "SessionController", "TransitionRefused"]

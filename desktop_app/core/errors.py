@@ -1,0 +1,48 @@
+"""Faults, as the core and the user see them, whatever backend raised them.
+
+Adapters translate their libraries' exceptions into ``BackendError`` with a message written for a
+non-technical user: what happened and what to do. The core decides from ``problem`` (open
+Settings on AUTH, offer a new session on SESSION_GONE, never re-send on UNCERTAIN, …).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Problem(Enum):
+    AUTH = "auth"  # key missing, wrong or revoked: open Settings
+    SPEND_LIMIT = "spend_limit"
+    PAYMENT = "payment"
+    NOT_FOUND = "not_found"
+    SESSION_GONE = "session_gone"
+    INVALID = "invalid"  # the request was refused as malformed or too large
+    RATE_LIMITED = "rate_limited"
+    SERVER = "server"
+    NETWORK = "network"
+    TIMEOUT = "timeout"
+    UNCERTAIN = "uncertain"  # a create may or may not have happened: check, never re-send blindly
+    LLM_NOT_CONFIGURED = "llm_not_configured"
+    LLM_FAILED = "llm_failed"
+    BROWSER_GONE = "browser_gone"
+    INTERNAL = "internal"
+
+
+class BackendError(Exception):
+    def __init__(
+        self,
+        problem: Problem,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.message = message
+        self.retry_after = retry_after
+        self.detail = detail  # for the log, never shown as the headline
+
+    @property
+    def needs_settings(self) -> bool:
+        return self.problem in (Problem.AUTH, Problem.LLM_NOT_CONFIGURED, Problem.SPEND_LIMIT)

@@ -1,0 +1,100 @@
+"""What the core reports to its observers (the UI bridge, the history store, the event log).
+
+A tiny synchronous observer bus: handlers run in publish order on the caller's thread (the event
+loop's), and one failing observer never breaks the core or the other observers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from desktop_app.core.control import Transition
+from desktop_app.core.ports import Capabilities, SessionInfo
+
+log = logging.getLogger(__name__)
+
+
+class Level(Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class NoticeAction(Enum):
+    NONE = "none"
+    OPEN_SETTINGS = "open_settings"
+    NEW_SESSION = "new_session"
+
+
+@dataclass(frozen=True)
+class ControlChanged:
+    transition: Transition
+
+
+@dataclass(frozen=True)
+class SessionOpened:
+    session: SessionInfo
+    capabilities: Capabilities
+
+
+@dataclass(frozen=True)
+class SessionClosed:
+    session_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BackendChanged:
+    capabilities: Capabilities
+
+
+@dataclass(frozen=True)
+class TimelineAdded:
+    entry: Any  # a timeline.Entry
+
+
+@dataclass(frozen=True)
+class Notice:
+    level: Level
+    text: str
+    action: NoticeAction = NoticeAction.NONE
+
+
+@dataclass(frozen=True)
+class HumanRequested:
+    reason: str
+
+
+@dataclass(frozen=True)
+class QueuedTaskChanged:
+    """The task waiting to run when the session is ready (or after it was lost)."""
+
+    text: str | None
+
+
+Handler = Callable[[Any], None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+
+    def subscribe(self, handler: Handler) -> Callable[[], None]:
+        self._handlers.append(handler)
+
+        def unsubscribe() -> None:
+            if handler in self._handlers:
+                self._handlers.remove(handler)
+
+        return unsubscribe
+
+    def publish(self, event: Any) -> None:
+        for handler in list(self._handlers):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("An observer failed on %s", type(event).__name__)

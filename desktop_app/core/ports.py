@@ -1,0 +1,148 @@
+"""The Backend protocol both adapters implement, and the plain data they exchange with the core.
+
+The core never asks which backend it has; where backends differ it reads ``Capabilities``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """Provider-side limits of a session (Browser Use Cloud: 15 min without activity, 4 h in all)."""
+
+    idle_seconds: float
+    max_seconds: float
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    display_name: str
+    # Take over pauses the run and Hand back resumes it (local). Otherwise Take over stops the task
+    # and Hand back creates a follow-up task on the same session (cloud).
+    pauses_in_place: bool
+    agent_can_ask_for_human: bool
+    # The live view is the browser itself (address bar, persistent profile), not a remote viewer page.
+    view_is_browser: bool
+    billed_while_alive: bool
+    limits: SessionLimits | None = None
+    task_max_chars: int = 50_000
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    live_url: str | None  # None: the view itself is the browser
+    started_at: float
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    text: str
+    request_id: str  # idempotency token: lets an adapter find a task whose create answer was lost
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    task_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class StepReport:
+    task_id: str
+    number: int
+    next_goal: str
+    url: str
+    evaluation: str = ""
+    memory: str = ""
+    actions: tuple[str, ...] = ()
+    screenshot_url: str | None = None
+    duration: float | None = None
+
+
+class RunStatus(Enum):
+    FINISHED = "finished"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    task_id: str
+    status: RunStatus
+    output: str | None = None
+    success: bool | None = None
+    cost_usd: Decimal | None = None
+    steps: int = 0
+
+
+class InterruptOutcome(Enum):
+    PAUSED = "paused"  # the run waits; resume() continues it
+    STOPPED = "stopped"  # the run is over; a follow-up task continues the work
+    ALREADY_OVER = "already_over"
+
+
+@dataclass(frozen=True)
+class HandBackContext:
+    """What the agent is told when it gets the browser back."""
+
+    note: str
+    instruction: str
+    message: str  # the composed text for the agent
+
+
+@dataclass(frozen=True)
+class RemoteSession:
+    """A session the provider still reports as running (for recovery after a crash)."""
+
+    id: str
+    started_at: float
+    live_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class AgentListener(Protocol):
+    """How an adapter reports what the agent does; the core implements it."""
+
+    def on_step(self, step: StepReport) -> None: ...
+
+    def on_finished(self, result: RunResult) -> None: ...
+
+    def on_human_requested(self, task_id: str, reason: str) -> None: ...
+
+    def on_run_fault(self, task_id: str, error: Exception) -> None: ...
+
+    def on_session_lost(self, reason: str) -> None: ...
+
+
+class Backend(Protocol):
+    capabilities: Capabilities
+
+    def attach(self, listener: AgentListener) -> None: ...
+
+    async def open_session(self) -> SessionInfo: ...
+
+    async def start_task(self, request: TaskRequest) -> RunHandle: ...
+
+    async def interrupt(self, run: RunHandle) -> InterruptOutcome:
+        """Return only when the agent is confirmed to send no more input."""
+        ...
+
+    async def resume(self, run: RunHandle, context: HandBackContext) -> None: ...
+
+    async def stop_task(self, run: RunHandle) -> None: ...
+
+    async def end_session(self) -> None: ...
+
+    async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]: ...
+
+    async def adopt_session(self, session_id: str) -> SessionInfo: ...
+
+    async def stop_remote_session(self, session_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,190 @@
+"""What was done, by whom, when: the session's timeline entries.
+
+Entries are immutable records; the UI lists them, the store persists them, exports print them.
+``title``/``detail`` give the same plain-text wording everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+from desktop_app.core.ports import RunResult, RunStatus, StepReport
+
+
+class Actor(Enum):
+    AGENT = "agent"
+    PERSON = "person"
+
+    @property
+    def label(self) -> str:
+        return "Agent" if self is Actor.AGENT else "You"
+
+
+class TaskOrigin(Enum):
+    RUN = "run"
+    HAND_BACK = "hand_back"
+    RESUME = "resume"
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: float
+    session_id: str
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    @property
+    def title(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def detail(self) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
+class SessionStarted(Entry):
+    backend: str
+
+    @property
+    def title(self) -> str:
+        return f"Session started ({self.backend})"
+
+
+@dataclass(frozen=True)
+class TaskStarted(Entry):
+    task_id: str
+    text: str
+    origin: TaskOrigin
+
+    @property
+    def title(self) -> str:
+        return {
+            TaskOrigin.RUN: "Task started",
+            TaskOrigin.HAND_BACK: "Follow-up task started",
+            TaskOrigin.RESUME: "Agent resumed",
+        }[self.origin]
+
+    @property
+    def detail(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class AgentStep(Entry):
+    step: StepReport
+
+    @property
+    def title(self) -> str:
+        return f"Step {self.step.number}: {self.step.next_goal or '(no goal given)'}"
+
+    @property
+    def detail(self) -> str:
+        parts = []
+        if self.step.url:
+            parts.append(self.step.url)
+        if self.step.evaluation:
+            parts.append(f"Evaluation: {self.step.evaluation}")
+        if self.step.duration is not None:
+            parts.append(f"{self.step.duration:.1f} s")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Handoff(Entry):
+    to: Actor
+    by: Actor
+    note: str = ""
+    reason: str = ""
+    instruction: str = ""
+
+    @property
+    def title(self) -> str:
+        if self.to is Actor.PERSON and self.by is Actor.AGENT:
+            return "The agent asked for you"
+        if self.to is Actor.PERSON:
+            return "You took over"
+        return "You handed back to the agent"
+
+    @property
+    def detail(self) -> str:
+        parts = []
+        if self.reason:
+            parts.append(f"Reason: {self.reason}")
+        if self.note:
+            parts.append(f"Note: {self.note}")
+        if self.instruction:
+            parts.append(f"Next: {self.instruction}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class TaskFinished(Entry):
+    result: RunResult
+
+    @property
+    def title(self) -> str:
+        status = self.result.status
+        if status is RunStatus.FINISHED:
+            verdict = {True: "succeeded", False: "did not succeed", None: "finished"}[self.result.success]
+            return f"Task {verdict}"
+        return "Task stopped" if status is RunStatus.STOPPED else "Task failed"
+
+    @property
+    def detail(self) -> str:
+        parts = []
+        if self.result.output:
+            parts.append(self.result.output)
+        if self.result.cost_usd is not None:
+            parts.append(f"Cost: ${self.result.cost_usd:.4f}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Incident(Entry):
+    text: str
+
+    @property
+    def title(self) -> str:
+        return "Problem"
+
+    @property
+    def detail(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class SessionEnded(Entry):
+    reason: str
+
+    @property
+    def title(self) -> str:
+        return "Session ended"
+
+    @property
+    def detail(self) -> str:
+        return self.reason
+
+
+@dataclass
+class Timeline:
+    """The current session's entries, in order."""
+
+    entries: list[Entry] = field(default_factory=list)
+
+    def add(self, entry: Entry) -> None:
+        self.entries.append(entry)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum(
+            (e.result.cost_usd for e in self.entries if isinstance(e, TaskFinished) and e.result.cost_usd is not None),
+            Decimal(0),
+        )

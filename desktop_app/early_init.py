@@ -1,0 +1,81 @@
+"""Environment that must be set before Qt, QtWebEngine or browser-use is imported.
+
+- Chromium's sandbox cannot run as root (CI, containers): disable it only then.
+- QtWebEngine reads its DevTools (CDP) address once, at start: the local agent drives the
+  embedded view through it, on loopback and a random free port.
+- browser-use phones home and reconfigures logging on import unless told not to.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REMOTE_DEBUGGING = "QTWEBENGINE_REMOTE_DEBUGGING"
+
+QUIET_BROWSER_USE = {
+    "ANONYMIZED_TELEMETRY": "false",
+    "BROWSER_USE_VERSION_CHECK": "false",
+    "BROWSER_USE_DISABLE_EXTENSIONS": "1",
+    "BROWSER_USE_SETUP_LOGGING": "false",
+    "BROWSER_USE_CLOUD_SYNC": "false",
+    "BROWSER_USE_CLOUD_HINTS": "false",
+}
+
+
+@dataclass(frozen=True)
+class EarlyInit:
+    devtools_port: int
+
+    @property
+    def devtools_url(self) -> str:
+        return f"http://127.0.0.1:{self.devtools_port}"
+
+
+def running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def prepare_environment(browser_use_dir: Path | None = None) -> EarlyInit:
+    if "PySide6.QtWebEngineCore" in sys.modules:
+        raise RuntimeError("prepare_environment() must run before QtWebEngine is imported")
+    if running_as_root():
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    for name, value in QUIET_BROWSER_USE.items():
+        os.environ[name] = value
+    if browser_use_dir is not None:
+        # browser-use keeps a config directory; keep it inside ours, not in ~/.config.
+        os.environ["BROWSER_USE_CONFIG_DIR"] = str(browser_use_dir)
+    return EarlyInit(devtools_port=_devtools_port())
+
+
+def _devtools_port() -> int:
+    configured = os.environ.get(REMOTE_DEBUGGING, "")
+    host, _, port = configured.rpartition(":")
+    if host == "127.0.0.1" and port.isdigit():
+        return int(port)
+    chosen = free_loopback_port()
+    # Loopback only: never reachable from another machine.
+    os.environ[REMOTE_DEBUGGING] = f"127.0.0.1:{chosen}"
+    return chosen
+
+
+def check_dependencies() -> str | None:
+    """A message for the user when the installation is broken, else None."""
+    try:
+        import PySide6.QtWebEngineWidgets  # noqa: F401
+    except ImportError as error:
+        return (
+            "Handoff cannot start: its embedded browser (Qt WebEngine) is missing or broken.\n"
+            f"Details: {error}\nReinstall Handoff to repair it."
+        )
+    return None

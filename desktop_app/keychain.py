@@ -1,0 +1,136 @@
+"""API keys in the OS keychain, through keyring; the only place secrets are stored.
+
+Where no keychain works (a headless Linux picks keyring's ``fail`` backend and every call raises),
+keys are kept in memory for this run only and ``persistent`` says so, so the UI can tell the user.
+Every value read or written is registered with the redactor so it can never reach a log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from enum import Enum
+
+import keyring
+import keyring.errors
+
+from desktop_app.redaction import redactor
+
+log = logging.getLogger(__name__)
+
+SERVICE = "Handoff"
+
+
+class SecretName(str, Enum):
+    BROWSER_USE = "browser-use-api-key"
+    OPENAI = "openai-api-key"
+    ANTHROPIC = "anthropic-api-key"
+    GOOGLE = "google-api-key"
+    OPENAI_COMPATIBLE = "openai-compatible-api-key"
+
+
+# Environment variables that override the stored value (documented in the README).
+ENVIRONMENT_OVERRIDES = {
+    SecretName.BROWSER_USE: "BROWSER_USE_API_KEY",
+    SecretName.OPENAI: "OPENAI_API_KEY",
+    SecretName.ANTHROPIC: "ANTHROPIC_API_KEY",
+    SecretName.GOOGLE: "GOOGLE_API_KEY",
+}
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    persistent: bool
+    message: str
+
+
+class Keychain:
+    def __init__(self) -> None:
+        self._memory: dict[SecretName, str] = {}
+        self._backend_error: str | None = self._detect_backend_problem()
+
+    @staticmethod
+    def _detect_backend_problem() -> str | None:
+        try:
+            backend = keyring.get_keyring()
+        except Exception as error:  # keyring's discovery can fail on broken D-Bus setups
+            return f"{type(error).__name__}: {error}"
+        priority = getattr(backend, "priority", 1)
+        if type(backend).__module__.startswith("keyring.backends.fail") or priority <= 0:
+            return "no system keychain is available"
+        return None
+
+    @property
+    def persistent(self) -> bool:
+        return self._backend_error is None
+
+    @property
+    def status_text(self) -> str:
+        if self.persistent:
+            return "Keys are stored in your system keychain."
+        return (
+            "No system keychain is available, so keys are kept in memory for this run only. "
+            "You will be asked again next time."
+        )
+
+    def get(self, name: SecretName) -> str | None:
+        env_name = ENVIRONMENT_OVERRIDES.get(name)
+        value = os.environ.get(env_name, "").strip() if env_name else ""
+        if not value:
+            value = self._read(name) or ""
+        redactor.add_secret(value)
+        return value or None
+
+    def source(self, name: SecretName) -> str:
+        """Where the effective value comes from, for Settings ("environment", "keychain", …)."""
+        env_name = ENVIRONMENT_OVERRIDES.get(name)
+        if env_name and os.environ.get(env_name, "").strip():
+            return f"environment ({env_name})"
+        if name in self._memory:
+            return "memory (this run only)"
+        return "keychain" if self._read(name) else "not set"
+
+    def _read(self, name: SecretName) -> str | None:
+        if name in self._memory:
+            return self._memory[name]
+        if not self.persistent:
+            return None
+        try:
+            return keyring.get_password(SERVICE, name.value)
+        except keyring.errors.KeyringError as error:
+            self._mark_unavailable(error)
+            return None
+
+    def set(self, name: SecretName, value: str) -> SaveResult:
+        value = value.strip()
+        redactor.add_secret(value)
+        if not value:
+            return self.delete(name)
+        if self.persistent:
+            try:
+                keyring.set_password(SERVICE, name.value, value)
+            except keyring.errors.KeyringError as error:
+                self._mark_unavailable(error)
+            else:
+                self._memory.pop(name, None)
+                return SaveResult(True, "Saved to your system keychain.")
+        self._memory[name] = value
+        return SaveResult(False, "Saved for this run only: no system keychain is available.")
+
+    def delete(self, name: SecretName) -> SaveResult:
+        self._memory.pop(name, None)
+        if self.persistent:
+            try:
+                keyring.delete_password(SERVICE, name.value)
+            except keyring.errors.PasswordDeleteError:
+                pass
+            except keyring.errors.KeyringError as error:
+                self._mark_unavailable(error)
+        return SaveResult(self.persistent, "Key removed.")
+
+    def _mark_unavailable(self, error: Exception) -> None:
+        # Log the type only: keyring messages can echo the service and account names, never values,
+        # but there is nothing a user needs from the rest.
+        log.warning("System keychain unavailable (%s); keeping keys in memory", type(error).__name__)
+        self._backend_error = type(error).__name__

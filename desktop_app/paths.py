@@ -1,0 +1,144 @@
+"""Every file location the app uses, in one place.
+
+Normal runs follow the platform's conventions (XDG on Linux, %APPDATA% on Windows, Application
+Support on macOS). ``--basedir DIR`` puts everything under DIR; ``--temp-basedir`` does the same
+in a fresh temporary directory that is removed at exit (tests, smoke runs).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_app import APP_ID
+
+
+@dataclass(frozen=True)
+class Paths:
+    config: Path
+    data: Path
+    cache: Path
+    downloads: Path
+    temporary: bool = False
+
+    @property
+    def logs(self) -> Path:
+        return self.data / "logs"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config / "settings.json"
+
+    @property
+    def database(self) -> Path:
+        return self.data / "history.sqlite3"
+
+    @property
+    def crash_dir(self) -> Path:
+        return self.data / "crashes"
+
+    @property
+    def browser_profile(self) -> Path:
+        """Persistent storage of the local browser (site logins survive restarts)."""
+        return self.data / "browser-profile"
+
+    @property
+    def browser_cache(self) -> Path:
+        return self.cache / "browser"
+
+    @property
+    def screenshots(self) -> Path:
+        return self.cache / "screenshots"
+
+    @property
+    def instance_lock(self) -> Path:
+        return self.data / "instance.lock"
+
+    def ensure(self) -> Paths:
+        for directory in (self.config, self.data, self.cache, self.logs):
+            directory.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def remove_if_temporary(self) -> None:
+        if self.temporary:
+            shutil.rmtree(self.config.parent, ignore_errors=True)
+
+    @classmethod
+    def under(cls, base: Path, *, temporary: bool = False) -> Paths:
+        base = base.resolve()
+        return cls(
+            config=base / "config",
+            data=base / "data",
+            cache=base / "cache",
+            downloads=base / "downloads",
+            temporary=temporary,
+        )
+
+    @classmethod
+    def temporary_base(cls) -> Paths:
+        return cls.under(Path(tempfile.mkdtemp(prefix=f"{APP_ID}-")), temporary=True)
+
+    @classmethod
+    def standard(cls) -> Paths:
+        home = Path.home()
+        if sys.platform == "win32":
+            roaming = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
+            local = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+            config, data, cache = roaming / "Handoff", local / "Handoff", local / "Handoff" / "Cache"
+        elif sys.platform == "darwin":
+            support = home / "Library" / "Application Support" / "Handoff"
+            config, data, cache = support, support, home / "Library" / "Caches" / "Handoff"
+        else:
+            config = _xdg("XDG_CONFIG_HOME", home / ".config") / APP_ID
+            data = _xdg("XDG_DATA_HOME", home / ".local" / "share") / APP_ID
+            cache = _xdg("XDG_CACHE_HOME", home / ".cache") / APP_ID
+        return cls(config=config, data=data, cache=cache, downloads=user_downloads_dir())
+
+    @classmethod
+    def from_options(cls, *, basedir: str | None, temp_basedir: bool) -> Paths:
+        if temp_basedir:
+            return cls.temporary_base()
+        if basedir:
+            return cls.under(Path(basedir).expanduser())
+        return cls.standard()
+
+
+def _xdg(variable: str, default: Path) -> Path:
+    value = os.environ.get(variable, "")
+    # The XDG spec says relative paths are invalid and must be ignored.
+    return Path(value) if value and os.path.isabs(value) else default
+
+
+def user_downloads_dir() -> Path:
+    home = Path.home()
+    if sys.platform.startswith("linux"):
+        configured = _xdg_user_dir("XDG_DOWNLOAD_DIR", home)
+        if configured:
+            return configured
+    return home / "Downloads"
+
+
+def _xdg_user_dir(name: str, home: Path) -> Path | None:
+    dirs_file = _xdg("XDG_CONFIG_HOME", home / ".config") / "user-dirs.dirs"
+    try:
+        lines = dirs_file.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == name:
+            value = value.strip().strip('"').replace("$HOME", str(home))
+            return Path(value) if os.path.isabs(value) else None
+    return None
+
+
+def resources_dir() -> Path:
+    """The app's bundled resources: next to the package in a checkout, inside the bundle when frozen."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"

@@ -1,0 +1,136 @@
+"""User settings: one JSON file in the config directory, never any secret (those go to keychain.py).
+
+A file that cannot be read or parsed is kept aside (``settings.json.bad``) and defaults are used,
+so a broken file never stops the app from starting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop_app.keychain import SecretName
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("local", "cloud")
+LLM_PROVIDERS = ("browser_use", "openai", "anthropic", "google", "openai_compatible", "ollama")
+
+LLM_PROVIDER_LABELS = {
+    "browser_use": "Browser Use LLM (uses your Browser Use key)",
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "google": "Google Gemini",
+    "openai_compatible": "OpenAI-compatible server",
+    "ollama": "Ollama on this computer",
+}
+
+# Providers whose key the user must give, by keychain entry name (Ollama needs none).
+PROVIDER_SECRETS = {
+    "browser_use": SecretName.BROWSER_USE,
+    "openai": SecretName.OPENAI,
+    "anthropic": SecretName.ANTHROPIC,
+    "google": SecretName.GOOGLE,
+    "openai_compatible": SecretName.OPENAI_COMPATIBLE,
+}
+
+OLLAMA_URL = "http://127.0.0.1:11434"
+
+DEFAULT_MODELS = {
+    "browser_use": "bu-latest",
+    "openai": "gpt-4.1-mini",
+    "anthropic": "claude-sonnet-4-5",
+    "google": "gemini-2.5-flash",
+    "openai_compatible": "",
+    "ollama": "",
+}
+
+
+@dataclass
+class LLMSettings:
+    provider: str = ""  # "" = not configured yet
+    model: str = ""
+    base_url: str = ""  # openai_compatible and ollama only
+
+    def effective_model(self) -> str:
+        return self.model.strip() or DEFAULT_MODELS.get(self.provider, "")
+
+
+@dataclass
+class Settings:
+    backend: str = "local"
+    cloud_base_url: str = ""  # "" = the SDK's default; BROWSER_USE_BASE_URL overrides
+    start_page: str = ""  # "" = the built-in start page
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    # Sending an agent ping to keep an idle cloud session alive costs money: off unless chosen.
+    keep_cloud_session_alive: bool = False
+
+    def effective_cloud_base_url(self) -> str | None:
+        return os.environ.get("BROWSER_USE_BASE_URL", "").strip() or self.cloud_base_url.strip() or None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Settings:
+        if not isinstance(data, dict):
+            raise ValueError("settings file does not hold an object")
+        defaults = cls()
+        llm_data = data.get("llm") if isinstance(data.get("llm"), dict) else {}
+        llm = LLMSettings(
+            provider=_choice(llm_data.get("provider"), ("", *LLM_PROVIDERS), ""),
+            model=_text(llm_data.get("model")),
+            base_url=_text(llm_data.get("base_url")),
+        )
+        return cls(
+            backend=_choice(data.get("backend"), BACKENDS, defaults.backend),
+            cloud_base_url=_text(data.get("cloud_base_url")),
+            start_page=_text(data.get("start_page")),
+            llm=llm,
+            keep_cloud_session_alive=bool(data.get("keep_cloud_session_alive", False)),
+        )
+
+
+def _choice(value: Any, allowed: tuple[str, ...], default: str) -> str:
+    return value if value in allowed else default
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+class SettingsStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problem: str | None = None  # shown to the user once when the file was unusable
+
+    def load(self) -> Settings:
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return Settings()
+        except OSError as error:
+            self.problem = f"Your settings could not be read ({error.strerror}); defaults are in use."
+            return Settings()
+        try:
+            return Settings.from_json(json.loads(raw))
+        except (ValueError, TypeError) as error:
+            aside = self.path.with_suffix(".json.bad")
+            try:
+                os.replace(self.path, aside)
+            except OSError:
+                aside = self.path
+            log.warning("Settings file unusable (%s); kept as %s", error, aside.name)
+            self.problem = f"Your settings file was damaged and has been kept aside as {aside.name}; defaults are in use."
+            return Settings()
+
+    def save(self, settings: Settings) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(settings.to_json(), indent=2), encoding="utf-8")
+        os.replace(temporary, self.path)  # atomic: a crash never leaves half a file

@@ -1,0 +1,40 @@
+"""Questions that never block the event loop: ``open()`` the box and await a future.
+
+``QDialog.exec()`` and ``QMessageBox.question()`` run a nested event loop, which breaks qasync
+inside a running task (qasync #59/#174).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
+
+
+async def ask(
+    parent: QWidget,
+    title: str,
+    text: str,
+    choices: list[tuple[str, QMessageBox.ButtonRole]],
+    *,
+    default: int = 0,
+    informative: str = "",
+) -> int | None:
+    """Show a question; return the index of the chosen button, or None when it was dismissed."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    box.setObjectName("questionBox")
+    if informative:
+        box.setInformativeText(informative)
+    buttons: list[QAbstractButton] = [box.addButton(label, role) for label, role in choices]
+    box.setDefaultButton(buttons[default])  # type: ignore[arg-type]
+    answer: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+
+    def finished(_: int) -> None:
+        clicked = box.clickedButton()
+        if not answer.done():
+            answer.set_result(buttons.index(clicked) if clicked in buttons else None)
+        box.deleteLater()
+
+    box.finished.connect(finished)
+    box.open()
+    return await answer

@@ -1,0 +1,282 @@
+"""The embedded live view: a QWebEngineView, an optional browser bar, and the input shield.
+
+While the agent works the shield covers the page and swallows mouse and keyboard (the view is
+also disabled, so a focused page cannot receive keys either); it says what is going on and
+offers Take over.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtWebEngineCore import QWebEngineProfile
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedLayout,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.web_page import (
+    DownloadKeeper,
+    HandoffPage,
+    browser_profile,
+    remote_view_profile,
+    schedule_profile_wipe,
+)
+
+SEARCH_URL = "https://duckduckgo.com/?q={}"
+
+
+def address_to_url(text: str) -> QUrl | None:
+    """What a person typed in the address bar: a URL, a host, or words to search for."""
+    text = text.strip()
+    if not text:
+        return None
+    if " " not in text and ("." in text or text.startswith("localhost") or "://" in text):
+        url = QUrl.fromUserInput(text)
+        if url.isValid() and url.scheme() in ("http", "https"):
+            return url
+    return QUrl(SEARCH_URL.format(QUrl.toPercentEncoding(text).data().decode()))
+
+
+class InputShield(QWidget):
+    """Covers the page while the agent works; every mouse and key event stops here."""
+
+    takeOverClicked = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("inputShield")
+        self.setAccessibleName("Agent is working")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setMouseTracking(True)
+        layout = QVBoxLayout(self)
+        layout.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        card = QWidget(self)
+        card.setObjectName("shieldCard")
+        card.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        card_layout = QHBoxLayout(card)
+        self.message = QLabel("Agent is working — Take over (Ctrl+T)", card)
+        self.message.setObjectName("shieldMessage")
+        self.button = QPushButton("Take over", card)
+        self.button.setObjectName("shieldTakeOverButton")
+        self.button.clicked.connect(self.takeOverClicked)
+        card_layout.addWidget(self.message)
+        card_layout.addWidget(self.button)
+        layout.addWidget(card)
+        self.hide()
+
+    def set_message(self, text: str, *, offer_take_over: bool) -> None:
+        self.message.setText(text)
+        self.button.setVisible(offer_take_over)
+
+    def event(self, event: QEvent) -> bool:
+        # The Take over button is a child: its own clicks reach it first. Everything else that
+        # lands on the shield (or bubbles up from its label) ends here.
+        if event.type() in _SWALLOWED:
+            event.accept()
+            return True
+        return super().event(event)
+
+
+_SWALLOWED = {
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseButtonRelease,
+    QEvent.Type.MouseButtonDblClick,
+    QEvent.Type.MouseMove,
+    QEvent.Type.Wheel,
+    QEvent.Type.KeyPress,
+    QEvent.Type.KeyRelease,
+    QEvent.Type.ContextMenu,
+    QEvent.Type.TabletPress,
+    QEvent.Type.TouchBegin,
+}
+
+
+class BrowserBar(QWidget):
+    def __init__(self, view: QWebEngineView, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("browserBar")
+        self._view = view
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.back = self._button("◀", "Back", "backButton", view.back)
+        self.forward = self._button("▶", "Forward", "forwardButton", view.forward)
+        self.reload = self._button("⟳", "Reload", "reloadButton", view.reload)
+        self.address = QLineEdit(self)
+        self.address.setObjectName("addressBar")
+        self.address.setAccessibleName("Address")
+        self.address.setPlaceholderText("Type an address or search")
+        self.address.returnPressed.connect(self._go)
+        for widget in (self.back, self.forward, self.reload, self.address):
+            layout.addWidget(widget)
+        view.urlChanged.connect(self._show_url)
+
+    def _button(self, text: str, tip: str, name: str, slot: object) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setObjectName(name)
+        button.setAccessibleName(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def _go(self) -> None:
+        url = address_to_url(self.address.text())
+        if url is not None:
+            self._view.setUrl(url)
+            self._view.setFocus()
+
+    def _show_url(self, url: QUrl) -> None:
+        if url.scheme() == "file":
+            self.address.clear()  # the start page: leave the bar ready for typing
+        else:
+            self.address.setText(url.toString())
+        history = self._view.history()
+        self.back.setEnabled(history.canGoBack())
+        self.forward.setEnabled(history.canGoForward())
+
+
+class LiveView(QWidget):
+    takeOverRequested = Signal()
+    pageCrashed = Signal(str)
+    downloadStarted = Signal(str, str)
+    downloadFinished = Signal(str, bool)
+
+    def __init__(self, *, resources: Path, browser_storage: Path, browser_cache: Path, downloads: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._resources = resources
+        self._browser_storage = browser_storage
+        self._browser_cache = browser_cache
+        self._downloads = downloads
+        self._profiles: dict[bool, QWebEngineProfile] = {}
+        self._downloaders: list[DownloadKeeper] = []
+        self.is_browser: bool | None = None
+
+        self.web_view = QWebEngineView(self)
+        self.web_view.setObjectName("liveView")
+        self.web_view.setAccessibleName("Live view")
+        self.bar = BrowserBar(self.web_view, self)
+        self.placeholder = QLabel(self)
+        self.placeholder.setObjectName("liveViewPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+
+        self._page_area = QWidget(self)
+        self._stack = QStackedLayout(self._page_area)
+        self._stack.addWidget(self.placeholder)
+        self._stack.addWidget(self.web_view)
+        self.shield = InputShield(self._page_area)
+        self.shield.takeOverClicked.connect(self.takeOverRequested)
+        self._page_area.installEventFilter(self)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self._page_area, 1)
+
+    # -- mode ----------------------------------------------------------------------------------
+
+    def configure(self, *, is_browser: bool) -> None:
+        """Local: the view is a browser with a persistent profile. Cloud: a remote viewer, off the record."""
+        if is_browser == self.is_browser:
+            return
+        self.is_browser = is_browser
+        old_page = self.web_view.page() if isinstance(self.web_view.page(), HandoffPage) else None
+        page = HandoffPage(self._profile(is_browser), is_browser=is_browser, resources=self._resources, parent=self.web_view)
+        page.crashed.connect(self.pageCrashed)
+        self.web_view.setPage(page)
+        if old_page is not None:
+            old_page.deleteLater()
+        self.bar.setVisible(is_browser)
+        if is_browser:
+            self.load_start_page()
+        else:
+            self.show_placeholder("No browser session yet.\nPress New session, or type a task and press Run.")
+
+    def _profile(self, is_browser: bool) -> QWebEngineProfile:
+        if is_browser not in self._profiles:
+            if is_browser:
+                profile = browser_profile(self._browser_storage, self._browser_cache, self)
+                keeper = DownloadKeeper(profile, self._downloads, self)
+                keeper.started.connect(self.downloadStarted)
+                keeper.finished.connect(self.downloadFinished)
+                self._downloaders.append(keeper)
+            else:
+                profile = remote_view_profile(self)
+            self._profiles[is_browser] = profile
+        return self._profiles[is_browser]
+
+    @property
+    def page(self) -> HandoffPage:
+        page = self.web_view.page()
+        assert isinstance(page, HandoffPage)
+        return page
+
+    # -- content -------------------------------------------------------------------------------
+
+    def load_start_page(self, url: str = "") -> None:
+        target = QUrl(url) if url else QUrl.fromLocalFile(str(self._resources / "start.html"))
+        self.web_view.setUrl(target)
+        self._stack.setCurrentWidget(self.web_view)
+
+    def show_remote(self, url: str) -> None:
+        self.page.pin_to(url)
+        self.web_view.setUrl(QUrl(url))
+        self._stack.setCurrentWidget(self.web_view)
+
+    def show_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        if not self.is_browser:
+            self._stack.setCurrentWidget(self.placeholder)
+            if not self.web_view.url().isEmpty() and self.web_view.url().toString() != "about:blank":
+                # Drop the previous live view: it is a credential and keeps streaming otherwise.
+                self.web_view.setUrl(QUrl("about:blank"))
+
+    def forget_site_data(self) -> str:
+        """Cookies, cache and history go now; other site storage at the next start (it is in use)."""
+        profile = self._profiles.get(True)
+        if profile is not None:
+            profile.cookieStore().deleteAllCookies()
+            profile.clearHttpCache()
+            profile.clearAllVisitedLinks()
+        schedule_profile_wipe(self._browser_storage)
+        return (
+            "Site data forgotten: you are logged out of every site. "
+            "Remaining stored site data is removed the next time Handoff starts."
+        )
+
+    # -- locking -------------------------------------------------------------------------------
+
+    def set_locked(self, locked: bool, message: str = "", *, offer_take_over: bool = True) -> None:
+        if locked:
+            self.shield.set_message(message, offer_take_over=offer_take_over)
+            self.shield.setGeometry(self._page_area.rect())
+            self.shield.show()
+            self.shield.raise_()
+            self.web_view.setEnabled(False)
+            self.bar.setEnabled(False)
+            if self.window().isActiveWindow():
+                self.shield.setFocus()
+        else:
+            self.shield.hide()
+            self.web_view.setEnabled(True)
+            self.bar.setEnabled(True)
+
+    @property
+    def locked(self) -> bool:
+        return self.shield.isVisible()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._page_area and event.type() == QEvent.Type.Resize:
+            self.shield.setGeometry(self._page_area.rect())
+        return super().eventFilter(watched, event)

@@ -1,0 +1,349 @@
+"""The main window: live view on the left, task panel on the right, notices across the top.
+
+It forwards clicks to the session controller and shows what the core reports; closing asks
+whether to stop a billed session (default: stop), then shuts the core down before Qt quits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSplitter, QSystemTrayIcon, QVBoxLayout, QWidget
+
+from desktop_app import APP_NAME
+from desktop_app.backends import BACKEND_LABELS
+from desktop_app.core import timeline as tl
+from desktop_app.core.control import Control, Transition
+from desktop_app.core.controller import CommandResult
+from desktop_app.core.events import Level, Notice, NoticeAction, SessionClosed, SessionOpened
+from desktop_app.core.ports import Capabilities
+from desktop_app.paths import resources_dir
+from desktop_app.services import Services
+from desktop_app.ui.bridge import CoreBridge
+from desktop_app.ui.dialogs import ask
+from desktop_app.ui.live_view import LiveView
+from desktop_app.ui.notice_banner import NoticeBanner
+from desktop_app.ui.settings_dialog import SettingsDialog
+from desktop_app.ui.task_panel import TaskPanel
+
+log = logging.getLogger(__name__)
+
+SHIELD_MESSAGES = {
+    Control.AGENT: ("Agent is working — Take over (Ctrl+T)", True),
+    Control.TAKING_OVER: ("Pausing the agent… the view unlocks as soon as it has stopped.", False),
+    Control.ENDING: ("Stopping the session…", False),
+}
+PLACEHOLDERS = {
+    Control.NO_SESSION: "No browser session.\nPress New session, or type a task and press Run.",
+    Control.STARTING: "Starting browser…",
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: Services, *, interactive: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.resize(QSize(1280, 800))
+        self._services = services
+        self._controller = services.controller
+        self._interactive = interactive  # False with --no-err-windows: nothing pops up
+        self._closing = False
+        self._shut_down = False
+        self._settings_dialog: SettingsDialog | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+
+        icon_path = resources_dir() / "icons" / "handoff.svg"
+        self.setWindowIcon(QIcon(str(icon_path)))
+        self.banner = NoticeBanner(self)
+        self.live_view = LiveView(
+            resources=resources_dir(),
+            browser_storage=services.paths.browser_profile,
+            browser_cache=services.paths.browser_cache,
+            downloads=services.paths.downloads,
+            parent=self,
+        )
+        self.task_panel = TaskPanel(BACKEND_LABELS, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.live_view)
+        splitter.addWidget(self.task_panel)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([880, 400])
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.status = QLabel(self)
+        self.status.setObjectName("sessionStatus")
+        self.statusBar().addPermanentWidget(self.status)
+        self._tray: QSystemTrayIcon | None = None
+
+        self.bridge = CoreBridge(services.bus, self)
+        self.bridge.controlChanged.connect(self._on_transition)
+        self.bridge.timelineAdded.connect(self._on_timeline)
+        self.bridge.notice.connect(self._on_notice)
+        self.bridge.sessionOpened.connect(self._on_session_opened)
+        self.bridge.sessionClosed.connect(self._on_session_closed)
+        self.bridge.humanRequested.connect(self._on_human_requested)
+        self.bridge.backendChanged.connect(self._show_capabilities)
+
+        panel = self.task_panel
+        panel.runRequested.connect(self.run_task)
+        panel.takeOverRequested.connect(self.take_over)
+        panel.handBackRequested.connect(self.hand_back)
+        panel.newSessionRequested.connect(self.new_session)
+        panel.stopSessionRequested.connect(self.stop_session)
+        panel.settingsRequested.connect(self.open_settings)
+        panel.backendChosen.connect(self._choose_backend)
+        self.live_view.takeOverRequested.connect(self.take_over)
+        self.live_view.downloadStarted.connect(
+            lambda name, folder: self.banner.show_message(f"Downloading {name} to {folder}")
+        )
+        self.live_view.downloadFinished.connect(
+            lambda name, ok: self.banner.show_message(f"Downloaded {name}" if ok else f"The download of {name} failed", Level.INFO if ok else Level.WARNING)
+        )
+        self.live_view.pageCrashed.connect(self._on_page_crashed)
+        self.banner.actionRequested.connect(self._on_notice_action)
+        self._install_shortcuts()
+
+        self._show_capabilities(self._controller.capabilities)
+        self._show_state(self._controller.state)
+        if services.settings_store.problem:
+            self.banner.show_message(services.settings_store.problem, Level.WARNING)
+        elif not services.keychain.persistent:
+            self.banner.show_message(services.keychain.status_text, Level.WARNING)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _install_shortcuts(self) -> None:
+        bindings: list[tuple[str, Callable[[], None]]] = [
+            ("Ctrl+Return", self.task_panel.request_run),
+            ("Ctrl+Enter", self.task_panel.request_run),
+            ("Ctrl+T", self.take_over),
+            ("Ctrl+H", self.task_panel.request_hand_back),
+            ("Ctrl+,", self.open_settings),
+        ]
+        for keys, slot in bindings:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+
+    def run_task(self, text: str) -> None:
+        self._follow(self._controller.run(text), on_success=lambda: self._clear_if_unchanged(self.task_panel.task_input, text))
+
+    def take_over(self) -> None:
+        self._follow(self._controller.take_over())
+
+    def hand_back(self, note: str, instruction: str) -> None:
+        panel = self.task_panel
+
+        def clear() -> None:
+            self._clear_if_unchanged(panel.note_input, note)
+            self._clear_if_unchanged(panel.task_input, instruction)
+
+        self._follow(self._controller.hand_back(note, instruction), on_success=clear)
+
+    def new_session(self) -> None:
+        self._follow(self._controller.new_session())
+
+    def stop_session(self) -> None:
+        self._follow(self._controller.stop_session())
+
+    def _follow(self, result: CommandResult, on_success: Callable[[], None] | None = None) -> None:
+        if not result.accepted:
+            self.banner.show_message(result.reason)
+            return
+        if on_success is not None and result.done is not None:
+            result.done.add_done_callback(lambda done: on_success() if not done.cancelled() and done.result() else None)
+
+    @staticmethod
+    def _clear_if_unchanged(editor: Any, submitted: str) -> None:
+        # Only what was sent is cleared: text typed meanwhile is kept.
+        if editor.toPlainText().strip() == submitted.strip():
+            editor.clear()
+
+    def _choose_backend(self, kind: str) -> None:
+        if kind == self._services.backend_kind:
+            return
+        result = self._services.switch_backend(kind)
+        if not result.accepted:
+            self.banner.show_message(result.reason)
+            self.task_panel.set_capabilities(self._controller.capabilities, self._services.backend_kind)
+
+    def open_settings(self, *, focus_cloud_key: bool = False) -> None:
+        if self._settings_dialog is not None:
+            self._settings_dialog.raise_()
+            self._settings_dialog.activateWindow()
+            return
+        dialog = SettingsDialog(self._services, self, focus_cloud_key=focus_cloud_key)
+        dialog.saved.connect(lambda: self._settings_saved(dialog))
+        dialog.forgetSiteDataRequested.connect(self._forget_site_data)
+        dialog.finished.connect(self._settings_closed)
+        self._settings_dialog = dialog
+        dialog.open()
+
+    def _settings_closed(self) -> None:
+        if self._settings_dialog is not None:
+            self._settings_dialog.deleteLater()
+        self._settings_dialog = None
+
+    def _settings_saved(self, dialog: SettingsDialog) -> None:
+        messages = getattr(dialog, "saved_messages", [])
+        if messages:
+            self.banner.show_message(" ".join(messages))
+
+    def _forget_site_data(self) -> None:
+        self._spawn(self._confirm_forget_site_data())
+
+    async def _confirm_forget_site_data(self) -> None:
+        choice = await ask(
+            self._settings_dialog or self,
+            "Forget all site data",
+            "Log out of every site and delete cookies, cache and stored data of the Local browser?",
+            [("Forget everything", QMessageBox.ButtonRole.DestructiveRole), ("Cancel", QMessageBox.ButtonRole.RejectRole)],
+            default=1,
+        )
+        if choice == 0:
+            self.banner.show_message(self.live_view.forget_site_data())
+
+    # -- what the core reports -----------------------------------------------------------------
+
+    def _on_transition(self, transition: Transition) -> None:
+        self._show_state(transition.after)
+
+    def _show_state(self, state: Control) -> None:
+        self.task_panel.set_state(state)
+        message, offer = SHIELD_MESSAGES.get(state, ("", False))
+        self.live_view.set_locked(state.view_locked, message, offer_take_over=offer)
+        if state in PLACEHOLDERS and not self._controller.capabilities.view_is_browser:
+            self.live_view.show_placeholder(PLACEHOLDERS[state])
+        self.setWindowTitle(f"{APP_NAME} — {state.label}")
+        self._update_status()
+
+    def _show_capabilities(self, capabilities: Capabilities) -> None:
+        self.live_view.configure(is_browser=capabilities.view_is_browser)
+        self.task_panel.set_capabilities(capabilities, self._services.backend_kind)
+        self._show_state(self._controller.state)
+
+    def _update_status(self) -> None:
+        capabilities = self._controller.capabilities
+        session = self._controller.session
+        text = capabilities.display_name
+        if session is not None:
+            text += f" · session {session.id[:8]}"
+        self.status.setText(text)
+
+    def _on_timeline(self, entry: tl.Entry) -> None:
+        self.task_panel.timeline.add(entry)
+        if isinstance(entry, tl.TaskFinished):
+            total = self._controller.timeline.total_cost
+            self.task_panel.cost_label.setText(f"Cost this session: ${total:.4f}" if total else "")
+
+    def _on_session_opened(self, opened: SessionOpened) -> None:
+        if opened.session.live_url:
+            self.live_view.show_remote(opened.session.live_url)
+        self.task_panel.cost_label.clear()
+        self._update_status()
+
+    def _on_session_closed(self, closed: SessionClosed) -> None:
+        if not self._controller.capabilities.view_is_browser:
+            self.live_view.show_placeholder(f"The session has ended: {closed.reason}\nPress New session to start another.")
+        self._update_status()
+
+    def _on_notice(self, notice: Notice) -> None:
+        self.banner.show_notice(notice)
+        if notice.action is NoticeAction.OPEN_SETTINGS and self._interactive:
+            self.open_settings(focus_cloud_key=not self._controller.capabilities.view_is_browser)
+
+    def _on_notice_action(self, action: NoticeAction) -> None:
+        if action is NoticeAction.OPEN_SETTINGS:
+            self.open_settings()
+        elif action is NoticeAction.NEW_SESSION:
+            self.new_session()
+
+    def _on_human_requested(self, reason: str) -> None:
+        self.task_panel.show_request(reason)
+        self.banner.show_message(f"The agent needs you: {reason} — do it in the browser, then press Hand back.", Level.WARNING)
+        QApplication.alert(self)
+        self.raise_()
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(self.windowIcon(), self)
+                self._tray.show()
+            self._tray.showMessage(f"{APP_NAME}: the agent needs you", reason, QSystemTrayIcon.MessageIcon.Information, 10_000)
+
+    def _on_page_crashed(self, reason: str) -> None:
+        self.banner.show_message(f"The browser page stopped working ({reason}). Reloading it.", Level.WARNING)
+        self.live_view.web_view.reload()
+
+    # -- closing -------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._shut_down:
+            event.accept()
+            return
+        event.ignore()
+        self.request_close(ask=self._interactive)
+
+    def request_close(self, *, ask: bool = False, stop_session: bool = True) -> None:
+        if not self._closing:
+            self._closing = True
+            self._spawn(self.close_gracefully(ask=ask, stop_session=stop_session))
+
+    async def close_gracefully(self, *, ask: bool = False, stop_session: bool = True) -> None:
+        controller = self._controller
+        if ask and controller.state.session_alive and controller.capabilities.billed_while_alive:
+            choice = await self._ask_stop_session()
+            if choice is None:
+                self._closing = False
+                return
+            stop_session = choice
+        self.statusBar().showMessage("Closing…")
+        self.task_panel.setEnabled(False)
+        try:
+            await controller.shutdown(stop_session=stop_session)
+        finally:
+            self.bridge.detach()
+            self._shut_down = True
+            self.close()
+            if not self.closed.done():
+                self.closed.set_result(None)
+
+    async def _ask_stop_session(self) -> bool | None:
+        running = self._controller.state in (Control.AGENT, Control.TAKING_OVER)
+        choice = await ask(
+            self,
+            "Stop the browser session?",
+            "The Browser Use session is billed while it is alive.",
+            [
+                ("Stop session and quit", QMessageBox.ButtonRole.AcceptRole),
+                ("Keep it running and quit", QMessageBox.ButtonRole.DestructiveRole),
+                ("Cancel", QMessageBox.ButtonRole.RejectRole),
+            ],
+            informative="The running task will be stopped first." if running else "",
+        )
+        return None if choice in (None, 2) else choice == 0
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_event_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("A window action failed", exc_info=task.exception())

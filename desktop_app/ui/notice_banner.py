@@ -1,0 +1,66 @@
+"""A banner across the top of the window for errors, warnings and notices; never modal."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+from desktop_app.core.events import Level, Notice, NoticeAction
+
+ACTION_LABELS = {
+    NoticeAction.OPEN_SETTINGS: "Open Settings",
+    NoticeAction.NEW_SESSION: "New session",
+}
+
+
+class NoticeBanner(QWidget):
+    actionRequested = Signal(object)  # NoticeAction
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noticeBanner")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        self.text = QLabel(self)
+        self.text.setObjectName("noticeText")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton(self)
+        self.action_button.setObjectName("noticeActionButton")
+        self.action_button.clicked.connect(self._act)
+        self.close_button = QToolButton(self)
+        self.close_button.setText("✕")
+        self.close_button.setObjectName("noticeCloseButton")
+        self.close_button.setAccessibleName("Dismiss")
+        self.close_button.clicked.connect(self.hide)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.action_button)
+        layout.addWidget(self.close_button)
+        self._action = NoticeAction.NONE
+        self.hide()
+
+    def show_notice(self, notice: Notice) -> None:
+        self.setProperty("level", notice.level.value)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.text.setText(notice.text)
+        self.setAccessibleDescription(notice.text)
+        self._action = notice.action
+        label = ACTION_LABELS.get(notice.action)
+        self.action_button.setVisible(label is not None)
+        if label:
+            self.action_button.setText(label)
+        self.show()
+
+    def show_message(self, text: str, level: Level = Level.INFO) -> None:
+        self.show_notice(Notice(level, text))
+
+    @property
+    def message(self) -> str:
+        return self.text.text() if self.isVisible() else ""
+
+    def _act(self) -> None:
+        action = self._action
+        self.hide()
+        self.actionRequested.emit(action)

@@ -1,0 +1,246 @@
+"""Settings: where the browser runs, the Browser Use key, the local agent's model, site data.
+
+Opened with ``open()`` (never ``exec()``). Stored keys are never shown: an empty key field means
+"keep the stored key". Invalid input keeps the dialog open with a message and loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.backends import BACKEND_LABELS
+from desktop_app.backends.ollama import detect_ollama
+from desktop_app.keychain import SecretName
+from desktop_app.services import Services
+from desktop_app.settings import (
+    DEFAULT_MODELS,
+    LLM_PROVIDER_LABELS,
+    OLLAMA_URL,
+    PROVIDER_SECRETS,
+    LLMSettings,
+    Settings,
+)
+
+
+def _valid_http_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+class SecretField(QWidget):
+    """A key entry that never displays the stored value."""
+
+    def __init__(self, services: Services, name: SecretName, object_name: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.edit = QLineEdit(self)
+        self.edit.setObjectName(object_name)
+        self.edit.setAccessibleName(object_name)
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setClearButtonEnabled(True)
+        source = services.keychain.source(name)
+        self.edit.setPlaceholderText("Paste your key" if source == "not set" else f"Set ({source}) — type to replace")
+        self.show_button = QPushButton("Show", self)
+        self.show_button.setCheckable(True)
+        self.show_button.toggled.connect(
+            lambda shown: self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.show_button)
+
+    @property
+    def new_value(self) -> str:
+        return self.edit.text().strip()
+
+
+class SettingsDialog(QDialog):
+    saved = Signal()
+    forgetSiteDataRequested = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None, *, focus_cloud_key: bool = False) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Handoff — Settings")
+        self.setMinimumWidth(520)
+        self._services = services
+        settings = services.settings
+
+        where = QGroupBox("Where the browser runs", self)
+        self.backend_group = QButtonGroup(self)
+        where_layout = QVBoxLayout(where)
+        self.backend_buttons: dict[str, QRadioButton] = {}
+        for kind, label in BACKEND_LABELS.items():
+            button = QRadioButton(label, where)
+            button.setObjectName(f"backend_{kind}")
+            button.setChecked(kind == services.backend_kind)
+            self.backend_group.addButton(button)
+            self.backend_buttons[kind] = button
+            where_layout.addWidget(button)
+        where_layout.addWidget(
+            _hint(
+                "Local: the browser inside this window, driven by an AI model you choose — no account needed.\n"
+                "Browser Use Cloud: a browser on Browser Use's servers, billed by Browser Use.",
+                where,
+            )
+        )
+
+        cloud = QGroupBox("Browser Use", self)
+        cloud_form = QFormLayout(cloud)
+        self.cloud_key = SecretField(services, SecretName.BROWSER_USE, "browserUseKey", cloud)
+        cloud_form.addRow("API key", self.cloud_key)
+        self.cloud_url = QLineEdit(settings.cloud_base_url, cloud)
+        self.cloud_url.setObjectName("cloudBaseUrl")
+        self.cloud_url.setPlaceholderText("Default (api.browser-use.com) — BROWSER_USE_BASE_URL overrides")
+        cloud_form.addRow("API address", self.cloud_url)
+        cloud_form.addRow(_hint("Get a key at cloud.browser-use.com. It is also used by the Browser Use LLM.", cloud))
+
+        model = QGroupBox("Local agent's AI model", self)
+        model_form = QFormLayout(model)
+        self.provider = QComboBox(model)
+        self.provider.setObjectName("llmProvider")
+        self.provider.addItem("Choose…", "")
+        for provider, label in LLM_PROVIDER_LABELS.items():
+            self.provider.addItem(label, provider)
+        self.provider.setCurrentIndex(max(0, self.provider.findData(settings.llm.provider)))
+        self.provider.currentIndexChanged.connect(self._provider_changed)
+        model_form.addRow("Provider", self.provider)
+        self.model = QLineEdit(settings.llm.model, model)
+        self.model.setObjectName("llmModel")
+        model_form.addRow("Model", self.model)
+        self.llm_url = QLineEdit(settings.llm.base_url, model)
+        self.llm_url.setObjectName("llmBaseUrl")
+        model_form.addRow("Server address", self.llm_url)
+        self.provider_keys = {
+            provider: SecretField(services, secret, f"{provider}Key", model)
+            for provider, secret in PROVIDER_SECRETS.items()
+            if secret is not SecretName.BROWSER_USE
+        }
+        self.provider_key_label = QLabel("API key", model)
+        for field in self.provider_keys.values():
+            model_form.addRow(field)
+        model_form.insertRow(model_form.rowCount() - len(self.provider_keys), self.provider_key_label)
+        self.ollama_status = _hint("", model)
+        self.ollama_status.setObjectName("ollamaStatus")
+        model_form.addRow(self.ollama_status)
+
+        site = QGroupBox("Site data (Local browser)", self)
+        site_layout = QVBoxLayout(site)
+        self.forget_button = QPushButton("Forget all site data…", site)
+        self.forget_button.setObjectName("forgetSiteDataButton")
+        self.forget_button.clicked.connect(self.forgetSiteDataRequested)
+        site_layout.addWidget(_hint("Sites you log in to in the Local browser stay logged in between runs.", site))
+        site_layout.addWidget(self.forget_button)
+
+        self.keychain_status = _hint(services.keychain.status_text, self)
+        self.keychain_status.setObjectName("keychainStatus")
+        self.error = QLabel(self)
+        self.error.setObjectName("settingsError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("settingsSaveButton")
+
+        layout = QVBoxLayout(self)
+        for widget in (where, cloud, model, site, self.keychain_status, self.error, buttons):
+            layout.addWidget(widget)
+        self._provider_changed()
+        if focus_cloud_key:
+            self.cloud_key.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        asyncio.get_running_loop().create_task(self._look_for_ollama())
+
+    async def _look_for_ollama(self) -> None:
+        models = await detect_ollama()
+        if not self.isVisible():
+            return
+        if models is None:
+            self.ollama_status.setText("Ollama is not running on this computer.")
+            return
+        names = ", ".join(models[:5]) + ("…" if len(models) > 5 else "")
+        self.ollama_status.setText(f"Ollama is running here with {len(models)} model(s): {names or 'none yet'}.")
+        index = self.provider.findData("ollama")
+        self.provider.setItemText(index, f"{LLM_PROVIDER_LABELS['ollama']} — found")
+        if not self.provider.currentData():
+            self.provider.setCurrentIndex(index)
+            if models and not self.model.text():
+                self.model.setText(models[0])
+
+    def _provider_changed(self) -> None:
+        provider = self.provider.currentData() or ""
+        needs_url = provider in ("openai_compatible", "ollama")
+        self.llm_url.setEnabled(needs_url)
+        if provider == "ollama" and not self.llm_url.text():
+            self.llm_url.setText(OLLAMA_URL)
+        for name, field in self.provider_keys.items():
+            field.setVisible(name == provider)
+        self.provider_key_label.setVisible(provider in self.provider_keys)
+        self.model.setPlaceholderText(DEFAULT_MODELS.get(provider) or "Model name")
+
+    def chosen_backend(self) -> str:
+        return next(kind for kind, button in self.backend_buttons.items() if button.isChecked())
+
+    def save(self) -> None:
+        problems = []
+        cloud_url = self.cloud_url.text().strip()
+        if cloud_url and not _valid_http_url(cloud_url):
+            problems.append("The Browser Use API address must start with http:// or https://.")
+        provider = self.provider.currentData() or ""
+        llm_url = self.llm_url.text().strip() if provider in ("openai_compatible", "ollama") else ""
+        if provider in ("openai_compatible", "ollama") and not _valid_http_url(llm_url):
+            problems.append("The model server address must start with http:// or https://.")
+        if provider == "openai_compatible" and not self.model.text().strip():
+            problems.append("Name the model your OpenAI-compatible server should use.")
+        if problems:
+            self.error.setText("\n".join(problems))
+            self.error.show()
+            return
+        messages = []
+        for field in (self.cloud_key, *self.provider_keys.values()):
+            if field.new_value:
+                messages.append(self._services.keychain.set(field.name, field.new_value).message)
+        settings: Settings = replace(
+            self._services.settings,
+            backend=self.chosen_backend(),
+            cloud_base_url=cloud_url,
+            llm=LLMSettings(provider=provider, model=self.model.text().strip(), base_url=llm_url),
+        )
+        result = self._services.save_settings(settings)
+        if result is not None and not result.accepted:
+            messages.append(result.reason)
+        self.saved_messages = messages
+        self.saved.emit()
+        self.accept()
+
+
+def _hint(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setProperty("hint", True)
+    return label

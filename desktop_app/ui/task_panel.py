@@ -1,0 +1,194 @@
+"""The task panel: who is in control, the task box, Run / Take over / Hand back, the note, the timeline.
+
+It shows the core's state and forwards clicks; what is allowed when comes from core.control.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.control import Command, Control, allows
+from desktop_app.core.ports import Capabilities
+from desktop_app.ui.timeline_view import TimelineView
+
+TASK_PROMPTS = {
+    Control.HUMAN: "Next instruction for the agent (optional) — sent when you hand back",
+    Control.AGENT: "The agent is working. You can type your next instruction here.",
+    Control.TAKING_OVER: "Pausing the agent…",
+}
+DEFAULT_TASK_PROMPT = "What should the agent do?"
+
+
+def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
+    widget.setObjectName(name)
+    widget.setAccessibleName(accessible)
+    return widget
+
+
+class TaskPanel(QWidget):
+    runRequested = Signal(str)
+    takeOverRequested = Signal()
+    handBackRequested = Signal(str, str)  # note, next instruction
+    newSessionRequested = Signal()
+    stopSessionRequested = Signal()
+    settingsRequested = Signal()
+    backendChosen = Signal(str)
+
+    def __init__(self, backend_labels: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("taskPanel")
+        self._limit = 50_000
+        self._state = Control.NO_SESSION
+
+        self.indicator = _named(QLabel(Control.NO_SESSION.label, self), "controlIndicator", "Who is in control")
+        self.indicator.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.backend_selector = _named(QComboBox(self), "backendSelector", "Where the browser runs")
+        for kind, label in backend_labels.items():
+            self.backend_selector.addItem(label, kind)
+        self.backend_selector.activated.connect(
+            lambda index: self.backendChosen.emit(self.backend_selector.itemData(index))
+        )
+        self.settings_button = _named(QToolButton(self), "settingsButton", "Settings")
+        self.settings_button.setText("⚙")
+        self.settings_button.setToolTip("Settings (Ctrl+,)")
+        self.settings_button.clicked.connect(self.settingsRequested)
+
+        self.new_session_button = _named(QPushButton("New session", self), "newSessionButton", "New session")
+        self.stop_session_button = _named(QPushButton("Stop session", self), "stopSessionButton", "Stop session")
+        self.new_session_button.clicked.connect(self.newSessionRequested)
+        self.stop_session_button.clicked.connect(self.stopSessionRequested)
+
+        self.task_label = _named(QLabel(DEFAULT_TASK_PROMPT, self), "taskLabel", "Task label")
+        self.task_input = _named(QPlainTextEdit(self), "taskInput", "Task for the agent")
+        self.task_input.setPlaceholderText("e.g. Find a table for two at an Italian place near me tonight and book it")
+        self.task_input.setTabChangesFocus(True)
+        self.task_input.textChanged.connect(self._update_counter)
+        self.char_count = _named(QLabel(self), "taskCharCount", "Task length")
+        self.char_count.setAlignment(Qt.AlignmentFlag.AlignRight)
+
+        self.run_button = _named(QPushButton("Run  (Ctrl+Enter)", self), "runButton", "Run")
+        self.take_over_button = _named(QPushButton("Take over  (Ctrl+T)", self), "takeOverButton", "Take over")
+        self.hand_back_button = _named(QPushButton("Hand back  (Ctrl+H)", self), "handBackButton", "Hand back")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self.request_run)
+        self.take_over_button.clicked.connect(self.takeOverRequested)
+        self.hand_back_button.clicked.connect(self.request_hand_back)
+
+        self.request_label = _named(QLabel(self), "humanRequestReason", "The agent asks")
+        self.request_label.setWordWrap(True)
+        self.request_label.hide()
+        self.note_label = QLabel("What did you do? (optional — the agent is told)", self)
+        self.note_input = _named(QPlainTextEdit(self), "handBackNote", "Note for the agent")
+        self.note_input.setPlaceholderText("e.g. Entered the card details and confirmed the 2FA code")
+        self.note_input.setTabChangesFocus(True)
+        self.note_input.setMaximumHeight(70)
+
+        self.timeline = TimelineView(self)
+        self.cost_label = _named(QLabel(self), "costLabel", "Cost")
+
+        session_row = QHBoxLayout()
+        session_row.addWidget(self.backend_selector, 1)
+        session_row.addWidget(self.settings_button)
+        buttons_row = QHBoxLayout()
+        buttons_row.addWidget(self.new_session_button)
+        buttons_row.addWidget(self.stop_session_button)
+        control_row = QHBoxLayout()
+        for button in (self.run_button, self.take_over_button, self.hand_back_button):
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            control_row.addWidget(button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.indicator)
+        layout.addLayout(session_row)
+        layout.addLayout(buttons_row)
+        layout.addWidget(self.task_label)
+        layout.addWidget(self.task_input, 2)
+        layout.addWidget(self.char_count)
+        layout.addLayout(control_row)
+        layout.addWidget(self.request_label)
+        layout.addWidget(self.note_label)
+        layout.addWidget(self.note_input)
+        layout.addWidget(QLabel("Timeline", self))
+        layout.addWidget(self.timeline, 5)
+        layout.addWidget(self.cost_label)
+        self._update_counter()
+        self.set_state(Control.NO_SESSION)
+
+    # -- what the user asks for ----------------------------------------------------------------
+
+    def request_run(self) -> None:
+        if allows(self._state, Command.RUN) and self.task_text:
+            self.runRequested.emit(self.task_text)
+
+    def request_hand_back(self) -> None:
+        if allows(self._state, Command.HAND_BACK):
+            self.handBackRequested.emit(self.note_input.toPlainText(), self.task_text)
+
+    @property
+    def task_text(self) -> str:
+        return self.task_input.toPlainText().strip()
+
+    # -- showing the core's state --------------------------------------------------------------
+
+    def set_capabilities(self, capabilities: Capabilities, backend_kind: str) -> None:
+        self._limit = capabilities.task_max_chars
+        index = self.backend_selector.findData(backend_kind)
+        if index >= 0:
+            self.backend_selector.setCurrentIndex(index)
+        self._update_counter()
+
+    def set_state(self, state: Control) -> None:
+        self._state = state
+        self.indicator.setText(state.label)
+        self.indicator.setProperty("control", state.value)
+        self.indicator.style().unpolish(self.indicator)
+        self.indicator.style().polish(self.indicator)
+        self.new_session_button.setEnabled(allows(state, Command.NEW_SESSION))
+        self.stop_session_button.setEnabled(allows(state, Command.STOP_SESSION))
+        self.take_over_button.setEnabled(allows(state, Command.TAKE_OVER))
+        self.hand_back_button.setEnabled(allows(state, Command.HAND_BACK))
+        self.backend_selector.setEnabled(state is Control.NO_SESSION)
+        self.task_label.setText(TASK_PROMPTS.get(state, DEFAULT_TASK_PROMPT))
+        human = state is Control.HUMAN
+        self.note_label.setVisible(human)
+        self.note_input.setVisible(human)
+        if not human:
+            self.request_label.hide()
+        self._update_run_button()
+
+    def show_request(self, reason: str) -> None:
+        self.request_label.setText(f"The agent asks for you: {reason}")
+        self.request_label.show()
+
+    def clear_task(self) -> None:
+        self.task_input.clear()
+
+    def clear_note(self) -> None:
+        self.note_input.clear()
+
+    def _update_counter(self) -> None:
+        length = len(self.task_input.toPlainText())
+        over = length > self._limit
+        self.char_count.setText(
+            f"{length:,} / {self._limit:,} characters — too long, shorten it to run" if over else f"{length:,} / {self._limit:,}"
+        )
+        self.char_count.setProperty("over", over)
+        self.char_count.style().unpolish(self.char_count)
+        self.char_count.style().polish(self.char_count)
+        self._update_run_button()
+
+    def _update_run_button(self) -> None:
+        # Over-long text keeps Run enabled: pressing it explains the limit instead of doing nothing.
+        self.run_button.setEnabled(allows(self._state, Command.RUN) and bool(self.task_text))

@@ -1,0 +1,337 @@
+"""The Browser Use Cloud adapter against the fake v2 server on 127.0.0.1 (real HTTP, real SDK)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from desktop_app.backends.cloud import CloudBackend
+from desktop_app.core.errors import BackendError, Problem
+from desktop_app.core.ports import InterruptOutcome, RunResult, RunStatus, StepReport, TaskRequest
+from desktop_app.redaction import redactor
+from tests.fakes.cloud_server import DEFAULT_KEY, FakeCloud
+from tests.helpers import wait_until
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.steps: list[StepReport] = []
+        self.finished: list[RunResult] = []
+        self.faults: list[tuple[str, Exception]] = []
+        self.lost: list[str] = []
+        self.asked: list[tuple[str, str]] = []
+
+    def on_step(self, step: StepReport) -> None:
+        self.steps.append(step)
+
+    def on_finished(self, result: RunResult) -> None:
+        self.finished.append(result)
+
+    def on_human_requested(self, task_id: str, reason: str) -> None:
+        self.asked.append((task_id, reason))
+
+    def on_run_fault(self, task_id: str, error: Exception) -> None:
+        self.faults.append((task_id, error))
+
+    def on_session_lost(self, reason: str) -> None:
+        self.lost.append(reason)
+
+
+@pytest.fixture
+def cloud() -> Iterator[FakeCloud]:
+    with FakeCloud(step_interval=0.1, steps_per_task=3, live_url_after=2) as fake:
+        yield fake
+    assert fake.validation_errors == [], "the app sent a request the real API would refuse"
+
+
+class Harness:
+    def __init__(self, cloud: FakeCloud, **options: Any) -> None:
+        self.slept: list[float] = []
+
+        async def record_sleep(seconds: float) -> None:
+            self.slept.append(seconds)
+
+        self.key = options.pop("key", DEFAULT_KEY)
+        self.backend = CloudBackend(
+            lambda: self.key, base_url=cloud.base_url, poll_interval=0.05, sleep=record_sleep, **options
+        )
+        self.listener = Listener()
+        self.backend.attach(self.listener)
+
+
+@pytest.fixture
+def harness(cloud: FakeCloud, arun) -> Iterator[Harness]:
+    made = Harness(cloud)
+    yield made
+    arun(made.backend.aclose())
+
+
+def request(text: str = "Find the cheapest flight", token: str = "req-1") -> TaskRequest:
+    return TaskRequest(text=text, request_id=token)
+
+
+def test_open_session_waits_for_the_live_url(cloud: FakeCloud, harness: Harness, arun) -> None:
+    session = arun(harness.backend.open_session())
+    fake = cloud.sessions[session.id]
+    assert session.live_url == f"{cloud.origin}/live/{session.id}?token={fake.token}"
+    assert cloud.requests_to("POST", r"/sessions")[0].body == {"keepAlive": True}
+    assert len(cloud.requests_to("GET", rf"/sessions/{session.id}")) >= 2
+    # The live URL is a credential: from now on no log line can show it.
+    assert fake.token not in redactor.redact(f"loading {session.live_url}")
+
+
+def test_a_task_streams_its_steps_and_result(cloud: FakeCloud, harness: Harness, arun) -> None:
+    async def scenario() -> None:
+        session = await harness.backend.open_session()
+        run = await harness.backend.start_task(request())
+        await wait_until(lambda: harness.listener.finished, what="the task to finish")
+        created = cloud.task_creates()[0].body
+        assert created == {"task": "Find the cheapest flight", "sessionId": session.id, "metadata": {"handoffRequest": "req-1"}}
+        assert run.task_id == cloud.latest_task().id
+
+    arun(scenario())
+    assert [s.number for s in harness.listener.steps] == [1, 2, 3]
+    step = harness.listener.steps[0]
+    assert step.url == "https://example.com/step/1" and step.screenshot_url.endswith("/1.png")
+    result = harness.listener.finished[0]
+    assert (result.status, result.success, str(result.cost_usd), result.steps) == (RunStatus.FINISHED, True, "0.03", 3)
+
+
+def test_polling_is_at_most_one_request_per_interval(cloud: FakeCloud, arun) -> None:
+    cloud.manual_steps = True
+    made = Harness(cloud)
+    made.backend._poll_interval = 0.2
+
+    async def scenario() -> None:
+        await made.backend.open_session()
+        run = await made.backend.start_task(request())
+        import asyncio
+
+        await asyncio.sleep(1.0)
+        polls = cloud.requests_to("GET", rf"/tasks/{run.task_id}")
+        assert 3 <= len(polls) <= 6, len(polls)
+        await made.backend.aclose()
+
+    arun(scenario())
+
+
+def test_interrupt_stops_the_task_in_one_round_trip(cloud: FakeCloud, harness: Harness, arun) -> None:
+    cloud.manual_steps = True
+
+    async def scenario() -> None:
+        await harness.backend.open_session()
+        run = await harness.backend.start_task(request())
+        cloud.add_step(run.task_id)
+        outcome = await harness.backend.interrupt(run)
+        assert outcome is InterruptOutcome.STOPPED
+        assert len(cloud.requests_to("PATCH", rf"/tasks/{run.task_id}")) == 1
+        assert cloud.requests_to("PATCH", rf"/tasks/{run.task_id}")[0].body == {"action": "stop"}
+
+    arun(scenario())
+    assert [r.status for r in harness.listener.finished] == [RunStatus.STOPPED]
+    assert [s.number for s in harness.listener.steps] == [1]
+    assert cloud.latest_task().status == "stopped"
+
+
+def test_interrupt_waits_for_a_slow_stop_to_be_confirmed(cloud: FakeCloud, harness: Harness, arun) -> None:
+    cloud.manual_steps = True
+    cloud.stop_delay = 0.6
+
+    async def scenario() -> None:
+        await harness.backend.open_session()
+        run = await harness.backend.start_task(request())
+        outcome = await harness.backend.interrupt(run)
+        assert outcome is InterruptOutcome.STOPPED
+        assert cloud.latest_task().status == "stopped"
+
+    arun(scenario())
+
+
+def test_interrupt_of_a_task_that_already_finished(cloud: FakeCloud, harness: Harness, arun) -> None:
+    cloud.manual_steps = True
+
+    async def scenario() -> None:
+        await harness.backend.open_session()
+        run = await harness.backend.start_task(request())
+        cloud.finish_task(run.task_id)
+        assert await harness.backend.interrupt(run) is InterruptOutcome.ALREADY_OVER
+
+    arun(scenario())
+    assert harness.listener.finished[0].status is RunStatus.FINISHED
+
+
+def test_end_session_stops_it(cloud: FakeCloud, harness: Harness, arun) -> None:
+    async def scenario() -> None:
+        session = await harness.backend.open_session()
+        await harness.backend.end_session()
+        assert cloud.sessions[session.id].status == "stopped"
+        assert cloud.requests_to("PATCH", rf"/sessions/{session.id}")[0].body == {"action": "stop"}
+
+    arun(scenario())
+
+
+def test_no_key_asks_for_one(cloud: FakeCloud, arun) -> None:
+    made = Harness(cloud, key="")
+    with pytest.raises(BackendError) as caught:
+        arun(made.backend.open_session())
+    assert caught.value.problem is Problem.AUTH and "Settings" in caught.value.message
+    assert cloud.requests == []
+
+
+def test_a_wrong_key_is_reported_as_such(cloud: FakeCloud, arun) -> None:
+    made = Harness(cloud, key="bu_wrong_key_123456")
+    with pytest.raises(BackendError) as caught:
+        arun(made.backend.open_session())
+    arun(made.backend.aclose())
+    assert caught.value.problem is Problem.AUTH
+    assert "did not accept your API key" in caught.value.message
+
+
+def test_the_spend_limit_says_how_much_was_spent(cloud: FakeCloud, harness: Harness, arun) -> None:
+    arun(harness.backend.open_session())
+    cloud.fail(
+        r"/tasks",
+        402,
+        method="POST",
+        body={"detail": {"code": "api_key_monthly_spend_limit_reached", "message": "Spend limit", "cap": 10, "spent": 10.5}},
+    )
+    with pytest.raises(BackendError) as caught:
+        arun(harness.backend.start_task(request()))
+    assert caught.value.problem is Problem.SPEND_LIMIT
+    assert "$10.5 of $10" in caught.value.message
+    assert cloud.tasks == {}
+
+
+def test_a_server_error_on_create_is_never_retried(cloud: FakeCloud, harness: Harness, arun) -> None:
+    arun(harness.backend.open_session())
+    cloud.fail(r"/tasks", 500, method="POST")
+    with pytest.raises(BackendError) as caught:
+        arun(harness.backend.start_task(request()))
+    assert caught.value.problem is Problem.SERVER and "Try again" in caught.value.message
+    assert len(cloud.task_creates()) == 1
+
+
+def test_rate_limits_are_honoured_then_the_create_goes_through_once(cloud: FakeCloud, harness: Harness, arun) -> None:
+    arun(harness.backend.open_session())
+    cloud.fail(r"/tasks", 429, method="POST", retry_after=30)  # longer than the SDK waits itself
+    run = arun(harness.backend.start_task(request()))
+    assert harness.slept == [30.0]
+    assert len(cloud.task_creates()) == 2 and list(cloud.tasks) == [run.task_id]
+
+
+def test_rate_limit_waits_are_bounded(cloud: FakeCloud, harness: Harness, arun) -> None:
+    arun(harness.backend.open_session())
+    cloud.fail(r"/tasks", 429, method="POST", retry_after=100, times=2)
+    with pytest.raises(BackendError) as caught:
+        arun(harness.backend.start_task(request()))
+    assert caught.value.problem is Problem.RATE_LIMITED
+    assert harness.slept == [100.0] and cloud.tasks == {}
+
+
+def test_a_lost_answer_to_a_create_finds_the_task_instead_of_resending(cloud: FakeCloud, harness: Harness, arun) -> None:
+    arun(harness.backend.open_session())
+    cloud.fail(r"/tasks", method="POST", drop=True, after_processing=True)
+    run = arun(harness.backend.start_task(request(token="tok-42")))
+    assert len(cloud.task_creates()) == 1
+    assert list(cloud.tasks) == [run.task_id]
+    assert cloud.tasks[run.task_id].metadata == {"handoffRequest": "tok-42"}
+
+
+def test_a_dropped_create_that_never_happened_is_reported_not_resent(cloud: FakeCloud, harness: Harness, arun) -> None:
+    arun(harness.backend.open_session())
+    cloud.fail(r"/tasks", method="POST", drop=True)
+    with pytest.raises(BackendError) as caught:
+        arun(harness.backend.start_task(request()))
+    assert caught.value.problem is Problem.UNCERTAIN
+    assert "Nothing was sent twice" in caught.value.message
+    assert len(cloud.task_creates()) == 1 and cloud.tasks == {}
+
+
+def test_a_create_that_stalls_mid_answer_times_out_without_a_resend(cloud: FakeCloud, arun) -> None:
+    made = Harness(cloud, request_timeout=0.5)
+
+    async def scenario() -> None:
+        await made.backend.open_session()
+        cloud.fail(r"/tasks", 201, method="POST", stall=2.0)
+        with pytest.raises(BackendError) as caught:
+            await made.backend.start_task(request())
+        assert caught.value.problem is Problem.UNCERTAIN
+        await made.backend.aclose()
+
+    arun(scenario())
+    assert len(cloud.task_creates()) == 1
+
+
+def test_connection_refused_is_a_network_problem(arun) -> None:
+    from desktop_app.early_init import free_loopback_port
+
+    backend = CloudBackend(lambda: DEFAULT_KEY, base_url=f"http://127.0.0.1:{free_loopback_port()}/api/v2")
+    with pytest.raises(BackendError) as caught:
+        arun(backend.open_session(), timeout=30)
+    arun(backend.aclose())
+    assert caught.value.problem is Problem.NETWORK
+    assert "internet connection" in caught.value.message
+
+
+def test_a_create_on_an_expired_session_says_the_session_is_gone(cloud: FakeCloud, harness: Harness, arun) -> None:
+    session = arun(harness.backend.open_session())
+    cloud.expire_session(session.id)
+    with pytest.raises(BackendError) as caught:
+        arun(harness.backend.start_task(request()))
+    assert caught.value.problem is Problem.SESSION_GONE
+
+
+def test_a_session_that_ends_while_starting_is_reported(cloud: FakeCloud, arun) -> None:
+    cloud.live_url_after = 1000
+    made = Harness(cloud)
+
+    async def scenario() -> None:
+        import asyncio
+
+        opening = asyncio.ensure_future(made.backend.open_session())
+        await wait_until(lambda: cloud.sessions)
+        cloud.expire_session()
+        with pytest.raises(BackendError) as caught:
+            await opening
+        assert caught.value.problem is Problem.SESSION_GONE
+        await made.backend.aclose()
+
+    arun(scenario())
+
+
+def test_a_failed_start_does_not_leave_a_billed_session(cloud: FakeCloud, arun) -> None:
+    cloud.live_url_after = 1000
+    made = Harness(cloud, live_url_timeout=0.5)
+    with pytest.raises(BackendError) as caught:
+        arun(made.backend.open_session())
+    arun(made.backend.aclose())
+    assert caught.value.problem is Problem.TIMEOUT
+    assert [s.status for s in cloud.sessions.values()] == ["stopped"]
+
+
+def test_a_lost_session_during_a_task_is_reported(cloud: FakeCloud, harness: Harness, arun) -> None:
+    cloud.manual_steps = True
+
+    async def scenario() -> None:
+        session = await harness.backend.open_session()
+        await harness.backend.start_task(request())
+        del cloud.tasks[cloud.latest_task().id]
+        del cloud.sessions[session.id]
+        await wait_until(lambda: harness.listener.lost, what="the session loss")
+
+    arun(scenario())
+    assert "ended" in harness.listener.lost[0]
+
+
+def test_live_sessions_this_app_created_are_found(cloud: FakeCloud, harness: Harness, arun) -> None:
+    async def scenario() -> None:
+        mine = await harness.backend.open_session()
+        other = Harness(cloud)
+        await other.backend.open_session()
+        await other.backend.aclose()
+        found = await harness.backend.find_live_sessions({mine.id, "not-running"})
+        assert [s.id for s in found] == [mine.id]
+
+    arun(scenario())

@@ -1,0 +1,474 @@
+"""The session controller's rules, on a plain asyncio loop with a scripted backend (no Qt, no HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.control import Control
+from desktop_app.core.controller import SessionController
+from desktop_app.core.errors import BackendError, Problem
+from desktop_app.core.events import ControlChanged, HumanRequested, Level, Notice, NoticeAction, SessionClosed, SessionOpened
+from desktop_app.core.ports import InterruptOutcome, RunStatus
+from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend
+from tests.helpers import wait_until
+
+
+class Recorder:
+    def __init__(self, controller: SessionController) -> None:
+        self.events: list[Any] = []
+        controller.bus.subscribe(self.events.append)
+
+    def of(self, kind: type) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def states(self) -> list[Control]:
+        return [e.transition.after for e in self.of(ControlChanged)]
+
+
+def make(capabilities=None) -> tuple[SessionController, ScriptedBackend, Recorder]:
+    backend = ScriptedBackend(capabilities) if capabilities else ScriptedBackend()
+    controller = SessionController(backend)
+    return controller, backend, Recorder(controller)
+
+
+async def open_session(controller: SessionController) -> None:
+    result = controller.new_session()
+    assert result.accepted
+    assert await result.done
+
+
+async def running(controller: SessionController, text: str = "Book a table for two") -> str:
+    await open_session(controller)
+    result = controller.run(text)
+    assert result.accepted and await result.done
+    return controller._run.handle.task_id
+
+
+async def call(command: Any) -> Any:
+    """Issue a command from inside the loop, as the app always does."""
+    return command()
+
+
+def entries(controller: SessionController, kind: type) -> list[Any]:
+    return [e for e in controller.timeline.entries if isinstance(e, kind)]
+
+
+def test_new_session_goes_through_starting_to_idle(arun) -> None:
+    controller, backend, events = make()
+    arun(open_session(controller))
+    assert events.states() == [Control.STARTING, Control.IDLE]
+    assert events.of(SessionOpened)[0].session.id == "session-1"
+    assert [e.kind for e in controller.timeline.entries] == ["SessionStarted"]
+
+
+def test_a_second_new_session_is_refused(arun) -> None:
+    controller, backend, _ = make()
+    arun(open_session(controller))
+    assert not controller.new_session().accepted
+    assert backend.count("open_session") == 1
+
+
+def test_session_start_failure_returns_to_no_session_with_a_message(arun) -> None:
+    controller, backend, events = make()
+    backend.fail_next("open_session", BackendError(Problem.AUTH, "Check your key."))
+
+    async def scenario() -> None:
+        assert controller.new_session().accepted
+        await wait_until(lambda: controller.state is Control.NO_SESSION)
+
+    arun(scenario())
+    notice = events.of(Notice)[-1]
+    assert notice.level is Level.ERROR and "Check your key." in notice.text
+    assert notice.action is NoticeAction.OPEN_SETTINGS
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t "])
+def test_an_empty_task_is_refused(arun, text: str) -> None:
+    controller, backend, _ = make()
+    arun(open_session(controller))
+    result = controller.run(text)
+    assert not result.accepted and "Type a task" in result.reason
+    assert backend.count("start_task") == 0
+
+
+def test_a_task_over_the_limit_is_refused_with_its_length(arun) -> None:
+    controller, backend, _ = make()
+    arun(open_session(controller))
+    result = controller.run("x" * 50_001)
+    assert not result.accepted
+    assert "50,001" in result.reason and "50,000" in result.reason and "kept" in result.reason
+    assert backend.count("start_task") == 0
+    assert arun(call(lambda: controller.run("x" * 50_000))).accepted
+
+
+def test_run_without_a_session_starts_one_then_runs(arun) -> None:
+    controller, backend, events = make()
+
+    async def scenario() -> None:
+        result = controller.run("Find flights")
+        assert result.accepted
+        assert await result.done
+
+    arun(scenario())
+    assert backend.names() == ["open_session", "start_task"]
+    assert controller.state is Control.AGENT
+    assert events.states() == [Control.STARTING, Control.IDLE, Control.AGENT]
+
+
+def test_run_creates_the_task_and_records_it(arun) -> None:
+    controller, backend, _ = make()
+    task_id = arun(running(controller, "Find flights"))
+    assert backend.last("start_task").args[0].text == "Find flights"
+    started = entries(controller, tl.TaskStarted)[0]
+    assert (started.task_id, started.text, started.origin) == (task_id, "Find flights", tl.TaskOrigin.RUN)
+
+
+def test_steps_and_result_reach_the_timeline_and_control_returns_to_idle(arun) -> None:
+    controller, backend, _ = make()
+    task_id = arun(running(controller))
+    backend.report_step(task_id, 1)
+    backend.report_step(task_id, 2)
+    backend.report_finished(task_id)
+    assert [e.step.number for e in entries(controller, tl.AgentStep)] == [1, 2]
+    assert entries(controller, tl.TaskFinished)[0].result.output == "Done"
+    assert controller.state is Control.IDLE
+
+
+def test_reports_about_unknown_tasks_are_ignored(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller))
+    backend.report_step("someone-elses-task", 1)
+    backend.report_finished("someone-elses-task")
+    assert entries(controller, tl.AgentStep) == [] and entries(controller, tl.TaskFinished) == []
+    assert controller.state is Control.AGENT
+
+
+def test_a_failed_create_returns_to_idle_and_says_why(arun) -> None:
+    controller, backend, events = make()
+    arun(open_session(controller))
+    backend.fail_next("start_task", BackendError(Problem.SERVER, "Browser Use is having problems."))
+
+    async def scenario() -> bool:
+        return await controller.run("Find flights").done
+
+    assert arun(scenario()) is False
+    assert controller.state is Control.IDLE
+    assert "Browser Use is having problems." in events.of(Notice)[-1].text
+
+
+def test_take_over_stops_the_task_and_unlocks_only_after_confirmation(arun) -> None:
+    controller, backend, events = make()
+    arun(running(controller))
+
+    async def scenario() -> None:
+        gate = backend.gate("interrupt")
+        result = controller.take_over()
+        assert result.accepted
+        await wait_until(lambda: backend.count("interrupt") == 1)
+        assert controller.state is Control.TAKING_OVER and controller.state.view_locked
+        gate.set()
+        assert await result.done
+
+    arun(scenario())
+    assert controller.state is Control.HUMAN
+    handoff = entries(controller, tl.Handoff)[-1]
+    assert (handoff.to, handoff.by) == (tl.Actor.PERSON, tl.Actor.PERSON)
+
+
+def test_take_over_twice_sends_one_stop(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller))
+
+    async def scenario() -> None:
+        gate = backend.gate("interrupt")
+        first = controller.take_over()
+        second = controller.take_over()
+        assert first.accepted and not second.accepted
+        gate.set()
+        await first.done
+
+    arun(scenario())
+    assert backend.count("interrupt") == 1
+
+
+def test_take_over_when_no_task_runs_gives_control_at_once(arun) -> None:
+    controller, backend, _ = make()
+    arun(open_session(controller))
+
+    async def scenario() -> None:
+        result = controller.take_over()
+        assert result.accepted and await result.done
+
+    arun(scenario())
+    assert controller.state is Control.HUMAN
+    assert backend.count("interrupt") == 0
+
+
+def test_a_failed_stop_keeps_the_view_locked_and_says_so(arun) -> None:
+    controller, backend, events = make()
+    arun(running(controller))
+    backend.fail_next("interrupt", BackendError(Problem.NETWORK, "No connection."))
+
+    async def scenario() -> bool:
+        return await controller.take_over().done
+
+    assert arun(scenario()) is False
+    assert controller.state is Control.AGENT and controller.state.view_locked
+    assert "stays locked" in events.of(Notice)[-1].text
+    assert arun(call(controller.take_over)).accepted  # and the person can try again
+
+
+def test_take_over_while_the_task_is_being_created_stops_it_once_created(arun) -> None:
+    controller, backend, _ = make()
+    arun(open_session(controller))
+
+    async def scenario() -> None:
+        gate = backend.gate("start_task")
+        run = controller.run("Find flights")
+        await wait_until(lambda: backend.count("start_task") == 1)
+        take = controller.take_over()
+        assert take.accepted and controller.state is Control.TAKING_OVER
+        await asyncio.sleep(0.05)
+        assert backend.count("interrupt") == 0  # nothing to stop yet
+        gate.set()
+        assert await run.done and await take.done
+
+    arun(scenario())
+    assert backend.names()[-1] == "interrupt"
+    assert controller.state is Control.HUMAN
+
+
+def test_the_task_ending_on_its_own_while_stopping_gives_control(arun) -> None:
+    controller, backend, _ = make()
+    task_id = arun(running(controller))
+
+    async def scenario() -> None:
+        backend.gate("interrupt")  # the stop never answers
+        controller.take_over()
+        await wait_until(lambda: backend.count("interrupt") == 1)
+        backend.report_finished(task_id)
+
+    arun(scenario())
+    assert controller.state is Control.HUMAN
+    assert controller.interrupted_goal is None  # it finished: nothing to continue
+
+
+def test_hand_back_creates_one_follow_up_carrying_note_and_goal(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller, "Book a table for two at Luigi's"))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+        first = controller.hand_back(note="Entered the card details", instruction="")
+        second = controller.hand_back(note="Entered the card details", instruction="")
+        assert first.accepted and not second.accepted
+        assert await first.done
+
+    arun(scenario())
+    assert backend.count("start_task") == 2
+    follow_up = backend.last("start_task").args[0].text
+    assert "Entered the card details" in follow_up
+    assert "Book a table for two at Luigi's" in follow_up
+    assert controller.state is Control.AGENT
+    handoff = entries(controller, tl.Handoff)[-1]
+    assert (handoff.to, handoff.note) == (tl.Actor.AGENT, "Entered the card details")
+    assert entries(controller, tl.TaskStarted)[-1].origin is tl.TaskOrigin.HAND_BACK
+
+
+def test_hand_back_with_an_instruction_makes_it_the_new_goal(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller, "Search flights NYC to London"))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+        assert await controller.hand_back(note="Picked the 9am BA flight", instruction="Get its price").done
+        await controller.take_over().done
+        assert await controller.hand_back(note="", instruction="").done
+
+    arun(scenario())
+    texts = [c.args[0].text for c in backend.calls if c.name == "start_task"]
+    assert texts[1].startswith("Get its price")
+    assert "Search flights NYC to London" in texts[1]
+    # After the second take over the goal carried on is the instruction, not the first task.
+    assert "Get its price" in texts[2] and "Search flights" not in texts[2]
+
+
+def test_a_failed_hand_back_returns_control_to_the_person(arun) -> None:
+    controller, backend, events = make()
+    arun(running(controller))
+    backend.fail_next("start_task", BackendError(Problem.SERVER, "Down."))
+
+    async def scenario() -> bool:
+        await controller.take_over().done
+        return await controller.hand_back(note="Logged in").done
+
+    assert arun(scenario()) is False
+    assert controller.state is Control.HUMAN
+    assert "Down." in events.of(Notice)[-1].text
+    # The audit trail does not claim a hand back that did not happen.
+    assert [h.to for h in entries(controller, tl.Handoff)] == [tl.Actor.PERSON]
+
+
+def test_hand_back_with_nothing_to_do_releases_and_carries_the_note(arun) -> None:
+    controller, backend, _ = make()
+    arun(open_session(controller))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+        assert await controller.hand_back(note="Accepted the cookie banner").done
+        assert controller.state is Control.IDLE
+        assert await controller.run("Now search for shoes").done
+
+    arun(scenario())
+    text = backend.last("start_task").args[0].text
+    assert text.startswith("Now search for shoes") and "Accepted the cookie banner" in text
+
+
+def test_hand_back_over_the_limit_is_refused_and_keeps_control(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+
+    arun(scenario())
+    result = controller.hand_back(note="n" * 50_000, instruction="go")
+    assert not result.accepted and "limit" in result.reason
+    assert controller.state is Control.HUMAN
+
+
+def test_local_take_over_pauses_and_hand_back_resumes_the_same_run(arun) -> None:
+    controller, backend, _ = make(LOCAL_LIKE)
+    task_id = arun(running(controller, "Fill the form"))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+        assert controller.has_paused_run
+        assert await controller.hand_back(note="Typed the 2FA code", instruction="Then submit").done
+
+    arun(scenario())
+    resume = backend.last("resume")
+    run, context = resume.args
+    assert run.task_id == task_id
+    assert "Typed the 2FA code" in context.message and "Then submit" in context.message
+    assert backend.count("start_task") == 1
+    assert controller.state is Control.AGENT and not controller.has_paused_run
+
+
+def test_the_agent_asking_for_a_person_hands_control_over(arun) -> None:
+    controller, backend, events = make(LOCAL_LIKE)
+    task_id = arun(running(controller))
+    controller.on_human_requested(task_id, "Enter the 2FA code sent to your phone")
+    assert controller.state is Control.HUMAN and controller.has_paused_run
+    assert events.of(HumanRequested)[0].reason == "Enter the 2FA code sent to your phone"
+    handoff = entries(controller, tl.Handoff)[-1]
+    assert (handoff.to, handoff.by, handoff.reason) == (tl.Actor.PERSON, tl.Actor.AGENT, "Enter the 2FA code sent to your phone")
+
+
+def test_a_run_fault_stops_cleanly_and_gives_the_person_control(arun) -> None:
+    controller, backend, events = make(LOCAL_LIKE)
+    task_id = arun(running(controller, "Fill the form"))
+    controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The model server stopped answering."))
+    assert controller.state is Control.HUMAN
+    assert entries(controller, tl.TaskFinished)[-1].result.status is RunStatus.FAILED
+    assert "The model server stopped answering." in events.of(Notice)[-1].text
+    assert controller.interrupted_goal == "Fill the form"
+
+
+def test_stop_session_stops_the_running_task_first(arun) -> None:
+    controller, backend, events = make()
+    arun(running(controller))
+
+    async def scenario() -> bool:
+        return await controller.stop_session().done
+
+    assert arun(scenario())
+    assert backend.names()[-2:] == ["stop_task", "end_session"]
+    assert controller.state is Control.NO_SESSION
+    assert events.of(SessionClosed)[0].reason == "Stopped by you"
+
+
+def test_stop_session_while_starting_cancels_the_start_and_ends_the_session(arun) -> None:
+    controller, backend, _ = make()
+
+    async def scenario() -> None:
+        backend.gate("open_session")  # never answers
+        controller.new_session()
+        await wait_until(lambda: backend.count("open_session") == 1)
+        assert await controller.stop_session().done
+
+    arun(scenario())
+    assert backend.names() == ["open_session", "end_session"]
+    assert controller.state is Control.NO_SESSION
+
+
+def test_a_failed_session_stop_is_reported_and_can_be_retried(arun) -> None:
+    controller, backend, events = make()
+    arun(open_session(controller))
+    backend.fail_next("end_session", BackendError(Problem.NETWORK, "No connection."))
+
+    async def scenario() -> bool:
+        return await controller.stop_session().done
+
+    assert arun(scenario()) is False
+    assert controller.state is Control.IDLE
+    assert "may still be running" in events.of(Notice)[-1].text
+    assert arun(call(controller.stop_session)).accepted
+
+
+def test_a_lost_session_ends_everything_and_offers_a_new_one(arun) -> None:
+    controller, backend, events = make()
+    arun(running(controller))
+    controller.on_session_lost("The browser session has timed out.")
+    assert controller.state is Control.NO_SESSION
+    notice = events.of(Notice)[-1]
+    assert notice.action is NoticeAction.NEW_SESSION and "timed out" in notice.text
+    assert entries(controller, tl.SessionEnded)[0].reason == "The browser session has timed out."
+
+
+def test_shutdown_stops_task_and_session_and_closes_the_backend(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller))
+    arun(controller.shutdown(stop_session=True))
+    assert backend.names()[-3:] == ["stop_task", "end_session", "aclose"]
+
+
+def test_shutdown_can_keep_the_session_but_still_stops_the_agent(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller))
+    arun(controller.shutdown(stop_session=False))
+    assert "end_session" not in backend.names()
+    assert backend.names()[-2:] == ["stop_task", "aclose"]
+
+
+def test_switching_backends_needs_no_session(arun) -> None:
+    controller, backend, _ = make()
+    other = ScriptedBackend(LOCAL_LIKE)
+
+    async def scenario() -> None:
+        await open_session(controller)
+        assert not controller.replace_backend(other).accepted
+        await controller.stop_session().done
+        result = controller.replace_backend(other)
+        assert result.accepted and await result.done
+
+    arun(scenario())
+    assert controller.backend is other and backend.closed and other.listener is controller
+
+
+def test_interrupt_outcome_already_over_leaves_nothing_to_continue(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller))
+    backend.interrupt_outcome = InterruptOutcome.ALREADY_OVER
+
+    async def scenario() -> None:
+        await controller.take_over().done
+
+    arun(scenario())
+    assert controller.interrupted_goal is None
+    assert arun(call(controller.hand_back)).accepted
+    assert controller.state is Control.IDLE  # nothing to run: released

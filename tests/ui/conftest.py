@@ -1,0 +1,48 @@
+"""Fixtures for window tests: a fake cloud, services wired to it, a window closed gracefully."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from desktop_app.keychain import SecretName
+from desktop_app.paths import Paths
+from desktop_app.services import Services
+from tests.conftest import EARLY
+from tests.fakes.cloud_server import FakeCloud
+
+
+@pytest.fixture
+def cloud() -> Iterator[FakeCloud]:
+    with FakeCloud(manual_steps=True, live_url_after=1) as fake:
+        yield fake
+    assert fake.validation_errors == [], "the app sent a request the real API would refuse"
+
+
+@pytest.fixture
+def cloud_services(paths: Paths, cloud: FakeCloud, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("BROWSER_USE_BASE_URL", cloud.base_url)
+    services = Services(paths, EARLY.devtools_url, backend_override="cloud")
+    services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+    return services
+
+
+@pytest.fixture
+def make_window(qrun: Any) -> Iterator[Any]:
+    from desktop_app.ui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(services: Services, **options: Any) -> MainWindow:
+        window = MainWindow(services, interactive=options.pop("interactive", False))
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        if not window.closed.done():
+            qrun(window.close_gracefully())
+        window.deleteLater()

@@ -130,12 +130,12 @@ async def _smoke_test(window: MainWindow) -> bool:
     loaded: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     def finished(ok: bool) -> None:
-        log.debug("Smoke test: load finished ok=%s at %s", ok, view.url().toString())
+        log.debug("Smoke test: load finished ok=%s", ok)
         if view.url() == target and not loaded.done():
             loaded.set_result(ok)
 
     view.loadFinished.connect(finished)
-    window.live_view.load_start_page(target.toString())
+    window.live_view.show_page(target.toString())
     try:
         ok = await asyncio.wait_for(loaded, SMOKE_TEST_TIMEOUT)
     except TimeoutError:

@@ -42,7 +42,7 @@ PROVIDER_SECRETS = {
 OLLAMA_URL = "http://127.0.0.1:11434"
 
 DEFAULT_MODELS = {
-    "browser_use": "bu-latest",
+    "browser_use": "bu-2-0",
     "openai": "gpt-4.1-mini",
     "anthropic": "claude-sonnet-4-5",
     "google": "gemini-2.5-flash",

@@ -23,6 +23,7 @@ from desktop_app.early_init import prepare_environment  # noqa: E402
 EARLY = prepare_environment(_SESSION_HOME / "browser-use")
 
 import keyring  # noqa: E402
+import PySide6.QtWebEngineWidgets  # noqa: E402,F401  (must be imported before any QApplication exists)
 import pytest  # noqa: E402
 
 from desktop_app.paths import Paths  # noqa: E402

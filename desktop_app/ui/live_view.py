@@ -136,7 +136,7 @@ class BrowserBar(QWidget):
             self._view.setFocus()
 
     def _show_url(self, url: QUrl) -> None:
-        if url.scheme() == "file":
+        if url.scheme() in ("file", "data"):
             self.address.clear()  # the start page: leave the bar ready for typing
         else:
             self.address.setText(url.toString())
@@ -225,14 +225,20 @@ class LiveView(QWidget):
     # -- content -------------------------------------------------------------------------------
 
     def load_start_page(self, url: str = "") -> None:
-        target = QUrl(url) if url else QUrl.fromLocalFile(str(self._resources / "start.html"))
-        self.web_view.setUrl(target)
+        if url:
+            self.show_page(url)
+            return
+        # As a data: URL: browser-use sends pages without a host (file://) to about:blank.
+        self.web_view.setHtml((self._resources / "start.html").read_text(encoding="utf-8"))
+        self._stack.setCurrentWidget(self.web_view)
+
+    def show_page(self, url: str) -> None:
+        self.web_view.setUrl(QUrl(url))
         self._stack.setCurrentWidget(self.web_view)
 
     def show_remote(self, url: str) -> None:
         self.page.pin_to(url)
-        self.web_view.setUrl(QUrl(url))
-        self._stack.setCurrentWidget(self.web_view)
+        self.show_page(url)
 
     def show_placeholder(self, text: str) -> None:
         self.placeholder.setText(text)

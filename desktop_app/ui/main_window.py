@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(self._settings_closed)
         self._settings_dialog = dialog
         dialog.open()
+        self._spawn(dialog.look_for_ollama())
 
     def _settings_closed(self) -> None:
         if self._settings_dialog is not None:

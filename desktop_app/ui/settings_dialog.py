@@ -6,7 +6,6 @@ Opened with ``open()`` (never ``exec()``). Stored keys are never shown: an empty
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -172,12 +171,9 @@ class SettingsDialog(QDialog):
         if focus_cloud_key:
             self.cloud_key.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        super().showEvent(event)
-        asyncio.get_running_loop().create_task(self._look_for_ollama())
-
-    async def _look_for_ollama(self) -> None:
-        models = await detect_ollama()
+    async def look_for_ollama(self, base_url: str = OLLAMA_URL) -> None:
+        """Offer a local Ollama when one answers (started by the window once the dialog is open)."""
+        models = await detect_ollama(base_url)
         if not self.isVisible():
             return
         if models is None:

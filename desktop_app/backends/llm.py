@@ -1,0 +1,170 @@
+"""The local agent's chat model: built from Settings, guarded so a dead endpoint stops the run cleanly.
+
+``HANDOFF_TEST_LLM=module:factory`` selects a scripted model for end-to-end tests; a frozen
+(installed) build ignores it, so the shipped app never exposes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from desktop_app.core.errors import BackendError, Problem
+from desktop_app.keychain import Keychain, SecretName
+from desktop_app.settings import LLM_PROVIDER_LABELS, PROVIDER_SECRETS, LLMSettings
+
+log = logging.getLogger(__name__)
+
+TEST_LLM_VARIABLE = "HANDOFF_TEST_LLM"
+DEFAULT_TIMEOUT = 90.0
+NOT_CONFIGURED = (
+    "Choose the AI model for the local agent in Settings: a provider with your API key, or a model server "
+    "on this computer (Ollama or OpenAI-compatible). Your task is kept, and you can keep browsing meanwhile."
+)
+
+
+def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:
+    """A browser-use chat model for these settings, or BackendError(LLM_NOT_CONFIGURED)."""
+    scripted = _test_llm(settings)
+    if scripted is not None:
+        return scripted
+    provider = settings.provider
+    if not provider:
+        raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
+    model = settings.effective_model()
+    key = _key_for(provider, keychain)
+    if provider == "browser_use":
+        from browser_use.llm.browser_use.chat import ChatBrowserUse
+
+        return ChatBrowserUse(model=model, api_key=key, max_retries=2)
+    if provider == "openai":
+        from browser_use.llm.openai.chat import ChatOpenAI
+
+        return ChatOpenAI(model=model, api_key=key, max_retries=2)
+    if provider == "anthropic":
+        from browser_use.llm.anthropic.chat import ChatAnthropic
+
+        return ChatAnthropic(model=model, api_key=key, max_retries=2)
+    if provider == "google":
+        from browser_use.llm.google.chat import ChatGoogle
+
+        return ChatGoogle(model=model, api_key=key, max_retries=2)
+    if provider == "openai_compatible":
+        from browser_use.llm.openai.chat import ChatOpenAI
+
+        return ChatOpenAI(model=model, api_key=key or "not-needed", base_url=settings.base_url, max_retries=1)
+    if provider == "ollama":
+        from browser_use.llm.ollama.chat import ChatOllama
+
+        if not model:
+            raise BackendError(Problem.LLM_NOT_CONFIGURED, "Choose which Ollama model the agent should use in Settings.")
+        return ChatOllama(model=model, host=settings.base_url or None, timeout=DEFAULT_TIMEOUT)
+    raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
+
+
+def _key_for(provider: str, keychain: Keychain) -> str | None:
+    secret: SecretName | None = PROVIDER_SECRETS.get(provider)
+    if secret is None:
+        return None
+    key = keychain.get(secret)
+    if not key and provider != "openai_compatible":
+        raise BackendError(
+            Problem.LLM_NOT_CONFIGURED,
+            f"Add your {LLM_PROVIDER_LABELS[provider].split(' (')[0]} API key in Settings so the local agent can think. "
+            "Your task is kept.",
+        )
+    return key
+
+
+def _test_llm(settings: LLMSettings) -> Any | None:
+    target = os.environ.get(TEST_LLM_VARIABLE, "")
+    if not target or getattr(sys, "frozen", False):
+        return None
+    module_name, _, attribute = target.partition(":")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    log.warning("Using the scripted test model %s (test-only; ignored by installed builds)", target)
+    return factory(settings)
+
+
+class GuardedModel:
+    """Wraps a browser-use chat model: a refused connection, a rejected key or a silent endpoint ends
+    the run at once with a clear message, instead of browser-use's retry loop of failing steps."""
+
+    _verified_api_keys = True
+
+    def __init__(self, inner: Any, on_fault: Callable[[BackendError], None], timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._inner = inner
+        self._on_fault = on_fault
+        self.timeout = timeout
+        self.model = getattr(inner, "model", "model")
+
+    @property
+    def provider(self) -> str:
+        return str(getattr(self._inner, "provider", "unknown"))
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self._inner, "name", self.model))
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def ainvoke(self, messages: list[Any], output_format: Any = None, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.wait_for(self._inner.ainvoke(messages, output_format, **kwargs), self.timeout)
+        except TimeoutError:
+            fault = BackendError(
+                Problem.LLM_FAILED,
+                f"The AI model did not answer within {self.timeout:.0f} seconds.",
+            )
+        except Exception as error:
+            fault = classify_model_error(error)
+            if fault is None:
+                raise
+        self._on_fault(fault)
+        raise fault
+
+
+def classify_model_error(error: BaseException) -> BackendError | None:
+    """A fault that retrying within seconds will not fix, or None to let browser-use retry."""
+    status = getattr(error, "status_code", None)
+    if status in (401, 403):
+        return BackendError(
+            Problem.LLM_NOT_CONFIGURED,
+            "The AI model provider did not accept your API key. Check it in Settings.",
+            detail=str(error)[:300],
+        )
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and len(chain) < 12:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    detail = str(error)[:300]
+    # The most specific cause decides the wording.
+    if any(isinstance(e, httpx.ConnectError | ConnectionRefusedError) for e in chain):
+        return BackendError(
+            Problem.LLM_FAILED,
+            "The AI model server refused the connection. Check that it is running and that its address "
+            "in Settings is right.",
+            detail=detail,
+        )
+    if any(isinstance(e, httpx.TimeoutException) or type(e).__name__ == "APITimeoutError" for e in chain):
+        return BackendError(Problem.LLM_FAILED, "The AI model server did not answer in time.", detail=detail)
+    if any(type(e).__name__ == "APIConnectionError" for e in chain):
+        return BackendError(
+            Problem.LLM_FAILED,
+            "Handoff could not reach the AI model. Check your connection and the model settings.",
+            detail=detail,
+        )
+    return None

@@ -1,0 +1,398 @@
+"""Local mode: the open-source browser-use Agent drives the app's own view over QtWebEngine's DevTools.
+
+- Take over pauses the agent (``Agent.pause()`` acts between steps) and returns only once no step
+  is running; a guard on every action refuses input whenever the agent does not have control, so
+  the agent can never type into the page while the person does.
+- Hand back injects the person's note (and instruction) as the latest result and resumes the same
+  run; the next step reads the page afresh.
+- ``request_human`` lets the agent ask for the person (logins, 2FA, CAPTCHAs, payment, final
+  confirmations): it pauses the run at the end of the step and hands control over.
+- browser-use is imported on first use, in a worker thread (it takes ~0.5 s): startup stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import importlib
+import io
+import json
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field
+
+from desktop_app.backends import BackendContext
+from desktop_app.backends.llm import DEFAULT_TIMEOUT, GuardedModel, make_llm
+from desktop_app.core.errors import BackendError, Problem
+from desktop_app.core.ports import (
+    AgentListener,
+    Capabilities,
+    HandBackContext,
+    InterruptOutcome,
+    RemoteSession,
+    RunHandle,
+    RunResult,
+    RunStatus,
+    SessionInfo,
+    StepReport,
+    TaskRequest,
+)
+from desktop_app.keychain import Keychain
+from desktop_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CAPABILITIES = Capabilities(
+    display_name="Local",
+    pauses_in_place=True,
+    agent_can_ask_for_human=True,
+    view_is_browser=True,
+    billed_while_alive=False,
+)
+
+ASK_FOR_HUMAN = """
+You share this browser with a person who is watching and can take over at any time.
+Use the request_human action instead of acting yourself when the next step needs any of:
+a login or password, a 2FA or one-time code, a CAPTCHA, payment or card details, or the final
+confirmation of a purchase, booking, payment, message or anything else that cannot be undone.
+Say in one or two sentences exactly what the person should do. When they hand control back, their
+note tells you what they did; look at the page again before you continue.
+""".strip()
+
+STOP_TIMEOUT = 15.0
+
+
+class RequestHuman(BaseModel):
+    reason: str = Field(description="What the person should do, in one or two short sentences")
+
+
+def _quietly(call: Any) -> None:
+    """Agent.pause()/resume() print console instructions meant for a terminal user."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        call()
+
+
+def _import_browser_use() -> Any:
+    module = importlib.import_module("browser_use")
+    # Its names load lazily on first access: touch them here, off the UI thread.
+    for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
+        getattr(module, name)
+    return module
+
+
+class LocalBackend:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        keychain: Keychain,
+        context: BackendContext,
+        max_steps: int = 100,
+        llm_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._llm_settings = settings.llm
+        self._llm_timeout = llm_timeout
+        self._keychain = keychain
+        self._devtools_url = context.devtools_url
+        self._screenshots = context.paths.screenshots
+        self._downloads = context.paths.downloads
+        self._max_steps = max_steps
+        self._listener: AgentListener | None = None
+        self._browser: Any = None
+        self._agent: Any = None
+        self._tools: Any = None
+        self._task_id: str | None = None
+        self._run: asyncio.Task[None] | None = None
+        self._may_act = False
+        self._step_running = False
+        self._step_idle = asyncio.Event()
+        self._step_idle.set()
+        self._step_started = 0.0
+        self._last_step: dict[str, Any] | None = None
+        self._pending_request: str | None = None
+        self._fault: BackendError | None = None
+        self._stop_requested = False
+        self.actions_refused = 0  # guard hits: attempted agent input while the person had control
+
+    def attach(self, listener: AgentListener) -> None:
+        self._listener = listener
+
+    @property
+    def agent_may_act(self) -> bool:
+        return self._may_act
+
+    # -- session -------------------------------------------------------------------------------
+
+    async def open_session(self) -> SessionInfo:
+        await self._check_devtools()
+        browser_use = await asyncio.to_thread(_import_browser_use)
+        self._downloads.mkdir(parents=True, exist_ok=True)
+        profile = browser_use.BrowserProfile(
+            headless=False,
+            no_viewport=True,  # otherwise an emulated 1920×1080 viewport stays on the view (DESIGN.md)
+            keep_alive=True,  # the view outlives every run
+            downloads_path=str(self._downloads),
+            auto_download_pdfs=False,
+        )
+        self._browser = browser_use.BrowserSession(cdp_url=self._devtools_url, is_local=False, browser_profile=profile)
+        try:
+            await self._browser.start()
+        except Exception as error:
+            self._browser = None
+            raise BackendError(
+                Problem.BROWSER_GONE,
+                "The agent could not connect to the built-in browser. Restart Handoff and try again.",
+                detail=f"{type(error).__name__}: {error}",
+            ) from error
+        self._tools = self._make_tools(browser_use)
+        return SessionInfo(id=f"local-{uuid.uuid4().hex[:12]}", live_url=None, started_at=time.time())
+
+    async def _check_devtools(self) -> None:
+        try:
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                response = await client.get(f"{self._devtools_url}/json/version")
+                response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise BackendError(
+                Problem.BROWSER_GONE,
+                "The built-in browser's control port is not answering. Restart Handoff and try again.",
+                detail=f"{type(error).__name__}: {error}",
+            ) from error
+
+    async def end_session(self) -> None:
+        await self._finish_run()
+        browser, self._browser = self._browser, None
+        self._agent = None
+        if browser is not None:
+            try:
+                # stop() disconnects and resets browser-use's state; the view itself stays open.
+                await asyncio.wait_for(browser.stop(), STOP_TIMEOUT)
+            except Exception as error:
+                log.warning("Disconnecting the agent from the browser failed: %s", error)
+
+    async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]:
+        return []  # nothing runs or bills outside this app in Local mode
+
+    async def adopt_session(self, session_id: str) -> SessionInfo:
+        raise BackendError(Problem.INTERNAL, "Local sessions end with the app; there is nothing to reattach.")
+
+    async def stop_remote_session(self, session_id: str) -> None:
+        raise BackendError(Problem.INTERNAL, "Local sessions end with the app.")
+
+    async def aclose(self) -> None:
+        await self.end_session()
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    async def start_task(self, request: TaskRequest) -> RunHandle:
+        if self._browser is None:
+            raise BackendError(Problem.SESSION_GONE, "There is no browser session. Start a new session.")
+        if self._run is not None and not self._run.done():
+            raise BackendError(Problem.INVALID, "The agent is still busy with the previous task.")
+        browser_use = await asyncio.to_thread(_import_browser_use)
+        task_id = f"local-task-{uuid.uuid4().hex[:12]}"
+        if self._agent is None:
+            llm = GuardedModel(make_llm(self._llm_settings, self._keychain), self._model_fault, self._llm_timeout)
+            self._agent = browser_use.Agent(
+                task=request.text,
+                llm=llm,
+                browser_session=self._browser,
+                tools=self._tools,
+                extend_system_message=ASK_FOR_HUMAN,
+                register_new_step_callback=self._on_model_output,
+                use_judge=False,
+                enable_signal_handler=False,
+                calculate_cost=False,
+                directly_open_url=False,
+                llm_timeout=int(llm.timeout) + 5,
+                step_timeout=600,
+            )
+        else:
+            # The same agent keeps what it learnt earlier in this session (like Cloud's same session).
+            self._agent.add_new_task(request.text)
+        self._task_id = task_id
+        self._fault = None
+        self._stop_requested = False
+        self._pending_request = None
+        self._may_act = True
+        self._run = asyncio.get_running_loop().create_task(self._drive(task_id))
+        return RunHandle(task_id=task_id, text=request.text)
+
+    async def _drive(self, task_id: str) -> None:
+        agent = self._agent
+        try:
+            history = await agent.run(max_steps=self._max_steps, on_step_start=self._step_begins, on_step_end=self._step_ends)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self._may_act = False
+            log.warning("The agent run failed: %s", error, exc_info=True)
+            self._report_fault(task_id, BackendError(Problem.INTERNAL, f"The agent stopped unexpectedly: {error}"))
+            return
+        finally:
+            self._step_running = False
+            self._step_idle.set()
+        self._may_act = False
+        if self._fault is not None:
+            self._report_fault(task_id, self._fault)
+            return
+        if self._listener is None:
+            return
+        if self._stop_requested:
+            status = RunStatus.STOPPED
+        elif history.is_done():
+            status = RunStatus.FINISHED
+        else:
+            status = RunStatus.FAILED
+        errors = [e for e in history.errors() if e]
+        output = history.final_result() or (errors[-1] if errors and status is RunStatus.FAILED else None)
+        self._listener.on_finished(
+            RunResult(
+                task_id=task_id,
+                status=status,
+                output=output,
+                success=history.is_successful() if status is RunStatus.FINISHED else None,
+                steps=len(history.history),
+            )
+        )
+
+    def _report_fault(self, task_id: str, fault: BackendError) -> None:
+        if self._listener is not None:
+            self._listener.on_run_fault(task_id, fault)
+
+    def _model_fault(self, fault: BackendError) -> None:
+        """The model endpoint is unusable: stop now rather than fail step after step."""
+        if self._fault is None:
+            self._fault = fault
+        self._may_act = False
+        if self._agent is not None:
+            self._agent.stop()
+
+    async def interrupt(self, run: RunHandle) -> InterruptOutcome:
+        if self._run is None or self._run.done() or run.task_id != self._task_id:
+            return InterruptOutcome.ALREADY_OVER
+        self._may_act = False  # from here on every action is refused, whatever step is in flight
+        _quietly(self._agent.pause)
+        await self._step_idle.wait()  # pause takes effect between steps
+        return InterruptOutcome.ALREADY_OVER if self._run.done() else InterruptOutcome.PAUSED
+
+    async def resume(self, run: RunHandle, context: HandBackContext) -> None:
+        if self._run is None or self._run.done() or run.task_id != self._task_id:
+            raise BackendError(Problem.SESSION_GONE, "The paused run has ended; give the agent a new task.")
+        note = _import_browser_use().ActionResult(extracted_content=context.message, long_term_memory=context.message, include_in_memory=True)
+        state = self._agent.state
+        state.last_result = [*(state.last_result or []), note]
+        self._pending_request = None
+        self._may_act = True
+        _quietly(self._agent.resume)
+
+    async def stop_task(self, run: RunHandle) -> None:
+        if run.task_id == self._task_id:
+            await self._finish_run()
+
+    async def _finish_run(self) -> None:
+        run = self._run
+        if run is None or run.done():
+            return
+        self._stop_requested = True
+        self._may_act = False
+        self._agent.stop()  # also releases a paused run
+        try:
+            await asyncio.wait_for(asyncio.shield(run), STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning("The agent did not stop within %.0f s; cancelling it", STOP_TIMEOUT)
+            run.cancel()
+            await asyncio.wait([run])
+
+    # -- step tracking -------------------------------------------------------------------------
+
+    async def _step_begins(self, agent: Any) -> None:
+        self._step_running = True
+        self._step_idle.clear()
+        self._step_started = time.monotonic()
+        self._last_step = None
+
+    async def _step_ends(self, agent: Any) -> None:
+        report = self._last_step
+        self._last_step = None
+        if report is not None and self._listener is not None:
+            report["duration"] = time.monotonic() - self._step_started
+            self._listener.on_step(StepReport(**report))
+        request, self._pending_request = self._pending_request, None
+        self._step_running = False
+        self._step_idle.set()
+        if request is not None and self._listener is not None and self._task_id is not None:
+            self._listener.on_human_requested(self._task_id, request)
+
+    async def _on_model_output(self, state: Any, output: Any, step_number: int) -> None:
+        task_id = self._task_id or ""
+        screenshot = await self._save_screenshot(task_id, step_number, getattr(state, "screenshot", None))
+        self._last_step = {
+            "task_id": task_id,
+            "number": step_number,
+            "next_goal": output.next_goal or "",
+            "url": getattr(state, "url", "") or "",
+            "evaluation": output.evaluation_previous_goal or "",
+            "memory": output.memory or "",
+            "actions": tuple(json.dumps(a.model_dump(exclude_unset=True), default=str) for a in output.action),
+            "screenshot_url": screenshot,
+        }
+
+    async def _save_screenshot(self, task_id: str, number: int, data: str | None) -> str | None:
+        if not data:
+            return None
+        path = self._screenshots / task_id / f"{number}.png"
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64decode(data))
+
+        try:
+            await asyncio.to_thread(write)
+        except (OSError, ValueError) as error:
+            log.warning("Could not keep the step's screenshot: %s", error)
+            return None
+        return Path(path).as_uri()
+
+    # -- tools ---------------------------------------------------------------------------------
+
+    def _make_tools(self, browser_use: Any) -> Any:
+        backend = self
+
+        class GuardedTools(browser_use.Tools):  # type: ignore[misc,name-defined]
+            async def act(self, action: Any, browser_session: Any, *args: Any, **kwargs: Any) -> Any:
+                if not backend._may_act:
+                    backend.actions_refused += 1
+                    raise InterruptedError("The person has control of the browser")
+                return await super().act(action, browser_session, *args, **kwargs)
+
+        tools = GuardedTools()
+
+        @tools.action(
+            "Ask the person at the computer to do the next step themselves: a login or password, a 2FA or "
+            "one-time code, a CAPTCHA, payment or card details, or the final confirmation of anything "
+            "irreversible. Explain exactly what they should do.",
+            param_model=RequestHuman,
+        )
+        async def request_human(params: RequestHuman) -> Any:
+            backend._ask_for_person(params.reason)
+            return browser_use.ActionResult(
+                extracted_content=f"Asked the person to: {params.reason}",
+                long_term_memory=f"Asked the person to: {params.reason}",
+            )
+
+        return tools
+
+    def _ask_for_person(self, reason: str) -> None:
+        # Control passes at the end of this step (see _step_ends): nothing more is sent meanwhile.
+        self._pending_request = reason.strip() or "The agent needs your help with this page."
+        self._may_act = False
+        _quietly(self._agent.pause)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import keyring
+import keyring.backends.fail
+import keyring.errors
+import pytest
+
+from desktop_app.keychain import SERVICE, Keychain, SecretName
+from desktop_app.redaction import redactor
+from tests.fakes.memory_keyring import MemoryKeyring
+
+
+def test_keys_go_to_the_keychain(memory_keyring: MemoryKeyring) -> None:
+    keychain = Keychain()
+    result = keychain.set(SecretName.BROWSER_USE, "  bu_secret_value_123  ")
+    assert result.persistent and "keychain" in result.message
+    assert memory_keyring.store[(SERVICE, "browser-use-api-key")] == "bu_secret_value_123"
+    assert Keychain().get(SecretName.BROWSER_USE) == "bu_secret_value_123"
+    assert Keychain().source(SecretName.BROWSER_USE) == "keychain"
+
+
+def test_the_environment_overrides_the_keychain(memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    keychain = Keychain()
+    keychain.set(SecretName.BROWSER_USE, "bu_stored_key_123")
+    monkeypatch.setenv("BROWSER_USE_API_KEY", "bu_from_env_456")
+    assert keychain.get(SecretName.BROWSER_USE) == "bu_from_env_456"
+    assert keychain.source(SecretName.BROWSER_USE) == "environment (BROWSER_USE_API_KEY)"
+
+
+def test_without_a_keychain_keys_live_in_memory_for_the_run() -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    keychain = Keychain()
+    assert not keychain.persistent and "this run only" in keychain.status_text
+    result = keychain.set(SecretName.OPENAI, "sk-memory-only-key-1234567890")
+    assert not result.persistent and "this run only" in result.message
+    assert keychain.get(SecretName.OPENAI) == "sk-memory-only-key-1234567890"
+    assert keychain.source(SecretName.OPENAI) == "memory (this run only)"
+    assert Keychain().get(SecretName.OPENAI) is None  # gone with the run
+
+
+class BrokenKeyring(MemoryKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.KeyringLocked("locked")
+
+
+def test_a_keychain_that_fails_later_falls_back_to_memory() -> None:
+    keyring.set_keyring(BrokenKeyring())
+    keychain = Keychain()
+    assert keychain.persistent
+    result = keychain.set(SecretName.ANTHROPIC, "sk-ant-fallback-key-123456")
+    assert not result.persistent and not keychain.persistent
+    assert keychain.get(SecretName.ANTHROPIC) == "sk-ant-fallback-key-123456"
+
+
+def test_deleting_and_empty_values(memory_keyring: MemoryKeyring) -> None:
+    keychain = Keychain()
+    keychain.set(SecretName.GOOGLE, "AIza-google-key-value-0000000000")
+    keychain.set(SecretName.GOOGLE, "   ")
+    assert keychain.get(SecretName.GOOGLE) is None
+    keychain.delete(SecretName.GOOGLE)  # deleting what is not there is fine
+
+
+def test_every_key_read_is_registered_for_redaction(memory_keyring: MemoryKeyring) -> None:
+    memory_keyring.set_password(SERVICE, "openai-compatible-api-key", "plain-looking-secret")
+    Keychain().get(SecretName.OPENAI_COMPATIBLE)
+    assert redactor.redact("key=plain-looking-secret!") == "key=[redacted]!"

@@ -1,0 +1,79 @@
+"""A small website on 127.0.0.1 for browser tests: static pages from ``site/`` plus form posts.
+
+What the pages submit (``POST /submit``) is recorded in ``submissions``, so a test can check what
+the agent or the person entered.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+PAGES = Path(__file__).resolve().parent / "site"
+
+
+class SiteServer:
+    def __init__(self) -> None:
+        self.submissions: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> SiteServer:
+        handler = partial(_Handler, site=self, directory=str(PAGES))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> SiteServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def origin(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def url(self, page: str) -> str:
+        return f"{self.origin}/{page.lstrip('/')}"
+
+    def record(self, fields: dict[str, Any]) -> None:
+        with self._lock:
+            self.submissions.append(fields)
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, site: SiteServer, **kwargs: Any) -> None:
+        self.site = site
+        super().__init__(*args, **kwargs)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace")
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            fields = json.loads(raw or "{}")
+        else:
+            fields = {k: v[0] for k, v in parse_qs(raw).items()}
+        self.site.record({"path": self.path, **fields})
+        body = b"<html><head><title>Thanks</title></head><body><h1 id='thanks'>Thanks, received.</h1></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

@@ -1,0 +1,239 @@
+"""Local mode in the real window: a real browser-use Agent, driven by a scripted model, works in the
+embedded QWebEngineView over its DevTools port, on pages served from 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.control import Control
+from desktop_app.core.events import ControlChanged
+from desktop_app.services import Services
+from desktop_app.settings import LLMSettings
+from tests.conftest import EARLY
+from tests.fakes import scripted_llm as sl
+from tests.fakes.site import SiteServer
+from tests.helpers import wait_until
+from tests.ui.web import js, type_into
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    with SiteServer() as served:
+        yield served
+
+
+@pytest.fixture
+def local_services(paths, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
+    return Services(paths, EARLY.devtools_url, backend_override="local")
+
+
+def click(widget) -> None:
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+class ControlLog:
+    """When control changed, and every action the agent executed (with who had control then)."""
+
+    def __init__(self, services: Services) -> None:
+        self.controller = services.controller
+        self.changes: list[tuple[float, Control]] = []
+        self.actions: list[tuple[float, str, Control]] = []
+        services.bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, ControlChanged):
+            self.changes.append((time.monotonic(), event.transition.after))
+
+    def watch_actions(self, backend: Any) -> None:
+        tools = backend._tools
+        original = tools.act
+
+        async def recording_act(action: Any, *args: Any, **kwargs: Any) -> Any:
+            name = next(iter(action.model_dump(exclude_unset=True)), "?")
+            self.actions.append((time.monotonic(), name, self.controller.state))
+            return await original(action, *args, **kwargs)
+
+        tools.act = recording_act
+
+
+def entries(window, kind: type) -> list[Any]:
+    return [e for e in window.task_panel.timeline.timeline_model.entries if isinstance(e, kind)]
+
+
+def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel(
+        [
+            sl.navigate(site.url("form.html")),
+            sl.type_text("id=name", "Ada Lovelace"),
+            sl.ask_human("Type your email address into the Email field"),
+            sl.click(r"button type=submit"),
+            sl.done("Signed up as Ada Lovelace"),
+        ]
+    )
+    sl.install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+    panel = window.task_panel
+    view = window.live_view.web_view
+    log = ControlLog(local_services)
+    assert window.live_view.bar.isVisible()  # Local mode: a real browser with an address bar
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Sign me up on the form")
+        click(panel.run_button)
+        await wait_until(lambda: controller.backend._tools is not None, timeout=30, what="the agent to connect")
+        log.watch_actions(controller.backend)
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=60, what="the agent to ask for the person")
+        assert "Type your email address" in panel.request_label.text()
+        assert not window.live_view.locked
+        assert await js(view, "document.getElementById('name').value") == "Ada Lovelace"
+
+        # The person types with real key events, while the agent waits.
+        view.setFocus()
+        await js(view, "document.getElementById('email').focus()")
+        type_into(view, "ada@example.com")
+        await wait_until(lambda: value_of(view, "email") == "ada@example.com", what="the person's typing")
+        await asyncio.sleep(0.5)  # the paused agent must stay quiet meanwhile
+        QTest.keyClicks(panel.note_input, "Entered my email")
+        click(panel.hand_back_button)
+        await wait_until(lambda: controller.state is Control.IDLE, timeout=60, what="the agent to finish")
+
+    values: dict[str, str] = {}
+
+    def value_of(view, element: str) -> str:
+        view.page().runJavaScript(f"document.getElementById('{element}').value", 0, lambda v: values.__setitem__(element, v))
+        return values.get(element, "")
+
+    qrun(scenario(), timeout=120)
+
+    # The page's final state: the form went through with both the agent's and the person's input.
+    assert site.submissions == [{"path": "/submit", "name": "Ada Lovelace", "email": "ada@example.com"}]
+    assert view.title() == "Thanks"
+    # The timeline, in order.
+    kinds = [
+        (type(e).__name__, getattr(e, "by", None), getattr(e, "to", None))
+        for e in window.task_panel.timeline.timeline_model.entries
+        if isinstance(e, (tl.TaskStarted, tl.Handoff, tl.TaskFinished))
+    ]
+    assert kinds == [
+        ("TaskStarted", None, None),
+        ("Handoff", tl.Actor.AGENT, tl.Actor.PERSON),
+        ("Handoff", tl.Actor.PERSON, tl.Actor.AGENT),
+        ("TaskFinished", None, None),
+    ]
+    steps = [e.step for e in entries(window, tl.AgentStep)]
+    assert [s.number for s in steps] == list(range(1, len(steps) + 1)) and len(steps) >= 5
+    assert any(s.screenshot_url and s.screenshot_url.startswith("file://") for s in steps)
+    finished = entries(window, tl.TaskFinished)[-1].result
+    assert finished.success is True and finished.output == "Signed up as Ada Lovelace"
+    # The person's note reached the agent: it is in what the model read after the hand back.
+    assert any("Entered my email" in call.state for call in model.calls)
+    # No agent input while the person had control.
+    assert log.actions and all(state is Control.AGENT for _, _, state in log.actions), log.actions
+    human = [t for t, state in log.changes if state is Control.HUMAN]
+    back = [t for t, state in log.changes if state is Control.AGENT and t > human[0]]
+    assert not [a for a in log.actions if human[0] < a[0] < back[0]]
+    assert controller.backend.actions_refused == 0
+
+
+def test_take_over_mid_run_no_step_starts_after_the_pause(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel(
+        [sl.navigate(site.url("form.html"))]
+        + [sl.wait(1, delay=0.3) for _ in range(8)]
+        + [sl.done("Waited long enough")]
+    )
+    sl.install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+    panel = window.task_panel
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Wait around")
+        click(panel.run_button)
+        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
+        click(panel.take_over_button)
+        assert controller.state is Control.TAKING_OVER and window.live_view.locked
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=30, what="the pause to take effect")
+        calls_at_pause = len(model.calls)
+        steps_at_pause = len(entries(window, tl.AgentStep))
+        await asyncio.sleep(2.0)
+        assert len(model.calls) == calls_at_pause, "the model was asked for a step after the pause"
+        assert len(entries(window, tl.AgentStep)) == steps_at_pause
+        assert controller.has_paused_run
+        click(panel.hand_back_button)
+        await wait_until(lambda: controller.state is Control.IDLE, timeout=60, what="the run to finish")
+
+    qrun(scenario(), timeout=120)
+    assert entries(window, tl.TaskFinished)[-1].result.output == "Waited long enough"
+    assert controller.backend.actions_refused == 0
+
+
+def test_run_with_no_model_configured_says_what_to_set_up(local_services, site, make_window, qrun, monkeypatch) -> None:
+    monkeypatch.delenv("HANDOFF_TEST_LLM")
+    window = make_window(local_services)
+    panel = window.task_panel
+    view = window.live_view.web_view
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Find a recipe")
+        click(panel.run_button)
+        await wait_until(lambda: "Choose the AI model" in window.banner.message, timeout=30, what="the message")
+        # The browser stays usable.
+        window.live_view.bar.address.setText(site.url("form.html"))
+        QTest.keyClick(window.live_view.bar.address, Qt.Key.Key_Return)
+        await wait_until(lambda: view.title() == "Sign up", what="browsing to still work")
+
+    qrun(scenario(), timeout=60)
+    assert panel.task_input.toPlainText() == "Find a recipe"
+    assert local_services.controller.state is Control.IDLE
+
+
+def test_a_refusing_model_server_stops_cleanly_and_gives_control(local_services, site, make_window, qrun, monkeypatch) -> None:
+    from desktop_app.early_init import free_loopback_port
+
+    monkeypatch.delenv("HANDOFF_TEST_LLM")
+    local_services.settings.llm = LLMSettings("openai_compatible", "some-model", f"http://127.0.0.1:{free_loopback_port()}/v1")
+    local_services.controller.backend._llm_settings = local_services.settings.llm
+    window = make_window(local_services)
+    panel = window.task_panel
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Summarise the page")
+        click(panel.run_button)
+        await wait_until(lambda: "refused the connection" in window.banner.message, timeout=60, what="the message")
+        await wait_until(lambda: controller.state is Control.HUMAN)
+        assert not window.live_view.locked
+        window.live_view.bar.address.setText(site.url("form.html"))
+        QTest.keyClick(window.live_view.bar.address, Qt.Key.Key_Return)
+        await wait_until(lambda: window.live_view.web_view.title() == "Sign up", what="browsing to still work")
+
+    qrun(scenario(), timeout=90)
+    assert panel.task_input.toPlainText() in ("", "Summarise the page")
+    assert entries(window, tl.TaskStarted)[-1].text == "Summarise the page"
+
+
+def test_a_silent_model_times_out_with_a_clear_message(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.wait(1, delay=30)])
+    sl.install(model)
+    local_services.controller.backend._llm_timeout = 1.0
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        window.task_panel.task_input.setPlainText("Do something slow")
+        click(window.task_panel.run_button)
+        await wait_until(lambda: "did not answer within 1 seconds" in window.banner.message, timeout=60, what="the timeout")
+        await wait_until(lambda: controller.state is Control.HUMAN)
+
+    qrun(scenario(), timeout=90)
+    assert not window.live_view.locked

@@ -1,0 +1,141 @@
+"""The Settings dialog: keys to the keychain, validation that keeps input, switching backends."""
+
+from __future__ import annotations
+
+import keyring
+import keyring.backends.fail
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from desktop_app.keychain import SERVICE, Keychain, SecretName
+from desktop_app.services import Services
+from desktop_app.ui.settings_dialog import SettingsDialog
+from tests.conftest import EARLY
+
+
+def services_for(paths, backend: str = "cloud") -> Services:
+    return Services(paths, EARLY.devtools_url, backend_override=backend)
+
+
+def open_dialog(services: Services, qtbot) -> SettingsDialog:
+    dialog = SettingsDialog(services)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_a_new_key_is_saved_to_the_keychain_and_never_shown(paths, qtbot, qrun, memory_keyring) -> None:
+    services = services_for(paths)
+    dialog = open_dialog(services, qtbot)
+    assert dialog.cloud_key.edit.echoMode() is dialog.cloud_key.edit.EchoMode.Password
+
+    async def scenario() -> None:
+        QTest.keyClicks(dialog.cloud_key.edit, "bu_new_key_0123456789")
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    qrun(scenario())
+    assert memory_keyring.store[(SERVICE, "browser-use-api-key")] == "bu_new_key_0123456789"
+    assert not dialog.isVisible()
+    again = open_dialog(services, qtbot)
+    assert again.cloud_key.edit.text() == ""  # stored keys are never displayed
+    assert "keychain" in again.cloud_key.edit.placeholderText()
+
+
+def test_an_invalid_address_keeps_the_dialog_and_everything_typed(paths, qtbot, qrun, memory_keyring) -> None:
+    services = services_for(paths)
+    dialog = open_dialog(services, qtbot)
+
+    async def scenario() -> None:
+        dialog.cloud_url.setText("ftp://nope")
+        QTest.keyClicks(dialog.cloud_key.edit, "bu_typed_key_0000000")
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    qrun(scenario())
+    assert dialog.isVisible() and "http://" in dialog.error.text()
+    assert dialog.cloud_url.text() == "ftp://nope" and dialog.cloud_key.edit.text() == "bu_typed_key_0000000"
+    assert memory_keyring.store == {} and services.settings.cloud_base_url == ""
+
+
+def test_without_a_keychain_the_dialog_says_keys_last_this_run(paths, qtbot, qrun) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    services = services_for(paths)
+    dialog = open_dialog(services, qtbot)
+    assert "this run only" in dialog.keychain_status.text()
+    saved: list[list[str]] = []
+    dialog.saved.connect(lambda: saved.append(dialog.saved_messages))
+
+    async def scenario() -> None:
+        QTest.keyClicks(dialog.cloud_key.edit, "bu_memory_key_0000000")
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    qrun(scenario())
+    assert services.keychain.get(SecretName.BROWSER_USE) == "bu_memory_key_0000000"
+    assert "this run only" in " ".join(saved[0])
+    assert Keychain().get(SecretName.BROWSER_USE) is None
+
+
+def test_choosing_the_other_backend_switches_it(paths, qtbot, qrun) -> None:
+    services = services_for(paths, "cloud")
+    dialog = open_dialog(services, qtbot)
+
+    async def scenario() -> None:
+        dialog.backend_buttons["local"].setChecked(True)
+        dialog.provider.setCurrentIndex(dialog.provider.findData("openai_compatible"))
+        dialog.llm_url.setText("http://127.0.0.1:8000/v1")
+        dialog.model.setText("my-model")
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    qrun(scenario())
+    assert services.backend_kind == "local" and services.controller.capabilities.view_is_browser
+    assert services.settings.llm.provider == "openai_compatible" and services.settings.llm.base_url == "http://127.0.0.1:8000/v1"
+    assert services.settings_store.load().backend == "local"
+
+
+def test_an_openai_compatible_server_needs_a_model_name(paths, qtbot, qrun) -> None:
+    services = services_for(paths, "local")
+    dialog = open_dialog(services, qtbot)
+
+    async def scenario() -> None:
+        dialog.provider.setCurrentIndex(dialog.provider.findData("openai_compatible"))
+        dialog.llm_url.setText("http://127.0.0.1:8000/v1")
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    qrun(scenario())
+    assert dialog.isVisible() and "Name the model" in dialog.error.text()
+
+
+def test_a_running_ollama_is_detected_and_offered(paths, qtbot, qrun) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Ollama(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"models": [{"name": "qwen3:8b"}, {"name": "llama3.2:3b"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ollama)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        dialog = open_dialog(services_for(paths, "local"), qtbot)
+        qrun(dialog.look_for_ollama(f"http://127.0.0.1:{server.server_address[1]}"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "2 model(s): qwen3:8b, llama3.2:3b" in dialog.ollama_status.text()
+    assert dialog.provider.currentData() == "ollama" and dialog.model.text() == "qwen3:8b"
+
+
+def test_no_ollama_says_so(paths, qtbot, qrun) -> None:
+    from desktop_app.early_init import free_loopback_port
+
+    dialog = open_dialog(services_for(paths, "local"), qtbot)
+    qrun(dialog.look_for_ollama(f"http://127.0.0.1:{free_loopback_port()}"))
+    assert "not running" in dialog.ollama_status.text()
+    assert dialog.provider.currentData() == ""

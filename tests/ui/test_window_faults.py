@@ -1,0 +1,186 @@
+"""Bad input and faults in the window: a clear message, and nothing the user typed is lost."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+from desktop_app.core.control import Control
+from desktop_app.early_init import free_loopback_port
+from tests.fakes.cloud_server import FakeCloud
+from tests.helpers import wait_until
+
+
+def click(widget) -> None:
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def test_an_over_long_task_is_explained_and_kept(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    panel = window.task_panel
+    text = "a" * 50_001
+    panel.task_input.setPlainText(text)
+    assert "too long" in panel.char_count.text() and "50,001 / 50,000" in panel.char_count.text()
+    assert panel.run_button.isEnabled()  # pressing it explains instead of doing nothing
+
+    async def scenario() -> None:
+        click(panel.run_button)
+
+    qrun(scenario())
+    assert "50,001 characters" in window.banner.message and "kept" in window.banner.message
+    assert panel.task_input.toPlainText() == text
+    assert cloud.requests == []
+
+
+def test_a_rejected_key_opens_settings_and_keeps_the_task(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    from desktop_app.keychain import SecretName
+
+    cloud_services.keychain.set(SecretName.BROWSER_USE, "bu_revoked_key_000000")
+    window = make_window(cloud_services, interactive=True)
+    panel = window.task_panel
+    panel.task_input.setPlainText("Order the groceries")
+
+    async def scenario() -> None:
+        click(panel.run_button)
+        await wait_until(lambda: window._settings_dialog is not None and window._settings_dialog.isVisible(), what="Settings")
+
+    qrun(scenario())
+    assert "did not accept your API key" in window.banner.message
+    assert panel.task_input.toPlainText() == "Order the groceries"
+    assert cloud_services.controller.state is Control.NO_SESSION
+    window._settings_dialog.reject()
+
+
+def test_network_down_shows_a_banner_and_keeps_the_task(paths, make_window, qrun, monkeypatch) -> None:
+    from desktop_app.keychain import SecretName
+    from desktop_app.services import Services
+    from tests.conftest import EARLY
+
+    monkeypatch.setenv("BROWSER_USE_BASE_URL", f"http://127.0.0.1:{free_loopback_port()}/api/v2")  # nobody listens
+    services = Services(paths, EARLY.devtools_url, backend_override="cloud")
+    services.keychain.set(SecretName.BROWSER_USE, "bu_some_valid_looking_key")
+    window = make_window(services)
+
+    async def scenario() -> None:
+        window.task_panel.task_input.setPlainText("Check the weather")
+        click(window.task_panel.run_button)
+        await wait_until(lambda: "internet connection" in window.banner.message, timeout=30, what="the network error")
+
+    qrun(scenario(), timeout=40)
+    assert window.task_panel.task_input.toPlainText() == "Check the weather"
+    assert services.controller.state is Control.NO_SESSION
+
+
+def test_a_server_error_on_the_task_keeps_the_text(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    cloud.fail(r"/tasks", 503, method="POST")
+    window.task_panel.task_input.setPlainText("Compare three laptops")
+
+    async def scenario() -> None:
+        click(window.task_panel.run_button)
+        await wait_until(lambda: "having problems" in window.banner.message, what="the server error")
+
+    qrun(scenario())
+    assert window.task_panel.task_input.toPlainText() == "Compare three laptops"
+    assert cloud_services.controller.state is Control.IDLE
+    assert len(cloud.task_creates()) == 1  # never re-sent
+
+
+def test_a_failed_hand_back_keeps_note_and_instruction(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    panel = window.task_panel
+    controller = cloud_services.controller
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Book the hotel")
+        click(panel.run_button)
+        await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks)
+        click(panel.take_over_button)
+        await wait_until(lambda: controller.state is Control.HUMAN)
+        panel.note_input.setPlainText("Chose the room with a view")
+        panel.task_input.setPlainText("Now pay with the saved card")
+        cloud.fail(r"/tasks", 500, method="POST")
+        click(panel.hand_back_button)
+        await wait_until(lambda: "having problems" in window.banner.message, what="the error")
+        await wait_until(lambda: controller.state is Control.HUMAN)
+
+    qrun(scenario())
+    assert panel.note_input.toPlainText() == "Chose the room with a view"
+    assert panel.task_input.toPlainText() == "Now pay with the saved card"
+    assert not window.live_view.locked
+
+
+def test_shortcuts_work_with_focus_in_the_page(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    panel = window.task_panel
+    controller = cloud_services.controller
+    view = window.live_view.web_view
+
+    async def scenario() -> None:
+        window.activateWindow()
+        panel.task_input.setFocus()
+        QTest.keyClicks(panel.task_input, "Find a train")
+        QTest.keyClick(panel.task_input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks, what="Ctrl+Enter to run")
+        assert panel.task_input.toPlainText() in ("", "Find a train")  # no newline was inserted
+        await wait_until(lambda: "/live/" in view.url().toString() and not view.page().isLoading())
+        QTest.keyClick(window.live_view.shield, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: controller.state is Control.HUMAN, what="Ctrl+T to take over")
+        view.setFocus()
+        QTest.keyClick(view.focusProxy(), Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: len(cloud.task_creates()) == 2, what="Ctrl+H to hand back")
+        await wait_until(lambda: controller.state is Control.AGENT)
+
+    qrun(scenario())
+
+
+def answer_question(button_text: str):
+    """Click a button of the open question box (returns False until one is showing)."""
+    box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+    if box is None:
+        return False
+    button = next(b for b in box.findChildren(QPushButton) if b.text() == button_text)
+    click(button)
+    return True
+
+
+def test_closing_asks_and_keeping_the_session_leaves_it_running(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services, interactive=True)
+
+    async def scenario() -> None:
+        assert await cloud_services.controller.new_session().done
+        window.close()
+        await wait_until(lambda: answer_question("Keep it running and quit"), what="the question")
+        await window.closed
+
+    qrun(scenario())
+    assert [s.status for s in cloud.sessions.values()] == ["active"]
+    cloud.sessions.clear()
+
+
+def test_closing_can_be_cancelled(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services, interactive=True)
+
+    async def scenario() -> None:
+        assert await cloud_services.controller.new_session().done
+        window.close()
+        await wait_until(lambda: answer_question("Cancel"), what="the question")
+        await wait_until(lambda: not window._closing)
+
+    qrun(scenario())
+    assert window.isVisible() and not window.closed.done()
+    assert cloud_services.controller.state is Control.IDLE
+
+
+def test_the_default_answer_stops_the_session(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services, interactive=True)
+
+    async def scenario() -> None:
+        assert await cloud_services.controller.new_session().done
+        window.close()
+        await wait_until(lambda: answer_question("Stop session and quit"), what="the question")
+        await window.closed
+
+    qrun(scenario())
+    assert [s.status for s in cloud.sessions.values()] == ["stopped"]

@@ -63,6 +63,36 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        if self.path.startswith("/login"):
+            # A site login that should survive restarts of the local browser.
+            self._html("<title>Logged in</title><h1>Welcome back</h1>", {"Set-Cookie": "handoff_login=ada; Max-Age=86400; Path=/"})
+        elif self.path.startswith("/whoami"):
+            cookies = self.headers.get("Cookie", "")
+            self.site.record({"path": "/whoami", "cookie": cookies})
+            who = "ada" if "handoff_login=ada" in cookies else "nobody"
+            self._html(f"<title>Who am I</title><h1 id='who'>Logged in as: {who}</h1>")
+        elif self.path.startswith("/report.txt"):
+            body = b"quarterly numbers\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Disposition", 'attachment; filename="report.txt"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            super().do_GET()
+
+    def _html(self, body_html: str, headers: dict[str, str] | None = None) -> None:
+        body = f"<!doctype html><html><head><meta charset='utf-8'></head><body>{body_html}</body></html>".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode("utf-8", "replace")

@@ -20,6 +20,7 @@ from tests.fakes.cloud_server import FakeCloud, FakeSession
 from tests.fakes.site import SiteServer
 from tests.helpers import wait_until
 from tests.ui.web import js, type_into
+from tests.ui.web import load as load_url
 
 
 @pytest.fixture
@@ -44,8 +45,7 @@ def live_view(paths: Paths, qtbot) -> Iterator[LiveView]:
 
 
 async def load(view: LiveView, url: str) -> None:
-    view.web_view.setUrl(QUrl(url))
-    await wait_until(lambda: view.web_view.url().toString() == url and not view.web_view.page().isLoading(), what=url)
+    assert await load_url(view.web_view, url)
 
 
 def test_permission_requests_are_denied(live_view: LiveView, site: SiteServer, qrun) -> None:

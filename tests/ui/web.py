@@ -24,3 +24,21 @@ def type_into(view: QWebEngineView, text: str) -> None:
 
 def press(view: QWebEngineView, key: Qt.Key) -> None:
     QTest.keyClick(view.focusProxy() or view, key)
+
+
+async def load(view: QWebEngineView, url: str, timeout: float = 15.0) -> bool:
+    """Navigate and wait for this URL's own loadFinished (the URL changes before its load starts)."""
+    from PySide6.QtCore import QUrl
+
+    finished: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def on_finished(ok: bool) -> None:
+        if view.url() == QUrl(url) and not finished.done():
+            finished.set_result(ok)
+
+    view.loadFinished.connect(on_finished)
+    try:
+        view.setUrl(QUrl(url))
+        return await asyncio.wait_for(finished, timeout)
+    finally:
+        view.loadFinished.disconnect(on_finished)

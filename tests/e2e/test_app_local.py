@@ -1,0 +1,62 @@
+"""Local mode as a subprocess: a real agent with the scripted model (selected through the test-only
+HANDOFF_TEST_LLM hook), offscreen, exiting with code 0 — twice on one data directory, so a site
+login made in the first run is still there in the second."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.app_process import AppProcess, app_environment
+from tests.fakes.site import SiteServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    with SiteServer() as served:
+        yield served
+
+
+def run_local(basedir: Path, task: str, script: list[dict]) -> AppProcess:
+    env = app_environment(
+        HANDOFF_TEST_LLM="tests.fakes.scripted_llm:from_environment",
+        HANDOFF_TEST_SCRIPT=json.dumps(script),
+    )
+    app = AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "local", "--task", task], env)
+    try:
+        app.wait_for_event("task_finished", timeout=120)
+        code = app.terminate_and_wait()
+    finally:
+        app.kill()
+    assert code == 0, app.stderr
+    return app
+
+
+def test_local_runs_end_cleanly_and_site_logins_survive_a_restart(site: SiteServer, tmp_path: Path) -> None:
+    basedir = tmp_path / "handoff"
+    navigate = {"action": "navigate", "params": {"new_tab": False}}
+    first = run_local(
+        basedir,
+        "Log me in",
+        [{**navigate, "params": {**navigate["params"], "url": site.url("login")}}, {"action": "done", "params": {"text": "Logged in", "success": True}}],
+    )
+    names = first.event_names()
+    assert names.index("session_created") < names.index("task_created") < names.index("task_finished")
+    assert names.index("task_finished") < names.index("session_stopped") < names.index("app_exiting")
+    finished = next(e for e in first.events if e["event"] == "task_finished")
+    assert (finished["status"], finished["success"]) == ("finished", True)
+
+    run_local(
+        basedir,
+        "Who am I?",
+        [{**navigate, "params": {**navigate["params"], "url": site.url("whoami")}}, {"action": "done", "params": {"text": "Checked", "success": True}}],
+    )
+    whoami = [s for s in site.submissions if s["path"] == "/whoami"]
+    assert whoami and whoami[-1]["cookie"] == "handoff_login=ada"
+    # The browser's profile lives under the data directory, not in the user's home.
+    assert (basedir / "data" / "browser-profile").is_dir()

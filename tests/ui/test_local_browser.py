@@ -1,0 +1,165 @@
+"""The local browser itself: downloads, site data that persists and can be forgotten, containment."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from desktop_app.core.control import Control
+from desktop_app.services import Services
+from tests.conftest import EARLY
+from tests.fakes import scripted_llm as sl
+from tests.fakes.site import SiteServer
+from tests.helpers import wait_until
+from tests.ui.web import js, load
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    with SiteServer() as served:
+        yield served
+
+
+@pytest.fixture
+def local_services(paths, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
+    return Services(paths, EARLY.devtools_url, backend_override="local")
+
+
+async def browse(window, url: str) -> None:
+    assert await load(window.live_view.web_view, url)
+
+
+def test_downloads_go_to_the_downloads_folder_with_a_notice(local_services, site, make_window, qrun) -> None:
+    window = make_window(local_services)
+    shown: list[str] = []
+    original = window.banner.show_notice
+    window.banner.show_notice = lambda notice: (shown.append(notice.text), original(notice))  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        await browse(window, site.url("downloads.html"))
+        await js(window.live_view.web_view, "document.getElementById('report').click()")
+        await wait_until(lambda: window.banner.message == "Downloaded report.txt", what="the finished notice")
+
+    qrun(scenario())
+    assert shown[0] == f"Downloading report.txt to {local_services.paths.downloads}"
+    saved = local_services.paths.downloads / "report.txt"
+    assert saved.read_text() == "quarterly numbers\n"
+
+
+def test_site_logins_persist_and_can_be_forgotten(local_services, site, make_window, qrun) -> None:
+    window = make_window(local_services)
+    view = window.live_view.web_view
+
+    async def scenario() -> None:
+        await browse(window, site.url("login"))
+        await browse(window, site.url("whoami"))
+        assert await js(view, "document.getElementById('who').textContent") == "Logged in as: ada"
+        cleared = asyncio.get_running_loop().create_future()
+        profile = window.live_view._profiles[True]
+        profile.clearHttpCacheCompleted.connect(lambda: cleared.done() or cleared.set_result(True))
+        message = window.live_view.forget_site_data()
+        assert "logged out" in message
+        await asyncio.wait_for(cleared, 10)
+        await browse(window, site.url("whoami?again"))
+        assert await js(view, "document.getElementById('who').textContent") == "Logged in as: nobody"
+
+    qrun(scenario())
+    assert site.submissions[-1] == {"path": "/whoami", "cookie": ""}
+    assert (local_services.paths.browser_profile / ".forget-site-data").exists()  # the rest goes at the next start
+
+
+def test_the_profile_wipe_happens_before_the_profile_opens(paths, qapp) -> None:
+    from desktop_app.ui.web_page import browser_profile, schedule_profile_wipe
+
+    storage, cache = paths.browser_profile, paths.browser_cache
+    storage.mkdir(parents=True)
+    (storage / "Cookies").write_text("old cookies")
+    schedule_profile_wipe(storage)
+    profile = browser_profile(storage, cache, qapp)
+    try:
+        assert not (storage / "Cookies").exists() and not (storage / ".forget-site-data").exists()
+        assert profile.persistentStoragePath() == str(storage)
+    finally:
+        profile.deleteLater()
+
+
+def test_switching_to_cloud_in_the_window_changes_the_view(local_services, make_window, qrun) -> None:
+    window = make_window(local_services)
+    selector = window.task_panel.backend_selector
+    assert window.live_view.bar.isVisible()
+
+    async def scenario() -> None:
+        selector.setCurrentIndex(selector.findData("cloud"))
+        selector.activated.emit(selector.currentIndex())
+        await wait_until(lambda: local_services.backend_kind == "cloud")
+
+    qrun(scenario())
+    assert not window.live_view.bar.isVisible()
+    assert "Browser Use Cloud" in window.status.text()
+    assert local_services.settings_store.load().backend == "cloud"
+
+
+class ConnectionRecorder:
+    """Every connect and name lookup made from Python while a local run goes on."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.addresses: list[Any] = []
+        self.lookups: list[str] = []
+        real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+        real_getaddrinfo = socket.getaddrinfo
+
+        def connect(sock: socket.socket, address: Any) -> Any:
+            self.addresses.append(address)
+            return real_connect(sock, address)
+
+        def connect_ex(sock: socket.socket, address: Any) -> Any:
+            self.addresses.append(address)
+            return real_connect_ex(sock, address)
+
+        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            self.lookups.append(host)
+            return real_getaddrinfo(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket.socket, "connect", connect)
+        monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+    def outside_loopback(self) -> list[Any]:
+        outside = []
+        for address in self.addresses:
+            host = address[0] if isinstance(address, tuple) else address
+            if isinstance(host, str) and host.startswith("/"):
+                continue  # a Unix socket
+            try:
+                if not ipaddress.ip_address(host).is_loopback:
+                    outside.append(address)
+            except ValueError:
+                outside.append(address)
+        outside += [h for h in self.lookups if h not in ("127.0.0.1", "localhost", "::1", None)]
+        return outside
+
+
+def test_a_local_run_connects_to_nothing_but_loopback(local_services, site, make_window, qrun, monkeypatch) -> None:
+    recorder = ConnectionRecorder(monkeypatch)
+    sl.install(sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.type_text("id=name", "Ada"), sl.done("Typed")]))
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        window.task_panel.task_input.setPlainText("Type my name")
+        QTest.mouseClick(window.task_panel.run_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: controller.state is Control.AGENT, timeout=30)
+        await wait_until(lambda: controller.state is Control.IDLE, timeout=60, what="the run to finish")
+        assert await controller.stop_session().done
+
+    qrun(scenario(), timeout=90)
+    assert recorder.addresses, "the recorder saw nothing: it is not hooked in"
+    assert recorder.outside_loopback() == []

@@ -1,5 +1,10 @@
 """Bootstrap: arguments, paths, early environment, logging, the qasync loop, the window.
 
+Startup puts the browser on screen first: the window frame and the live view are built and shown,
+Qt runs until the first page is loaded (the person can already browse), and only then are asyncio,
+qasync and the rest of the app imported and attached — so startup stays close to a bare
+QWebEngineView app (bench/startup.py).
+
 The loop runs as ``with loop: loop.run_until_complete(main())`` — measured here, ``asyncio.Runner``
 with a qasync loop factory segfaults at exit once a QWebEngineView existed (DESIGN.md). The main
 coroutine ends when the window has closed, which happens only after the core has stopped the
@@ -9,7 +14,6 @@ session and closed its HTTP clients; Qt quits after that.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -23,11 +27,13 @@ from desktop_app.paths import Paths, resources_dir
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.ui.live_view import LiveView
     from desktop_app.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
 SMOKE_TEST_TIMEOUT = 60.0
+FIRST_PAGE_WAIT_MS = 10_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,11 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
-    import qasync
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.ui import qt_messages
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.system_signals import SignalWatcher
 
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setOrganizationName(APP_NAME)
@@ -82,23 +89,56 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
     style = resources_dir() / "style.qss"
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
+    window = MainWindow(_start_live_view(args, paths))
+    watcher = SignalWatcher(lambda number: _on_signal(window, number))
+    window.show()
+    _wait_until_browsable(window)
+
+    import asyncio
+
+    import qasync
+
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with loop:
-        return loop.run_until_complete(_main(app, args, paths, devtools_url))
+    try:
+        with loop:
+            return loop.run_until_complete(_main(app, args, paths, devtools_url, window))
+    finally:
+        watcher.close()
 
 
-async def _main(app: QApplication, args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
+def _start_live_view(args: argparse.Namespace, paths: Paths) -> LiveView:
+    from desktop_app.backends.capabilities import BY_KIND
+    from desktop_app.settings import SettingsStore, chosen_backend
+    from desktop_app.ui.live_view import make_live_view
+
+    kind = chosen_backend(SettingsStore(paths.settings_file).load(), args.backend)
+    return make_live_view(paths, is_browser=BY_KIND[kind].view_is_browser)
+
+
+def _wait_until_browsable(window: MainWindow) -> None:
+    """Run Qt (only Qt) until the first page is on screen: the person can browse from here on."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    live_view = window.live_view
+    if live_view.is_browser and not live_view.first_load_done:
+        waiting = QEventLoop()
+        live_view.web_view.loadFinished.connect(waiting.quit)
+        QTimer.singleShot(FIRST_PAGE_WAIT_MS, waiting.quit)  # never hang startup on a page
+        waiting.exec()
+        live_view.web_view.loadFinished.disconnect(waiting.quit)
+    log_event("view_ready", "The browser is on screen", first_page_loaded=live_view.first_load_done)
+
+
+async def _main(app: QApplication, args: argparse.Namespace, paths: Paths, devtools_url: str, window: MainWindow) -> int:
+    import asyncio
+
     from desktop_app.event_log import attach_event_log
     from desktop_app.services import Services
-    from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.system_signals import SignalWatcher
 
     services = Services(paths, devtools_url, backend_override=args.backend)
     attach_event_log(services.bus)
-    window = MainWindow(services, interactive=not args.no_err_windows)
-    watcher = SignalWatcher(lambda number: _on_signal(window, number))
-    window.show()
+    window.attach(services, interactive=not args.no_err_windows)
     log_event("app_started", f"{APP_NAME} {__version__} started", backend=services.backend_kind, version=__version__)
     if args.task:
         window.task_panel.task_input.setPlainText(args.task)
@@ -106,10 +146,7 @@ async def _main(app: QApplication, args: argparse.Namespace, paths: Paths, devto
     smoke: asyncio.Task[bool] | None = None
     if args.smoke_test:
         smoke = asyncio.get_running_loop().create_task(_smoke_test(window))
-    try:
-        await window.closed
-    finally:
-        watcher.close()
+    await window.closed
     log_event("app_exiting", f"{APP_NAME} is exiting")
     if smoke is not None and not (smoke.done() and not smoke.cancelled() and smoke.result()):
         return 3
@@ -123,6 +160,8 @@ def _on_signal(window: MainWindow, number: int) -> None:
 
 async def _smoke_test(window: MainWindow) -> bool:
     """Load a local page in the live view, check it rendered, then close as a user would."""
+    import asyncio
+
     from PySide6.QtCore import QUrl
 
     view = window.live_view.web_view

@@ -3,6 +3,7 @@
 Where no keychain works (a headless Linux picks keyring's ``fail`` backend and every call raises),
 keys are kept in memory for this run only and ``persistent`` says so, so the UI can tell the user.
 Every value read or written is registered with the redactor so it can never reach a log.
+keyring is imported and its backend detected on first use, not at startup (~50 ms).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import logging
 import os
 from dataclasses import dataclass
 from enum import Enum
-
-import keyring
-import keyring.errors
 
 from desktop_app.redaction import redactor
 
@@ -46,12 +44,16 @@ class SaveResult:
 
 
 class Keychain:
+    _UNKNOWN = "unknown"
+
     def __init__(self) -> None:
         self._memory: dict[SecretName, str] = {}
-        self._backend_error: str | None = self._detect_backend_problem()
+        self._backend_error: str | None = self._UNKNOWN
 
     @staticmethod
     def _detect_backend_problem() -> str | None:
+        import keyring
+
         try:
             backend = keyring.get_keyring()
         except Exception as error:  # keyring's discovery can fail on broken D-Bus setups
@@ -63,6 +65,8 @@ class Keychain:
 
     @property
     def persistent(self) -> bool:
+        if self._backend_error == self._UNKNOWN:
+            self._backend_error = self._detect_backend_problem()
         return self._backend_error is None
 
     @property
@@ -96,6 +100,9 @@ class Keychain:
             return self._memory[name]
         if not self.persistent:
             return None
+        import keyring
+        import keyring.errors
+
         try:
             return keyring.get_password(SERVICE, name.value)
         except keyring.errors.KeyringError as error:
@@ -108,6 +115,9 @@ class Keychain:
         if not value:
             return self.delete(name)
         if self.persistent:
+            import keyring
+            import keyring.errors
+
             try:
                 keyring.set_password(SERVICE, name.value, value)
             except keyring.errors.KeyringError as error:
@@ -121,6 +131,9 @@ class Keychain:
     def delete(self, name: SecretName) -> SaveResult:
         self._memory.pop(name, None)
         if self.persistent:
+            import keyring
+            import keyring.errors
+
             try:
                 keyring.delete_password(SERVICE, name.value)
             except keyring.errors.PasswordDeleteError:

@@ -8,9 +8,7 @@ in a fresh temporary directory that is removed at exit (tests, smoke runs).
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +63,8 @@ class Paths:
 
     def remove_if_temporary(self) -> None:
         if self.temporary:
+            import shutil
+
             shutil.rmtree(self.config.parent, ignore_errors=True)
 
     @classmethod
@@ -80,6 +80,8 @@ class Paths:
 
     @classmethod
     def temporary_base(cls) -> Paths:
+        import tempfile
+
         return cls.under(Path(tempfile.mkdtemp(prefix=f"{APP_ID}-")), temporary=True)
 
     @classmethod

@@ -14,7 +14,7 @@ from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.events import EventBus
 from desktop_app.keychain import Keychain
 from desktop_app.paths import Paths
-from desktop_app.settings import BACKENDS, Settings, SettingsStore
+from desktop_app.settings import BACKENDS, Settings, SettingsStore, chosen_backend
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class Services:
         self.keychain = Keychain()
         self.bus = EventBus()
         self.context = BackendContext(paths=paths, devtools_url=devtools_url)
-        self.backend_kind = backend_override if backend_override in BACKENDS else self.settings.backend
+        self.backend_kind = chosen_backend(self.settings, backend_override)
         self.controller = SessionController(self._build(self.backend_kind), self.bus)
 
     def _build(self, kind: str):  # -> Backend

@@ -104,6 +104,11 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def chosen_backend(settings: Settings, override: str | None) -> str:
+    """``--backend`` wins for this run; otherwise what the user chose in Settings."""
+    return override if override in BACKENDS else settings.backend
+
+
 class SettingsStore:
     def __init__(self, path: Path) -> None:
         self.path = path

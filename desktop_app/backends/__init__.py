@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from desktop_app.keychain import Keychain, SecretName
-from desktop_app.settings import Settings
-
 if TYPE_CHECKING:
     from desktop_app.core.ports import Backend
+    from desktop_app.keychain import Keychain
     from desktop_app.paths import Paths
+    from desktop_app.settings import Settings
 
 BACKEND_LABELS = {"local": "Local (this computer)", "cloud": "Browser Use Cloud"}
 
@@ -26,6 +25,7 @@ class BackendContext:
 def build_backend(kind: str, settings: Settings, keychain: Keychain, context: BackendContext) -> Backend:
     if kind == "cloud":
         from desktop_app.backends.cloud import CloudBackend
+        from desktop_app.keychain import SecretName
 
         return CloudBackend(
             lambda: keychain.get(SecretName.BROWSER_USE),

@@ -22,10 +22,10 @@ import httpx
 from browser_use_sdk import APIKeySpendLimitError, AsyncBrowserUse, BrowserUseError, TaskView
 from pydantic import ValidationError
 
+from desktop_app.backends.capabilities import CLOUD
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
     AgentListener,
-    Capabilities,
     HandBackContext,
     InterruptOutcome,
     RemoteSession,
@@ -33,7 +33,6 @@ from desktop_app.core.ports import (
     RunResult,
     RunStatus,
     SessionInfo,
-    SessionLimits,
     StepReport,
     TaskRequest,
 )
@@ -43,14 +42,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-CAPABILITIES = Capabilities(
-    display_name="Browser Use Cloud",
-    pauses_in_place=False,
-    agent_can_ask_for_human=False,
-    view_is_browser=False,
-    billed_while_alive=True,
-    limits=SessionLimits(idle_seconds=15 * 60, max_seconds=4 * 3600),
-)
+CAPABILITIES = CLOUD
 
 TERMINAL = {"finished", "failed", "stopped"}
 REQUEST_TOKEN_KEY = "handoffRequest"

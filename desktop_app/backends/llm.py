@@ -14,8 +14,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.keychain import Keychain, SecretName
 from desktop_app.settings import LLM_PROVIDER_LABELS, PROVIDER_SECRETS, LLMSettings
@@ -145,6 +143,8 @@ def classify_model_error(error: BaseException) -> BackendError | None:
             "The AI model provider did not accept your API key. Check it in Settings.",
             detail=str(error)[:300],
         )
+    import httpx  # loaded by the model client by now; not at app startup
+
     chain: list[BaseException] = []
     link: BaseException | None = error
     while link is not None and len(chain) < 12:

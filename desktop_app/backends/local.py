@@ -24,15 +24,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-from pydantic import BaseModel, Field
-
 from desktop_app.backends import BackendContext
+from desktop_app.backends.capabilities import LOCAL
 from desktop_app.backends.llm import DEFAULT_TIMEOUT, GuardedModel, make_llm
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
     AgentListener,
-    Capabilities,
     HandBackContext,
     InterruptOutcome,
     RemoteSession,
@@ -48,13 +45,7 @@ from desktop_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CAPABILITIES = Capabilities(
-    display_name="Local",
-    pauses_in_place=True,
-    agent_can_ask_for_human=True,
-    view_is_browser=True,
-    billed_while_alive=False,
-)
+CAPABILITIES = LOCAL
 
 ASK_FOR_HUMAN = """
 You share this browser with a person who is watching and can take over at any time.
@@ -66,10 +57,6 @@ note tells you what they did; look at the page again before you continue.
 """.strip()
 
 STOP_TIMEOUT = 15.0
-
-
-class RequestHuman(BaseModel):
-    reason: str = Field(description="What the person should do, in one or two short sentences")
 
 
 def _quietly(call: Any) -> None:
@@ -156,6 +143,8 @@ class LocalBackend:
         return SessionInfo(id=f"local-{uuid.uuid4().hex[:12]}", live_url=None, started_at=time.time())
 
     async def _check_devtools(self) -> None:
+        import httpx  # imported on first use: it costs ~70 ms of startup
+
         try:
             async with httpx.AsyncClient(timeout=5.0) as client:
                 response = await client.get(f"{self._devtools_url}/json/version")
@@ -365,7 +354,12 @@ class LocalBackend:
     # -- tools ---------------------------------------------------------------------------------
 
     def _make_tools(self, browser_use: Any) -> Any:
+        from pydantic import BaseModel, Field  # loaded with browser-use by now
+
         backend = self
+
+        class RequestHuman(BaseModel):
+            reason: str = Field(description="What the person should do, in one or two short sentences")
 
         class GuardedTools(browser_use.Tools):  # type: ignore[misc,name-defined]
             async def act(self, action: Any, browser_session: Any, *args: Any, **kwargs: Any) -> Any:
@@ -382,7 +376,7 @@ class LocalBackend:
             "irreversible. Explain exactly what they should do.",
             param_model=RequestHuman,
         )
-        async def request_human(params: RequestHuman) -> Any:
+        async def request_human(params: RequestHuman) -> Any:  # type: ignore[valid-type]
             backend._ask_for_person(params.reason)
             return browser_use.ActionResult(
                 extracted_content=f"Asked the person to: {params.reason}",

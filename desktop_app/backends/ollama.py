@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
-
 from desktop_app.settings import OLLAMA_URL
 
 
 async def detect_ollama(base_url: str = OLLAMA_URL, timeout: float = 0.8) -> list[str] | None:
     """The installed model names when Ollama answers, else None."""
+    import httpx  # not needed at startup
+
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
             response = await client.get(f"{base_url.rstrip('/')}/api/tags")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.paths import Paths, resources_dir
 from desktop_app.ui.web_page import (
     DownloadKeeper,
     HandoffPage,
@@ -160,10 +161,12 @@ class LiveView(QWidget):
         self._profiles: dict[bool, QWebEngineProfile] = {}
         self._downloaders: list[DownloadKeeper] = []
         self.is_browser: bool | None = None
+        self.first_load_done = False  # the first page (start page) has finished loading
 
         self.web_view = QWebEngineView(self)
         self.web_view.setObjectName("liveView")
         self.web_view.setAccessibleName("Live view")
+        self.web_view.loadFinished.connect(self._first_load)
         self.bar = BrowserBar(self.web_view, self)
         self.placeholder = QLabel(self)
         self.placeholder.setObjectName("liveViewPlaceholder")
@@ -183,6 +186,10 @@ class LiveView(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.bar)
         layout.addWidget(self._page_area, 1)
+
+    def _first_load(self) -> None:
+        self.first_load_done = True
+        self.web_view.loadFinished.disconnect(self._first_load)
 
     # -- mode ----------------------------------------------------------------------------------
 
@@ -286,3 +293,15 @@ class LiveView(QWidget):
         if watched is self._page_area and event.type() == QEvent.Type.Resize:
             self.shield.setGeometry(self._page_area.rect())
         return super().eventFilter(watched, event)
+
+
+def make_live_view(paths: Paths, *, is_browser: bool | None = None) -> LiveView:
+    view = LiveView(
+        resources=resources_dir(),
+        browser_storage=paths.browser_profile,
+        browser_cache=paths.browser_cache,
+        downloads=paths.downloads,
+    )
+    if is_browser is not None:
+        view.configure(is_browser=is_browser)
+    return view

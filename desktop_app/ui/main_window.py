@@ -1,92 +1,114 @@
 """The main window: live view on the left, task panel on the right, notices across the top.
 
-It forwards clicks to the session controller and shows what the core reports; closing asks
-whether to stop a billed session (default: stop), then shuts the core down before Qt quits.
+It is built in two steps so the browser is on screen as early as possible: ``MainWindow(live_view)``
+is only the frame around the live view (cheap to import and build); ``attach(services)`` then adds
+the task panel and connects the core. Clicks go to the session controller; closing asks whether to
+stop a billed session (default: stop) and shuts the core down before Qt quits.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSplitter, QSystemTrayIcon, QVBoxLayout, QWidget
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from desktop_app import APP_NAME
-from desktop_app.backends import BACKEND_LABELS
-from desktop_app.core import timeline as tl
-from desktop_app.core.control import Control, Transition
-from desktop_app.core.controller import CommandResult
-from desktop_app.core.events import Level, Notice, NoticeAction, SessionClosed, SessionOpened
-from desktop_app.core.ports import Capabilities
 from desktop_app.paths import resources_dir
-from desktop_app.services import Services
-from desktop_app.ui.bridge import CoreBridge
-from desktop_app.ui.dialogs import ask
-from desktop_app.ui.live_view import LiveView
-from desktop_app.ui.notice_banner import NoticeBanner
-from desktop_app.ui.settings_dialog import SettingsDialog
-from desktop_app.ui.task_panel import TaskPanel
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from desktop_app.core import timeline as tl
+    from desktop_app.core.control import Control, Transition
+    from desktop_app.core.controller import CommandResult
+    from desktop_app.core.events import Notice, NoticeAction, SessionClosed, SessionOpened
+    from desktop_app.core.ports import Capabilities
+    from desktop_app.services import Services
+    from desktop_app.ui.live_view import LiveView
 
 log = logging.getLogger(__name__)
 
 SHIELD_MESSAGES = {
-    Control.AGENT: ("Agent is working — Take over (Ctrl+T)", True),
-    Control.TAKING_OVER: ("Pausing the agent… the view unlocks as soon as it has stopped.", False),
-    Control.ENDING: ("Stopping the session…", False),
+    "agent": ("Agent is working — Take over (Ctrl+T)", True),
+    "taking_over": ("Pausing the agent… the view unlocks as soon as it has stopped.", False),
+    "ending": ("Stopping the session…", False),
 }
 PLACEHOLDERS = {
-    Control.NO_SESSION: "No browser session.\nPress New session, or type a task and press Run.",
-    Control.STARTING: "Starting browser…",
+    "no_session": "No browser session.\nPress New session, or type a task and press Run.",
+    "starting": "Starting browser…",
 }
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, services: Services, *, interactive: bool = True) -> None:
+    def __init__(self, live_view: LiveView) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.resize(QSize(1280, 800))
-        self._services = services
-        self._controller = services.controller
-        self._interactive = interactive  # False with --no-err-windows: nothing pops up
+        self.setWindowIcon(QIcon(str(resources_dir() / "icons" / "handoff.svg")))
+        self.live_view = live_view
+        self._attached = False
+        self._close_asked_early = False
         self._closing = False
         self._shut_down = False
-        self._settings_dialog: SettingsDialog | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
-
-        icon_path = resources_dir() / "icons" / "handoff.svg"
-        self.setWindowIcon(QIcon(str(icon_path)))
-        self.banner = NoticeBanner(self)
-        self.live_view = LiveView(
-            resources=resources_dir(),
-            browser_storage=services.paths.browser_profile,
-            browser_cache=services.paths.browser_cache,
-            downloads=services.paths.downloads,
-            parent=self,
-        )
-        self.task_panel = TaskPanel(BACKEND_LABELS, self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.live_view)
-        splitter.addWidget(self.task_panel)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([880, 400])
+        self._settings_dialog: Any = None
+        self._tray: QSystemTrayIcon | None = None  # created when first needed
+        self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self._splitter.addWidget(live_view)
+        starting = QLabel("Starting…", self)
+        starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._splitter.addWidget(starting)
+        self._splitter.setStretchFactor(0, 3)
+        self._splitter.setStretchFactor(1, 1)
+        self._splitter.setSizes([880, 400])
         central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(splitter, 1)
+        self._layout = QVBoxLayout(central)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(0)
+        self._layout.addWidget(self._splitter, 1)
         self.setCentralWidget(central)
         self.status = QLabel(self)
         self.status.setObjectName("sessionStatus")
         self.statusBar().addPermanentWidget(self.status)
-        self._tray: QSystemTrayIcon | None = None
+
+    @classmethod
+    def open(cls, services: Services, *, interactive: bool = True, live_view: LiveView | None = None) -> MainWindow:
+        """Both steps at once (tests, tools)."""
+        from desktop_app.ui.live_view import make_live_view
+
+        window = cls(live_view or make_live_view(services.paths))
+        window.attach(services, interactive=interactive)
+        return window
+
+    def attach(self, services: Services, *, interactive: bool = True) -> None:
+        """Add the task panel and connect the core (needs the qasync loop to be set)."""
+        import asyncio
+
+        from desktop_app.backends import BACKEND_LABELS
+        from desktop_app.core.events import Level
+        from desktop_app.ui.bridge import CoreBridge
+        from desktop_app.ui.notice_banner import NoticeBanner
+        from desktop_app.ui.task_panel import TaskPanel
+
+        self._services = services
+        self._controller = services.controller
+        self._interactive = interactive  # False with --no-err-windows: nothing pops up
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+
+        self.banner = NoticeBanner(self)
+        self._layout.insertWidget(0, self.banner)
+        self.task_panel = TaskPanel(BACKEND_LABELS, self)
+        starting = self._splitter.replaceWidget(1, self.task_panel)
+        if starting is not None:
+            starting.deleteLater()
 
         self.bridge = CoreBridge(services.bus, self)
         self.bridge.controlChanged.connect(self._on_transition)
@@ -110,22 +132,35 @@ class MainWindow(QMainWindow):
             lambda name, folder: self.banner.show_message(f"Downloading {name} to {folder}")
         )
         self.live_view.downloadFinished.connect(
-            lambda name, ok: self.banner.show_message(f"Downloaded {name}" if ok else f"The download of {name} failed", Level.INFO if ok else Level.WARNING)
+            lambda name, ok: self.banner.show_message(
+                f"Downloaded {name}" if ok else f"The download of {name} failed", Level.INFO if ok else Level.WARNING
+            )
         )
         self.live_view.pageCrashed.connect(self._on_page_crashed)
         self.banner.actionRequested.connect(self._on_notice_action)
         self._install_shortcuts()
+        self._attached = True
 
         self._show_capabilities(self._controller.capabilities)
         self._show_state(self._controller.state)
         if services.settings_store.problem:
             self.banner.show_message(services.settings_store.problem, Level.WARNING)
-        elif not services.keychain.persistent:
-            self.banner.show_message(services.keychain.status_text, Level.WARNING)
+        # Looking for the system keychain takes a moment: after the window is up, not before.
+        asyncio.get_event_loop().call_later(0.5, self._warn_if_no_keychain)
+        if self._close_asked_early:
+            self.request_close(ask=False)
+
+    def _warn_if_no_keychain(self) -> None:
+        from desktop_app.core.events import Level
+
+        if not self._services.keychain.persistent and not self.banner.isVisible() and not self._shut_down:
+            self.banner.show_message(self._services.keychain.status_text, Level.WARNING)
 
     # -- commands ------------------------------------------------------------------------------
 
     def _install_shortcuts(self) -> None:
+        from PySide6.QtGui import QAction, QKeySequence, QShortcut
+
         bindings: list[tuple[str, Callable[[], None]]] = [
             ("Ctrl+Return", self.task_panel.request_run),
             ("Ctrl+Enter", self.task_panel.request_run),
@@ -189,6 +224,8 @@ class MainWindow(QMainWindow):
             self._settings_dialog.raise_()
             self._settings_dialog.activateWindow()
             return
+        from desktop_app.ui.settings_dialog import SettingsDialog  # not needed before it is opened
+
         dialog = SettingsDialog(self._services, self, focus_cloud_key=focus_cloud_key)
         dialog.saved.connect(lambda: self._settings_saved(dialog))
         dialog.forgetSiteDataRequested.connect(self._forget_site_data)
@@ -202,7 +239,7 @@ class MainWindow(QMainWindow):
             self._settings_dialog.deleteLater()
         self._settings_dialog = None
 
-    def _settings_saved(self, dialog: SettingsDialog) -> None:
+    def _settings_saved(self, dialog: Any) -> None:
         messages = getattr(dialog, "saved_messages", [])
         if messages:
             self.banner.show_message(" ".join(messages))
@@ -211,6 +248,10 @@ class MainWindow(QMainWindow):
         self._spawn(self._confirm_forget_site_data())
 
     async def _confirm_forget_site_data(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from desktop_app.ui.dialogs import ask
+
         choice = await ask(
             self._settings_dialog or self,
             "Forget all site data",
@@ -228,10 +269,10 @@ class MainWindow(QMainWindow):
 
     def _show_state(self, state: Control) -> None:
         self.task_panel.set_state(state)
-        message, offer = SHIELD_MESSAGES.get(state, ("", False))
+        message, offer = SHIELD_MESSAGES.get(state.value, ("", False))
         self.live_view.set_locked(state.view_locked, message, offer_take_over=offer)
-        if state in PLACEHOLDERS and not self._controller.capabilities.view_is_browser:
-            self.live_view.show_placeholder(PLACEHOLDERS[state])
+        if state.value in PLACEHOLDERS and not self._controller.capabilities.view_is_browser:
+            self.live_view.show_placeholder(PLACEHOLDERS[state.value])
         self.setWindowTitle(f"{APP_NAME} — {state.label}")
         self._update_status()
 
@@ -249,6 +290,8 @@ class MainWindow(QMainWindow):
         self.status.setText(text)
 
     def _on_timeline(self, entry: tl.Entry) -> None:
+        from desktop_app.core import timeline as tl
+
         self.task_panel.timeline.add(entry)
         if isinstance(entry, tl.TaskFinished):
             total = self._controller.timeline.total_cost
@@ -266,17 +309,25 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _on_notice(self, notice: Notice) -> None:
+        from desktop_app.core.events import NoticeAction
+
         self.banner.show_notice(notice)
         if notice.action is NoticeAction.OPEN_SETTINGS and self._interactive:
             self.open_settings(focus_cloud_key=not self._controller.capabilities.view_is_browser)
 
     def _on_notice_action(self, action: NoticeAction) -> None:
+        from desktop_app.core.events import NoticeAction
+
         if action is NoticeAction.OPEN_SETTINGS:
             self.open_settings()
         elif action is NoticeAction.NEW_SESSION:
             self.new_session()
 
     def _on_human_requested(self, reason: str) -> None:
+        from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+        from desktop_app.core.events import Level
+
         self.task_panel.show_request(reason)
         self.banner.show_message(f"The agent needs you: {reason} — do it in the browser, then press Hand back.", Level.WARNING)
         QApplication.alert(self)
@@ -288,6 +339,8 @@ class MainWindow(QMainWindow):
             self._tray.showMessage(f"{APP_NAME}: the agent needs you", reason, QSystemTrayIcon.MessageIcon.Information, 10_000)
 
     def _on_page_crashed(self, reason: str) -> None:
+        from desktop_app.core.events import Level
+
         self.banner.show_message(f"The browser page stopped working ({reason}). Reloading it.", Level.WARNING)
         self.live_view.web_view.reload()
 
@@ -298,9 +351,12 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        self.request_close(ask=self._interactive)
+        self.request_close(ask=self._interactive if self._attached else False)
 
     def request_close(self, *, ask: bool = False, stop_session: bool = True) -> None:
+        if not self._attached:
+            self._close_asked_early = True  # closed while starting: close once the core is up
+            return
         if not self._closing:
             self._closing = True
             self._spawn(self.close_gracefully(ask=ask, stop_session=stop_session))
@@ -325,6 +381,11 @@ class MainWindow(QMainWindow):
                 self.closed.set_result(None)
 
     async def _ask_stop_session(self) -> bool | None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from desktop_app.core.control import Control
+        from desktop_app.ui.dialogs import ask
+
         running = self._controller.state in (Control.AGENT, Control.TAKING_OVER)
         choice = await ask(
             self,
@@ -340,11 +401,13 @@ class MainWindow(QMainWindow):
         return None if choice in (None, 2) else choice == 0
 
     def _spawn(self, coroutine: Any) -> None:
+        import asyncio
+
         task = asyncio.get_event_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[Any]) -> None:  # noqa: F821 (typing only)
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("A window action failed", exc_info=task.exception())

@@ -36,7 +36,7 @@ def make_window(qrun: Any) -> Iterator[Any]:
     windows: list[MainWindow] = []
 
     def make(services: Services, **options: Any) -> MainWindow:
-        window = MainWindow(services, interactive=options.pop("interactive", False))
+        window = MainWindow.open(services, interactive=options.pop("interactive", False))
         window.show()
         windows.append(window)
         return window

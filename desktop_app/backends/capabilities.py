@@ -1,0 +1,24 @@
+"""What each backend can do, importable without the backend itself (startup needs it early)."""
+
+from __future__ import annotations
+
+from desktop_app.core.ports import Capabilities, SessionLimits
+
+LOCAL = Capabilities(
+    display_name="Local",
+    pauses_in_place=True,
+    agent_can_ask_for_human=True,
+    view_is_browser=True,
+    billed_while_alive=False,
+)
+
+CLOUD = Capabilities(
+    display_name="Browser Use Cloud",
+    pauses_in_place=False,
+    agent_can_ask_for_human=False,
+    view_is_browser=False,
+    billed_while_alive=True,
+    limits=SessionLimits(idle_seconds=15 * 60, max_seconds=4 * 3600),
+)
+
+BY_KIND = {"local": LOCAL, "cloud": CLOUD}

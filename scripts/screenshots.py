@@ -1,0 +1,120 @@
+"""Take the README's screenshots of the real window (a developer tool; not shipped).
+
+Run under Xvfb so the window is a real X11 window:
+    xvfb-run -a -s "-screen 0 1440x900x24" .venv/bin/python scripts/screenshots.py
+
+It drives the app with the test fakes (a scripted model in Local mode, the fake Browser Use Cloud)
+into three states and saves docs/screenshot-*.png.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from desktop_app.early_init import prepare_environment  # noqa: E402
+from desktop_app.paths import Paths  # noqa: E402
+
+PATHS = Paths.temporary_base().ensure()
+EARLY = prepare_environment(PATHS.data / "browser-use")
+os.environ["HANDOFF_TEST_LLM"] = "tests.fakes.scripted_llm:installed"
+
+import qasync  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from desktop_app.core.control import Control  # noqa: E402
+from desktop_app.keychain import SecretName  # noqa: E402
+from desktop_app.paths import resources_dir  # noqa: E402
+from desktop_app.services import Services  # noqa: E402
+from desktop_app.ui.main_window import MainWindow  # noqa: E402
+from tests.fakes import scripted_llm as sl  # noqa: E402
+from tests.fakes.cloud_server import FakeCloud  # noqa: E402
+from tests.fakes.site import SiteServer  # noqa: E402
+from tests.helpers import wait_until  # noqa: E402
+
+DOCS = REPO / "docs"
+
+
+def save(window: MainWindow, name: str) -> None:
+    path = DOCS / name
+    window.grab().save(str(path))
+    print(f"saved {path.relative_to(REPO)}")
+
+
+async def settle(seconds: float = 1.5) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def local_shots(site: SiteServer) -> None:
+    services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="local")
+    sl.install(
+        sl.ScriptedModel(
+            [
+                sl.navigate(site.url("checkout.html"), goal="Open the checkout page"),
+                sl.type_text("id=name", "Ada Lovelace", goal="Fill in the name on the order"),
+                sl.type_text("id=address", "12 St James's Square, London", goal="Fill in the shipping address"),
+                sl.Step("wait", {"seconds": 1}, goal="Check the order total before payment", delay=6.0),
+                sl.ask_human("Enter the card number and press Pay — I must not handle payment details."),
+                sl.done("Order placed"),
+            ]
+        )
+    )
+    window = MainWindow.open(services, interactive=False)
+    window.resize(1400, 860)
+    window.show()
+    panel = window.task_panel
+    panel.task_input.setPlainText("Order two blue mugs from Blue Mug Co. and ship them to my office")
+    window.run_task(panel.task_text)
+    controller = services.controller
+    await wait_until(lambda: len(panel.timeline.timeline_model.entries) >= 5, timeout=60)
+    await settle(2.0)
+    save(window, "screenshot-agent-working.png")
+    await wait_until(lambda: controller.state is Control.HUMAN, timeout=60)
+    panel.note_input.setPlainText("Entered the card and paid")
+    await settle()
+    save(window, "screenshot-agent-asks.png")
+    await window.close_gracefully()
+
+
+async def cloud_shot() -> None:
+    with FakeCloud(manual_steps=True) as cloud:
+        os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
+        services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="cloud")
+        services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+        window = MainWindow.open(services, interactive=False)
+        window.resize(1400, 860)
+        window.show()
+        controller = services.controller
+        window.run_task("Go to the shop, add the blue mug to the cart and open the checkout")
+        await wait_until(lambda: cloud.tasks and controller.state is Control.AGENT, timeout=30)
+        for goal in ("Open the shop's home page", "Search for the blue mug", "Add the blue mug to the cart", "Open the checkout"):
+            cloud.add_step(goal=goal)
+        await wait_until(lambda: len(window.task_panel.timeline.timeline_model.entries) >= 6, timeout=30)
+        window.take_over()
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
+        window.task_panel.task_input.setPlainText("Now confirm the order and send me the receipt")
+        window.task_panel.note_input.setPlainText("Entered the card holder name and card number")
+        await settle(2.0)
+        save(window, "screenshot-cloud-you-in-control.png")
+        await window.close_gracefully()
+
+
+async def main() -> None:
+    with SiteServer() as site:
+        await local_shots(site)
+    await cloud_shot()
+
+
+if __name__ == "__main__":
+    app = QApplication(sys.argv)
+    app.setStyleSheet((resources_dir() / "style.qss").read_text(encoding="utf-8"))
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_until_complete(main())
+    PATHS.remove_if_temporary()

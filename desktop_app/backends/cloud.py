@@ -45,6 +45,8 @@ T = TypeVar("T")
 CAPABILITIES = CLOUD
 
 TERMINAL = {"finished", "failed", "stopped"}
+# At most one poll a second per task, with a margin for network jitter between request starts.
+POLL_INTERVAL = 1.02
 REQUEST_TOKEN_KEY = "handoffRequest"
 
 
@@ -56,7 +58,7 @@ class CloudBackend:
         api_key: Callable[[], str | None],
         *,
         base_url: str | None = None,
-        poll_interval: float = 1.0,
+        poll_interval: float = POLL_INTERVAL,
         live_url_timeout: float = 90.0,
         stop_confirm_timeout: float = 20.0,
         max_rate_limit_wait: float = 120.0,

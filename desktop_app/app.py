@@ -27,6 +27,7 @@ from desktop_app.paths import Paths, resources_dir
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.crash import CrashReporter
     from desktop_app.ui.live_view import LiveView
     from desktop_app.ui.main_window import MainWindow
 
@@ -65,13 +66,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         log.critical(problem)
         return 1
+    from desktop_app.crash import CrashReporter
+
+    crashes = CrashReporter(paths.crash_dir)
+    crashes.install()
     try:
-        return _run_qt(args, paths, early.devtools_url)
+        return _run_qt(args, paths, early.devtools_url, crashes)
     finally:
+        crashes.uninstall()
         paths.remove_if_temporary()
 
 
-def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
+def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str, crashes: CrashReporter) -> int:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
@@ -86,10 +92,17 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
     app = QApplication([sys.argv[0]])
     app.setDesktopFileName(APP_ID)
     app.setQuitOnLastWindowClosed(False)  # quitting waits for the core to shut down
+    from desktop_app.ui.single_instance import InstanceServer, ask_running_instance, server_name
+
+    instance_name = server_name(paths.data)
+    if ask_running_instance(instance_name):
+        log_event("already_running", f"{APP_NAME} is already running with this data folder; brought it forward")
+        return 0
     style = resources_dir() / "style.qss"
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
     window = MainWindow(_start_live_view(args, paths))
+    instance = InstanceServer(instance_name, window.bring_to_front)
     watcher = SignalWatcher(lambda number: _on_signal(window, number))
     window.show()
     _wait_until_browsable(window)
@@ -100,11 +113,13 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    loop.set_exception_handler(crashes.loop_exception_handler)
     try:
         with loop:
-            return loop.run_until_complete(_main(app, args, paths, devtools_url, window))
+            return loop.run_until_complete(_main(app, args, paths, devtools_url, window, crashes))
     finally:
         watcher.close()
+        instance.close()
 
 
 def _start_live_view(args: argparse.Namespace, paths: Paths) -> LiveView:
@@ -130,7 +145,9 @@ def _wait_until_browsable(window: MainWindow) -> None:
     log_event("view_ready", "The browser is on screen", first_page_loaded=live_view.first_load_done)
 
 
-async def _main(app: QApplication, args: argparse.Namespace, paths: Paths, devtools_url: str, window: MainWindow) -> int:
+async def _main(
+    app: QApplication, args: argparse.Namespace, paths: Paths, devtools_url: str, window: MainWindow, crashes: CrashReporter
+) -> int:
     import asyncio
 
     from desktop_app.event_log import attach_event_log
@@ -139,6 +156,8 @@ async def _main(app: QApplication, args: argparse.Namespace, paths: Paths, devto
     services = Services(paths, devtools_url, backend_override=args.backend)
     attach_event_log(services.bus)
     window.attach(services, interactive=not args.no_err_windows)
+    crashes.on_report = window.show_crash
+    recovery = asyncio.get_running_loop().create_task(window.check_left_running())
     log_event("app_started", f"{APP_NAME} {__version__} started", backend=services.backend_kind, version=__version__)
     if args.task:
         window.task_panel.task_input.setPlainText(args.task)
@@ -147,6 +166,10 @@ async def _main(app: QApplication, args: argparse.Namespace, paths: Paths, devto
     if args.smoke_test:
         smoke = asyncio.get_running_loop().create_task(_smoke_test(window))
     await window.closed
+    crashes.on_report = None
+    if not recovery.done():
+        recovery.cancel()
+    services.close()
     log_event("app_exiting", f"{APP_NAME} is exiting")
     if smoke is not None and not (smoke.done() and not smoke.cancelled() and smoke.result()):
         return 3

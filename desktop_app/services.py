@@ -1,22 +1,33 @@
-"""The app's wiring: settings, keychain, the event bus and the session controller, built once.
+"""The app's wiring: settings, keychain, history, the event bus and the session controller.
 
-Widgets get this object and call it; it holds no rules of its own beyond choosing the backend
-the user picked.
+Widgets get this object and call it. The rules live in core (controller, recovery); this module
+only builds the pieces and chooses the backend the user picked.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from desktop_app.backends import BackendContext, build_backend
 from desktop_app.core.controller import CommandResult, SessionController
-from desktop_app.core.events import EventBus
+from desktop_app.core.errors import BackendError
+from desktop_app.core.events import EventBus, Level, Notice
+from desktop_app.core.recovery import close_local_leftovers, find_left_running, recorded_steps
+from desktop_app.core.store import HistoryStore
 from desktop_app.keychain import Keychain
 from desktop_app.paths import Paths
 from desktop_app.settings import BACKENDS, Settings, SettingsStore, chosen_backend
 
+if TYPE_CHECKING:
+    from desktop_app.core.ports import Backend, RemoteSession
+
 log = logging.getLogger(__name__)
+
+BILLED_KIND = "cloud"  # the backend whose sessions can outlive the app
 
 
 class Services:
@@ -26,12 +37,16 @@ class Services:
         self.settings = self.settings_store.load()
         self.keychain = Keychain()
         self.bus = EventBus()
+        self.history = HistoryStore.open(paths.database)
+        self.history.attach(self.bus.subscribe, self.bus.publish)
         self.context = BackendContext(paths=paths, devtools_url=devtools_url)
         self.backend_kind = chosen_backend(self.settings, backend_override)
         self.controller = SessionController(self._build(self.backend_kind), self.bus)
 
-    def _build(self, kind: str):  # -> Backend
+    def _build(self, kind: str) -> Backend:
         return build_backend(kind, self.settings, self.keychain, self.context)
+
+    # -- settings and backend choice ---------------------------------------------------------
 
     def save_settings(self, settings: Settings) -> CommandResult | None:
         """Persist; rebuild the backend when its choice or configuration changed and no session runs."""
@@ -54,3 +69,51 @@ class Services:
                 self.settings = replace(self.settings, backend=kind)
                 self.settings_store.save(self.settings)
         return result
+
+    # -- sessions left running by earlier runs -------------------------------------------------
+
+    async def find_left_running(self) -> list[RemoteSession]:
+        """Billed sessions earlier runs left open that the provider still runs (told as a notice on failure)."""
+        close_local_leftovers(self.history)
+        if not self.history.open_sessions(BILLED_KIND):
+            return []
+        try:
+            async with self._billed_backend() as checker:
+                return await find_left_running(self.history, checker)
+        except BackendError as error:
+            count = len(self.history.open_sessions(BILLED_KIND))
+            self.bus.publish(
+                Notice(
+                    Level.WARNING,
+                    f"{count} Browser Use session(s) from an earlier run may still be running (and billed), but "
+                    f"Handoff could not check: {error.message}",
+                )
+            )
+            return []
+
+    def reattach(self, session_id: str) -> CommandResult:
+        if self.backend_kind != BILLED_KIND:
+            switched = self.switch_backend(BILLED_KIND)
+            if not switched.accepted:
+                return switched
+        return self.controller.reattach(session_id, recorded_steps(self.history, session_id))
+
+    async def stop_left_running(self, session_id: str) -> None:
+        """Raises BackendError when the provider cannot be reached (the session stays listed)."""
+        async with self._billed_backend() as backend:
+            await backend.stop_remote_session(session_id)
+        self.history.mark_ended(session_id, "Stopped after Handoff started again")
+
+    @asynccontextmanager
+    async def _billed_backend(self) -> AsyncIterator[Backend]:
+        if self.backend_kind == BILLED_KIND:
+            yield self.controller.backend
+            return
+        backend = self._build(BILLED_KIND)
+        try:
+            yield backend
+        finally:
+            await backend.aclose()
+
+    def close(self) -> None:
+        self.history.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from desktop_app.core.ports import Capabilities, SessionLimits
 
 LOCAL = Capabilities(
+    kind="local",
     display_name="Local",
     pauses_in_place=True,
     agent_can_ask_for_human=True,
@@ -13,6 +14,7 @@ LOCAL = Capabilities(
 )
 
 CLOUD = Capabilities(
+    kind="cloud",
     display_name="Browser Use Cloud",
     pauses_in_place=False,
     agent_can_ask_for_human=False,

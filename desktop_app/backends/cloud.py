@@ -135,6 +135,19 @@ class CloudBackend:
         await self._call(lambda: client.sessions.stop(session_id))
         log.info("Cloud session %s stopped", session_id)
 
+    async def session_alive(self) -> bool:
+        session_id = self._session_id
+        if session_id is None:
+            return False
+        client = self._client_for_current_key()
+        try:
+            view = await self._call(lambda: client.sessions.get(session_id))
+        except BackendError as error:
+            if error.problem is Problem.NOT_FOUND:
+                return False
+            raise
+        return view.status.value == "active"
+
     async def _stop_session_quietly(self, session_id: str) -> None:
         try:
             await asyncio.shield(self._call(lambda: self._client_for_current_key().sessions.stop(session_id)))
@@ -146,22 +159,27 @@ class CloudBackend:
         client = self._client_for_current_key()
         page = await self._call(lambda: client.sessions.list(filter_by="active", page_size=100))
         return [
-            RemoteSession(id=str(item.id), started_at=item.started_at.timestamp(), live_url=item.live_url)
+            RemoteSession(id=str(item.id), started_at=item.started_at.timestamp())
             for item in page.items
             if str(item.id) in known_ids and item.status.value == "active"
         ]
 
-    async def adopt_session(self, session_id: str) -> SessionInfo:
+    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
         client = self._client_for_current_key()
         view = await self._call(lambda: client.sessions.get(session_id))
         if view.status.value != "active":
             raise BackendError(Problem.SESSION_GONE, "That session has already ended.")
         self._session_id = session_id
         live_url = view.live_url or await self._wait_for_live_url(client, session_id)
-        for task in view.tasks:
-            if task.status.value not in TERMINAL:
-                await self._call(lambda: client.tasks.stop(str(task.id)))
-        return SessionInfo(id=session_id, live_url=self._checked_live_url(live_url), started_at=view.started_at.timestamp())
+        session = SessionInfo(id=session_id, live_url=self._checked_live_url(live_url), started_at=view.started_at.timestamp())
+        running = next((t for t in view.tasks if t.status.value not in TERMINAL), None)
+        if running is None:
+            return session, None
+        # The agent kept working while Handoff was gone: follow it from here.
+        task_id = str(running.id)
+        self._reported_steps[task_id] = 0
+        self._pollers[task_id] = asyncio.get_running_loop().create_task(self._poll(task_id))
+        return session, RunHandle(task_id=task_id, text=running.task)
 
     async def stop_remote_session(self, session_id: str) -> None:
         client = self._client_for_current_key()

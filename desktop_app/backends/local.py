@@ -167,10 +167,13 @@ class LocalBackend:
             except Exception as error:
                 log.warning("Disconnecting the agent from the browser failed: %s", error)
 
+    async def session_alive(self) -> bool:
+        return self._browser is not None
+
     async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]:
         return []  # nothing runs or bills outside this app in Local mode
 
-    async def adopt_session(self, session_id: str) -> SessionInfo:
+    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
         raise BackendError(Problem.INTERNAL, "Local sessions end with the app; there is nothing to reattach.")
 
     async def stop_remote_session(self, session_id: str) -> None:

@@ -32,7 +32,8 @@ from desktop_app.core.events import (
     SessionOpened,
     TimelineAdded,
 )
-from desktop_app.core.next_run import FollowUpTask, Release, Resume, TaskTooLong, compose_task, plan_hand_back
+from desktop_app.core.next_run import Release, Resume, TaskTooLong, compose_task, plan_hand_back
+from desktop_app.core.session_clock import ClockReading, SessionClock
 from desktop_app.core.ports import (
     Backend,
     Capabilities,
@@ -49,6 +50,10 @@ log = logging.getLogger(__name__)
 
 # How long closing the app may wait for the provider to confirm the session stopped.
 SHUTDOWN_TIMEOUT = 15.0
+KEEP_ALIVE_TASK = (
+    "This is only a keep-alive check for this browser session. Do not open, click or type anything; "
+    "finish immediately with done."
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,10 @@ class SessionController:
         self._opening: asyncio.Task[bool] | None = None
         self._starting: asyncio.Task[bool] | None = None
         self._work: set[asyncio.Task[Any]] = set()
+        self._session_clock: SessionClock | None = None
+        self._clock_warned = False
+        self._verifying: asyncio.Task[bool] | None = None
+        self._step_floor: dict[str, int] = {}  # steps already in the history (after reattaching)
 
     # -- what observers may read ---------------------------------------------------------------
 
@@ -115,6 +124,27 @@ class SessionController:
         if not self._try(Trigger.START_SESSION):
             return _refused("A session is already open.")
         return CommandResult(True, done=self._begin_opening())
+
+    def reattach(self, session_id: str, recorded_steps: dict[str, int] | None = None) -> CommandResult:
+        """Carry on with a session an earlier run left running (after a crash or a kept session)."""
+        if not self._try(Trigger.START_SESSION):
+            return _refused("Stop the current session before reattaching to another one.")
+        self.timeline.clear()
+        self._known_tasks.clear()
+        self._finished_tasks.clear()
+        self._step_floor = dict(recorded_steps or {})
+        self._opening = self._spawn(self._adopt(session_id))
+        return CommandResult(True, done=self._opening)
+
+    def keep_alive(self) -> CommandResult:
+        """The person chose to keep an idle, billed session alive with a short agent task."""
+        if self.state is not Control.IDLE:
+            return _refused("The session can only be kept alive while nobody is using it.")
+        self._apply(Trigger.RUN)
+        self._starting = self._spawn(
+            self._start_run(KEEP_ALIVE_TASK, "", tl.TaskOrigin.KEEP_ALIVE, Trigger.RUN_FAILED)
+        )
+        return CommandResult(True, done=self._starting)
 
     def run(self, text: str) -> CommandResult:
         text = text.strip()
@@ -233,11 +263,38 @@ class SessionController:
             return False
         if self.state is not Control.STARTING:
             return False  # stopped or closed while starting; _end_session deals with the session
-        self.session = session
-        self._apply(Trigger.SESSION_READY)
-        self._record(tl.SessionStarted, backend=self.capabilities.display_name)
+        self._session_ready(session)
+        self._record(tl.SessionStarted, backend=self.capabilities.display_name, backend_kind=self.capabilities.kind)
         self.bus.publish(SessionOpened(session, self.capabilities))
         return True
+
+    async def _adopt(self, session_id: str) -> bool:
+        try:
+            session, running = await self._backend.adopt_session(session_id)
+        except BackendError as error:
+            if self.state is Control.STARTING:
+                self._apply(Trigger.SESSION_FAILED)
+            self._report(error, "Could not reattach to the session")
+            return False
+        if self.state is not Control.STARTING:
+            return False
+        self._session_ready(session)
+        self._record(tl.SessionReattached)
+        self.bus.publish(SessionOpened(session, self.capabilities, reattached=True))
+        if running is not None:
+            self._run = _Run(running, running.text)
+            self._known_tasks.add(running.task_id)
+            self._apply(Trigger.RUN)
+        return True
+
+    def _session_ready(self, session: SessionInfo) -> None:
+        self.session = session
+        limits = self.capabilities.limits
+        # A start "in the future" (clock skew between us and the provider) counts from now.
+        started = min(session.started_at, self._clock())
+        self._session_clock = SessionClock(limits, started) if limits else None
+        self._clock_warned = False
+        self._apply(Trigger.SESSION_READY)
 
     async def _run_when_open(self, composed: str, goal: str) -> bool:
         opening = self._opening
@@ -268,6 +325,7 @@ class SessionController:
         finally:
             self._starting = None
         self._run = _Run(handle, goal)
+        self._agent_active()
         self._interrupted_goal = None
         self._carried_notes.clear()
         self._known_tasks.add(handle.task_id)
@@ -316,6 +374,7 @@ class SessionController:
             return False
         if self._run is not None and self._run.handle == plan.run:
             self._run.paused = False
+        self._agent_active()
         self._carried_notes.clear()
         self._record(
             tl.Handoff,
@@ -367,13 +426,15 @@ class SessionController:
     # -- what the agent reports (AgentListener) ------------------------------------------------
 
     def on_step(self, step: StepReport) -> None:
-        if step.task_id in self._known_tasks:
+        if step.task_id in self._known_tasks and step.number > self._step_floor.get(step.task_id, 0):
+            self._agent_active()
             self._record(tl.AgentStep, step=step)
 
     def on_finished(self, result: RunResult) -> None:
         if result.task_id not in self._known_tasks or result.task_id in self._finished_tasks:
             return
         self._finished_tasks.add(result.task_id)
+        self._agent_active()
         self._record(tl.TaskFinished, result=result)
         run = self._run
         if run is None or run.handle.task_id != result.task_id:
@@ -423,6 +484,79 @@ class SessionController:
             NoticeAction.NEW_SESSION,
         )
 
+    # -- the provider's clock ------------------------------------------------------------------
+
+    def clock_reading(self, now: float | None = None) -> ClockReading | None:
+        """Time left before the provider ends the session on its own; None if it never does."""
+        if self._session_clock is None or not self.state.session_alive:
+            return None
+        return self._session_clock.read(self._clock() if now is None else now)
+
+    def tick(self, now: float | None = None) -> None:
+        """Called about once a second: warns before a session times out and notices when it has."""
+        now = self._clock() if now is None else now
+        reading = self.clock_reading(now)
+        if reading is None or self.state in (Control.AGENT, Control.TAKING_OVER, Control.STARTING):
+            return
+        if not reading.warn:
+            self._clock_warned = False
+            return
+        if reading.expired:
+            if self._verifying is None or self._verifying.done():
+                self._verifying = self._spawn(self._verify_session(self._session_clock.expiry_message(now)))
+            return
+        if not self._clock_warned:
+            self._clock_warned = True
+            minutes = max(1, round(reading.remaining / 60))
+            if self.state is Control.IDLE:
+                self._notice(
+                    Level.WARNING,
+                    f"The Browser Use session will end in about {minutes} minute(s) without agent activity. "
+                    "Run a task, or keep it alive with a short agent task (billed).",
+                    NoticeAction.KEEP_ALIVE,
+                )
+            else:
+                self._notice(
+                    Level.WARNING,
+                    f"The Browser Use session will end in about {minutes} minute(s) without agent activity. "
+                    "Hand back to the agent to keep it.",
+                )
+
+    async def _verify_session(self, expiry_message: str) -> bool:
+        try:
+            alive = await self._backend.session_alive()
+        except BackendError as error:
+            log.warning("Could not check whether the session is still alive: %s", error.message)
+            return False
+        if alive:
+            if self._session_clock is not None:
+                self._session_clock.touch(self._clock())  # the provider disagrees: trust it
+            return True
+        self.on_session_lost(expiry_message)
+        return False
+
+    def _agent_active(self) -> None:
+        if self._session_clock is not None:
+            self._session_clock.touch(self._clock())
+            self._clock_warned = False
+
+    # -- the browser itself failing ----------------------------------------------------------
+
+    def on_view_crashed(self, reason: str) -> None:
+        """The embedded page's renderer died. If the view is the agent's browser, its run is over."""
+        if not self.capabilities.view_is_browser or self._run is None or self._run.paused:
+            return
+        run = self._run
+        self._spawn(self._stop_after_crash(run.handle))
+        self.on_run_fault(run.handle.task_id, BackendError(Problem.BROWSER_GONE, f"The browser page stopped working ({reason})."))
+
+    async def _stop_after_crash(self, handle: RunHandle) -> bool:
+        try:
+            await self._backend.stop_task(handle)
+        except BackendError as error:
+            log.warning("Stopping the agent after the page crashed failed: %s", error.message)
+        return True
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _close_session(self, trigger: Trigger, reason: str) -> None:
@@ -432,6 +566,7 @@ class SessionController:
             self._record(tl.SessionEnded, reason=reason)
             self.bus.publish(SessionClosed(session.id, reason))
         self.session = None
+        self._session_clock = None
         self._run = None
         self._interrupted_goal = None
         self._carried_notes.clear()
@@ -453,9 +588,9 @@ class SessionController:
         self.bus.publish(ControlChanged(transition))
         return transition
 
-    def _record(self, kind: type[tl.Entry], **fields: Any) -> None:
+    def _record(self, entry_type: type[tl.Entry], /, **fields: Any) -> None:
         session_id = self.session.id if self.session else ""
-        entry = kind(at=self._clock(), session_id=session_id, **fields)
+        entry = entry_type(at=self._clock(), session_id=session_id, **fields)
         self.timeline.add(entry)
         self.bus.publish(TimelineAdded(entry))
 

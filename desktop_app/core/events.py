@@ -28,6 +28,7 @@ class NoticeAction(Enum):
     NONE = "none"
     OPEN_SETTINGS = "open_settings"
     NEW_SESSION = "new_session"
+    KEEP_ALIVE = "keep_alive"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class ControlChanged:
 class SessionOpened:
     session: SessionInfo
     capabilities: Capabilities
+    reattached: bool = False  # an earlier run's session, taken over after a restart
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,6 @@ class Notice:
 @dataclass(frozen=True)
 class HumanRequested:
     reason: str
-
-
-@dataclass(frozen=True)
-class QueuedTaskChanged:
-    """The task waiting to run when the session is ready (or after it was lost)."""
-
-    text: str | None
 
 
 Handler = Callable[[Any], None]

@@ -5,7 +5,7 @@ The core never asks which backend it has; where backends differ it reads ``Capab
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,6 +23,7 @@ class SessionLimits:
 
 @dataclass(frozen=True)
 class Capabilities:
+    kind: str  # "local" or "cloud": recorded with each session (recovery looks for billed ones)
     display_name: str
     # Take over pauses the run and Hand back resumes it (local). Otherwise Take over stops the task
     # and Hand back creates a follow-up task on the same session (cloud).
@@ -104,8 +105,6 @@ class RemoteSession:
 
     id: str
     started_at: float
-    live_url: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class AgentListener(Protocol):
@@ -141,9 +140,15 @@ class Backend(Protocol):
 
     async def end_session(self) -> None: ...
 
+    async def session_alive(self) -> bool:
+        """Whether the provider still runs the current session (checked when its clock runs out)."""
+        ...
+
     async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]: ...
 
-    async def adopt_session(self, session_id: str) -> SessionInfo: ...
+    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
+        """Take over a session left by an earlier run, and the task still running on it, if any."""
+        ...
 
     async def stop_remote_session(self, session_id: str) -> None: ...
 

@@ -6,9 +6,10 @@ Entries are immutable records; the UI lists them, the store persists them, expor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 from desktop_app.core.ports import RunResult, RunStatus, StepReport
 
@@ -26,6 +27,7 @@ class TaskOrigin(Enum):
     RUN = "run"
     HAND_BACK = "hand_back"
     RESUME = "resume"
+    KEEP_ALIVE = "keep_alive"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Entry:
 @dataclass(frozen=True)
 class SessionStarted(Entry):
     backend: str
+    backend_kind: str = ""
 
     @property
     def title(self) -> str:
@@ -67,6 +70,7 @@ class TaskStarted(Entry):
             TaskOrigin.RUN: "Task started",
             TaskOrigin.HAND_BACK: "Follow-up task started",
             TaskOrigin.RESUME: "Agent resumed",
+            TaskOrigin.KEEP_ALIVE: "Kept the session alive (a short agent task)",
         }[self.origin]
 
     @property
@@ -145,6 +149,13 @@ class TaskFinished(Entry):
 
 
 @dataclass(frozen=True)
+class SessionReattached(Entry):
+    @property
+    def title(self) -> str:
+        return "Reattached after Handoff restarted"
+
+
+@dataclass(frozen=True)
 class Incident(Entry):
     text: str
 
@@ -188,3 +199,50 @@ class Timeline:
             (e.result.cost_usd for e in self.entries if isinstance(e, TaskFinished) and e.result.cost_usd is not None),
             Decimal(0),
         )
+
+
+# -- plain-data form, for the history store and exports -------------------------------------------
+
+ENTRY_TYPES: dict[str, type[Entry]] = {
+    cls.__name__: cls
+    for cls in (SessionStarted, SessionReattached, TaskStarted, AgentStep, Handoff, TaskFinished, Incident, SessionEnded)
+}
+
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for item in fields(entry):
+        data[item.name] = _plain(getattr(entry, item.name))
+    return {"kind": entry.kind, **data}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {item.name: _plain(getattr(value, item.name)) for item in fields(value)}
+    return value
+
+
+def entry_from_dict(data: dict[str, Any]) -> Entry:
+    data = dict(data)
+    kind = data.pop("kind")
+    cls = ENTRY_TYPES[kind]
+    if cls is TaskStarted:
+        data["origin"] = TaskOrigin(data["origin"])
+    elif cls is AgentStep:
+        step = dict(data["step"])
+        step["actions"] = tuple(step.get("actions") or ())
+        data["step"] = StepReport(**step)
+    elif cls is Handoff:
+        data["to"], data["by"] = Actor(data["to"]), Actor(data["by"])
+    elif cls is TaskFinished:
+        result = dict(data["result"])
+        result["status"] = RunStatus(result["status"])
+        result["cost_usd"] = Decimal(result["cost_usd"]) if result.get("cost_usd") is not None else None
+        data["result"] = RunResult(**result)
+    return cls(**data)

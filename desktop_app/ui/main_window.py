@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from desktop_app.core import timeline as tl
     from desktop_app.core.control import Control, Transition
     from desktop_app.core.controller import CommandResult
+    from pathlib import Path
+
     from desktop_app.core.events import Notice, NoticeAction, SessionClosed, SessionOpened
     from desktop_app.core.ports import Capabilities
     from desktop_app.services import Services
@@ -93,8 +95,11 @@ class MainWindow(QMainWindow):
 
         from desktop_app.backends import BACKEND_LABELS
         from desktop_app.core.events import Level
+        from PySide6.QtCore import QTimer
+
         from desktop_app.ui.bridge import CoreBridge
         from desktop_app.ui.notice_banner import NoticeBanner
+        from desktop_app.ui.recovery_bar import RecoveryBar
         from desktop_app.ui.task_panel import TaskPanel
 
         self._services = services
@@ -105,6 +110,11 @@ class MainWindow(QMainWindow):
 
         self.banner = NoticeBanner(self)
         self._layout.insertWidget(0, self.banner)
+        self.recovery_bar = RecoveryBar(self)
+        self._layout.insertWidget(1, self.recovery_bar)
+        self.recovery_bar.reattachRequested.connect(self._reattach)
+        self.recovery_bar.stopRequested.connect(lambda session_id: self._spawn(self._stop_left_running(session_id)))
+        self._history_dialog: Any = None
         self.task_panel = TaskPanel(BACKEND_LABELS, self)
         starting = self._splitter.replaceWidget(1, self.task_panel)
         if starting is not None:
@@ -126,6 +136,7 @@ class MainWindow(QMainWindow):
         panel.newSessionRequested.connect(self.new_session)
         panel.stopSessionRequested.connect(self.stop_session)
         panel.settingsRequested.connect(self.open_settings)
+        panel.historyRequested.connect(self.open_history)
         panel.backendChosen.connect(self._choose_backend)
         self.live_view.takeOverRequested.connect(self.take_over)
         self.live_view.downloadStarted.connect(
@@ -143,12 +154,106 @@ class MainWindow(QMainWindow):
 
         self._show_capabilities(self._controller.capabilities)
         self._show_state(self._controller.state)
-        if services.settings_store.problem:
-            self.banner.show_message(services.settings_store.problem, Level.WARNING)
+        for problem in (services.settings_store.problem, services.history.problem):
+            if problem:
+                self.banner.show_message(problem, Level.WARNING)
+        # The provider's clock (Cloud sessions end after 15 idle minutes): shown and checked every second.
+        self._clock_timer = QTimer(self)
+        self._clock_timer.setInterval(1000)
+        self._clock_timer.timeout.connect(self._tick)
+        self._clock_timer.start()
         # Looking for the system keychain takes a moment: after the window is up, not before.
         asyncio.get_event_loop().call_later(0.5, self._warn_if_no_keychain)
         if self._close_asked_early:
             self.request_close(ask=False)
+
+    def _tick(self) -> None:
+        self._controller.tick()
+        self._update_status()
+
+    def bring_to_front(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        QApplication.alert(self)
+
+    # -- sessions left running by an earlier run -----------------------------------------------
+
+    async def check_left_running(self) -> None:
+        from desktop_app.logs import log_event
+
+        sessions = await self._services.find_left_running()
+        if sessions:
+            log_event("left_running_found", f"{len(sessions)} session(s) from an earlier run still running", sessions=[s.id for s in sessions])
+            self.recovery_bar.show_sessions(sessions)
+
+    def _reattach(self, session_id: str) -> None:
+        result = self._services.reattach(session_id)
+        if not result.accepted:
+            self.banner.show_message(result.reason)
+            return
+        self.recovery_bar.remove(session_id)
+
+    async def _stop_left_running(self, session_id: str) -> None:
+        from desktop_app.core.errors import BackendError
+        from desktop_app.core.events import Level
+
+        self.recovery_bar.set_busy(session_id, True)
+        try:
+            await self._services.stop_left_running(session_id)
+        except BackendError as error:
+            self.recovery_bar.set_busy(session_id, False)
+            self.banner.show_message(f"The session could not be stopped: {error.message} Try again.", Level.ERROR)
+            return
+        self.recovery_bar.remove(session_id)
+        self.banner.show_message("The session from the earlier run has been stopped.")
+
+    # -- history and crash reports -------------------------------------------------------------
+
+    def open_history(self) -> None:
+        if self._history_dialog is not None:
+            self._history_dialog.reload()
+            self._history_dialog.raise_()
+            return
+        from desktop_app.ui.history_dialog import HistoryDialog
+
+        dialog = HistoryDialog(self._services.history, self)
+        dialog.finished.connect(self._history_closed)
+        self._history_dialog = dialog
+        dialog.show()
+
+    def _history_closed(self) -> None:
+        if self._history_dialog is not None:
+            self._history_dialog.deleteLater()
+        self._history_dialog = None
+
+    def show_crash(self, report: Path, summary: str) -> None:
+        """Told by the crash reporter; with --no-err-windows only the log and the file are written."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+        from PySide6.QtWidgets import QMessageBox
+
+        from desktop_app.core.events import Level
+
+        self.banner.show_message(f"Something went wrong ({summary}). A report was saved to {report}.", Level.ERROR)
+        if not self._interactive:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Handoff hit an unexpected error", f"{summary}\n\nHandoff saved a report you can send us.", QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("crashDialog")
+        open_button = box.addButton("Open the report", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Close", QMessageBox.ButtonRole.RejectRole)
+
+        def finished(_: int) -> None:
+            if box.clickedButton() is open_button:
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(report)))
+            box.deleteLater()
+
+        box.finished.connect(finished)
+        box.open()
 
     def _warn_if_no_keychain(self) -> None:
         from desktop_app.core.events import Level
@@ -287,6 +392,9 @@ class MainWindow(QMainWindow):
         text = capabilities.display_name
         if session is not None:
             text += f" · session {session.id[:8]}"
+        reading = self._controller.clock_reading()
+        if reading is not None and self._controller.state.value in ("idle", "human"):
+            text += f" · {reading.describe()}"
         self.status.setText(text)
 
     def _on_timeline(self, entry: tl.Entry) -> None:
@@ -298,6 +406,8 @@ class MainWindow(QMainWindow):
             self.task_panel.cost_label.setText(f"Cost this session: ${total:.4f}" if total else "")
 
     def _on_session_opened(self, opened: SessionOpened) -> None:
+        if opened.reattached:
+            self.task_panel.timeline.show_earlier(self._services.history.entries(opened.session.id))
         if opened.session.live_url:
             self.live_view.show_remote(opened.session.live_url)
         self.task_panel.cost_label.clear()
@@ -322,6 +432,8 @@ class MainWindow(QMainWindow):
             self.open_settings()
         elif action is NoticeAction.NEW_SESSION:
             self.new_session()
+        elif action is NoticeAction.KEEP_ALIVE:
+            self._follow(self._controller.keep_alive())
 
     def _on_human_requested(self, reason: str) -> None:
         from PySide6.QtWidgets import QApplication, QSystemTrayIcon
@@ -342,6 +454,7 @@ class MainWindow(QMainWindow):
         from desktop_app.core.events import Level
 
         self.banner.show_message(f"The browser page stopped working ({reason}). Reloading it.", Level.WARNING)
+        self._controller.on_view_crashed(reason)
         self.live_view.web_view.reload()
 
     # -- closing -------------------------------------------------------------------------------
@@ -371,6 +484,7 @@ class MainWindow(QMainWindow):
             stop_session = choice
         self.statusBar().showMessage("Closing…")
         self.task_panel.setEnabled(False)
+        self._clock_timer.stop()
         try:
             await controller.shutdown(stop_session=stop_session)
         finally:

@@ -43,6 +43,7 @@ class TaskPanel(QWidget):
     newSessionRequested = Signal()
     stopSessionRequested = Signal()
     settingsRequested = Signal()
+    historyRequested = Signal()
     backendChosen = Signal(str)
 
     def __init__(self, backend_labels: dict[str, str], parent: QWidget | None = None) -> None:
@@ -64,6 +65,10 @@ class TaskPanel(QWidget):
         self.settings_button.setText("⚙")
         self.settings_button.setToolTip("Settings (Ctrl+,)")
         self.settings_button.clicked.connect(self.settingsRequested)
+        self.history_button = _named(QToolButton(self), "historyButton", "History")
+        self.history_button.setText("History")
+        self.history_button.setToolTip("Past sessions and their audit trails")
+        self.history_button.clicked.connect(self.historyRequested)
 
         self.new_session_button = _named(QPushButton("New session", self), "newSessionButton", "New session")
         self.stop_session_button = _named(QPushButton("Stop session", self), "stopSessionButton", "Stop session")
@@ -100,6 +105,7 @@ class TaskPanel(QWidget):
 
         session_row = QHBoxLayout()
         session_row.addWidget(self.backend_selector, 1)
+        session_row.addWidget(self.history_button)
         session_row.addWidget(self.settings_button)
         buttons_row = QHBoxLayout()
         buttons_row.addWidget(self.new_session_button)

@@ -208,6 +208,14 @@ class TimelineView(QListView):
         if follow:
             self.scrollToBottom()
 
+    def show_earlier(self, entries: list[tl.Entry]) -> None:
+        """Put what the history holds before the current rows (a reattached session)."""
+        current = list(self.timeline_model.entries)
+        self.timeline_model.clear()
+        for entry in [*entries, *current]:
+            self.timeline_model.append(entry)
+        self.scrollToBottom()
+
     def _thumbnail_loaded(self, url: str) -> None:
         for row in self.timeline_model.rows_with_screenshot(url):
             index = self.timeline_model.index(row)

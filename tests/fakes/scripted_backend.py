@@ -28,6 +28,7 @@ from desktop_app.core.ports import (
 )
 
 CLOUD_LIKE = Capabilities(
+    kind="cloud",
     display_name="Scripted cloud",
     pauses_in_place=False,
     agent_can_ask_for_human=False,
@@ -36,6 +37,7 @@ CLOUD_LIKE = Capabilities(
     limits=SessionLimits(900, 14400),
 )
 LOCAL_LIKE = Capabilities(
+    kind="local",
     display_name="Scripted local",
     pauses_in_place=True,
     agent_can_ask_for_human=True,
@@ -61,6 +63,8 @@ class ScriptedBackend:
         self._failures: dict[str, list[BackendError]] = {}
         self._task_numbers = itertools.count(1)
         self.interrupt_outcome: InterruptOutcome | None = None
+        self.adopted_task: str | None = None  # a task still running on an adopted session
+        self.alive = True  # what session_alive() answers
 
     # -- test controls -------------------------------------------------------------------------
 
@@ -126,13 +130,19 @@ class ScriptedBackend:
     async def end_session(self) -> None:
         await self._enter("end_session")
 
+    async def session_alive(self) -> bool:
+        await self._enter("session_alive")
+        return self.alive
+
     async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]:
         await self._enter("find_live_sessions", known_ids)
         return [s for s in self.live_sessions if s.id in known_ids]
 
-    async def adopt_session(self, session_id: str) -> SessionInfo:
+    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
         await self._enter("adopt_session", session_id)
-        return SessionInfo(id=session_id, live_url="https://live.example/view?token=adopted-token-1", started_at=time.time())
+        session = SessionInfo(id=session_id, live_url="https://live.example/view?token=adopted-token-1", started_at=time.time())
+        running = RunHandle(task_id="adopted-task", text=self.adopted_task) if self.adopted_task else None
+        return session, running
 
     async def stop_remote_session(self, session_id: str) -> None:
         await self._enter("stop_remote_session", session_id)

@@ -33,16 +33,17 @@ def cloud_services(paths: Paths, cloud: FakeCloud, monkeypatch: pytest.MonkeyPat
 def make_window(qrun: Any) -> Iterator[Any]:
     from desktop_app.ui.main_window import MainWindow
 
-    windows: list[MainWindow] = []
+    windows: list[tuple[MainWindow, Services]] = []
 
     def make(services: Services, **options: Any) -> MainWindow:
         window = MainWindow.open(services, interactive=options.pop("interactive", False))
         window.show()
-        windows.append(window)
+        windows.append((window, services))
         return window
 
     yield make
-    for window in windows:
+    for window, services in windows:
         if not window.closed.done():
             qrun(window.close_gracefully())
+        services.close()
         window.deleteLater()

@@ -1,0 +1,42 @@
+"""No forgotten sessions: at start, what earlier runs left open is checked against the provider.
+
+Sessions the provider no longer runs are marked ended in the history; the ones still running (and
+billed) are returned so the person can reattach or stop them. Local sessions cannot outlive the
+app, so any left open were cut short by a crash and are closed in the history.
+"""
+
+from __future__ import annotations
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.ports import Backend, RemoteSession
+from desktop_app.core.store import HistoryStore
+
+GONE_REASON = "Had already ended when Handoff started again"
+CUT_SHORT_REASON = "Handoff closed unexpectedly"
+
+
+def close_local_leftovers(history: HistoryStore, local_kind: str = "local") -> None:
+    for session in history.open_sessions(local_kind):
+        history.mark_ended(session.id, CUT_SHORT_REASON)
+
+
+async def find_left_running(history: HistoryStore, checker: Backend) -> list[RemoteSession]:
+    """Raises BackendError when the provider cannot be asked (the sessions stay marked open)."""
+    recorded = history.open_sessions(checker.capabilities.kind)
+    if not recorded:
+        return []
+    live = await checker.find_live_sessions({s.id for s in recorded})
+    live_ids = {s.id for s in live}
+    for session in recorded:
+        if session.id not in live_ids:
+            history.mark_ended(session.id, GONE_REASON)
+    return live
+
+
+def recorded_steps(history: HistoryStore, session_id: str) -> dict[str, int]:
+    """How many steps of each task the history already holds (so reattaching adds only new ones)."""
+    counts: dict[str, int] = {}
+    for entry in history.entries(session_id):
+        if isinstance(entry, tl.AgentStep):
+            counts[entry.step.task_id] = max(counts.get(entry.step.task_id, 0), entry.step.number)
+    return counts

@@ -1,0 +1,250 @@
+"""The session history: SQLite (stdlib, WAL), written as things happen.
+
+Every timeline entry is committed the moment the core records it, so a crash loses at most the
+event in flight. The schema is versioned (``PRAGMA user_version``) and migrated forward in order.
+A database that cannot be used never stops the app: a corrupt file is kept aside and a fresh one
+started; a locked one, or one from a newer Handoff, is opened read-only; ``problem`` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.events import Level, Notice, TimelineAdded
+
+log = logging.getLogger(__name__)
+
+# Each migration takes the schema from version N to N+1; never edit one that has shipped.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        backend TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        end_reason TEXT
+    );
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX events_by_session ON events(session_id, seq);
+    """,
+    """
+    ALTER TABLE sessions ADD COLUMN backend_kind TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sessions ADD COLUMN total_cost TEXT NOT NULL DEFAULT '0';
+    CREATE INDEX sessions_open ON sessions(backend_kind) WHERE ended_at IS NULL;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    backend: str
+    backend_kind: str
+    started_at: float
+    ended_at: float | None
+    end_reason: str | None
+    total_cost: Decimal
+    tasks: int
+
+
+class HistoryStore:
+    def __init__(self, connection: sqlite3.Connection | None, *, read_only: bool, problem: str | None) -> None:
+        self._db = connection
+        self.read_only = read_only
+        self.problem = problem  # for the user, once: what went wrong and what was done about it
+        self._notify: Callable[[Notice], None] | None = None
+        self._write_failed = False
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, clock: Callable[[], float] = time.time) -> HistoryStore:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return cls(_connect_writable(path), read_only=False, problem=None)
+        except NewerSchema as error:
+            return cls._read_only(path, f"Your history was written by a newer version of Handoff (schema {error.version}); it is shown read-only and nothing new is saved.")
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                return cls._read_only(path, "Your history is in use by another program, so it is read-only for this run; nothing new is saved.")
+            if "unable to open" in str(error) or "readonly" in str(error):
+                return cls(None, read_only=True, problem=f"Your history could not be opened ({error}); nothing is saved this run.")
+            return cls._fresh_after_damage(path, error, clock)
+        except sqlite3.DatabaseError as error:
+            return cls._fresh_after_damage(path, error, clock)
+
+    @classmethod
+    def _read_only(cls, path: Path, problem: str) -> HistoryStore:
+        log.warning("History opened read-only: %s", problem)
+        try:
+            connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+            connection.execute("SELECT count(*) FROM sessions").fetchone()
+        except sqlite3.Error:
+            return cls(None, read_only=True, problem=problem)
+        return cls(connection, read_only=True, problem=problem)
+
+    @classmethod
+    def _fresh_after_damage(cls, path: Path, error: Exception, clock: Callable[[], float]) -> HistoryStore:
+        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S', time.localtime(clock()))}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{path}{suffix}")
+            if part.exists():
+                part.replace(Path(f"{aside}{suffix}"))
+        log.warning("History database unusable (%s); kept aside as %s", error, aside.name)
+        try:
+            connection = _connect_writable(path)
+        except sqlite3.Error as second:
+            return cls(None, read_only=True, problem=f"Your history could not be started ({second}); nothing is saved this run.")
+        return cls(
+            connection,
+            read_only=False,
+            problem=f"Your history file was damaged; it has been kept aside as {aside.name} and a new history started.",
+        )
+
+    # -- writing, as an observer of the core -------------------------------------------------
+
+    def attach(self, subscribe: Callable[[Callable[[Any], None]], Any], notify: Callable[[Notice], None]) -> None:
+        self._notify = notify
+        subscribe(self._on_event)
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, TimelineAdded):
+            self.record(event.entry)
+
+    def record(self, entry: tl.Entry) -> None:
+        if self._db is None or self.read_only or not entry.session_id:
+            return
+        try:
+            with self._db:  # one transaction, committed now
+                if isinstance(entry, tl.SessionStarted):
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO sessions (id, backend, backend_kind, started_at) VALUES (?, ?, ?, ?)",
+                        (entry.session_id, entry.backend, entry.backend_kind, entry.at),
+                    )
+                self._db.execute(
+                    "INSERT INTO events (session_id, at, kind, data) VALUES (?, ?, ?, ?)",
+                    (entry.session_id, entry.at, entry.kind, json.dumps(tl.entry_to_dict(entry), ensure_ascii=False)),
+                )
+                if isinstance(entry, tl.SessionEnded):
+                    self._db.execute(
+                        "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?",
+                        (entry.at, entry.reason, entry.session_id),
+                    )
+                elif isinstance(entry, tl.TaskFinished) and entry.result.cost_usd is not None:
+                    (total,) = self._db.execute("SELECT total_cost FROM sessions WHERE id = ?", (entry.session_id,)).fetchone() or ("0",)
+                    self._db.execute(
+                        "UPDATE sessions SET total_cost = ? WHERE id = ?",
+                        (str(Decimal(total) + entry.result.cost_usd), entry.session_id),
+                    )
+        except sqlite3.Error as error:
+            self._report_write_failure(error)
+
+    def mark_ended(self, session_id: str, reason: str, at: float | None = None) -> None:
+        """For sessions ended outside a running app (stopped after recovery)."""
+        if self._db is None or self.read_only:
+            return
+        try:
+            with self._db:
+                self._db.execute(
+                    "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
+                    (at if at is not None else time.time(), reason, session_id),
+                )
+        except sqlite3.Error as error:
+            self._report_write_failure(error)
+
+    def _report_write_failure(self, error: sqlite3.Error) -> None:
+        log.error("Could not save to the history: %s", error)
+        if not self._write_failed and self._notify is not None:
+            self._write_failed = True  # say it once, not at every step
+            self._notify(
+                Notice(Level.WARNING, f"Handoff could not save the session history ({error}). Check the free disk space.")
+            )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def sessions(self, limit: int = 500) -> list[SessionRecord]:
+        if self._db is None:
+            return []
+        rows = self._db.execute(
+            """
+            SELECT s.id, s.backend, s.backend_kind, s.started_at, s.ended_at, s.end_reason, s.total_cost,
+                   (SELECT count(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'TaskStarted')
+            FROM sessions s ORDER BY s.started_at DESC LIMIT ?
+            """,
+            (limit,),
+        ).fetchall()
+        return [SessionRecord(r[0], r[1], r[2], r[3], r[4], r[5], Decimal(r[6] or "0"), r[7]) for r in rows]
+
+    def session(self, session_id: str) -> SessionRecord | None:
+        return next((s for s in self.sessions(limit=10_000) if s.id == session_id), None)
+
+    def entries(self, session_id: str) -> list[tl.Entry]:
+        if self._db is None:
+            return []
+        rows = self._db.execute("SELECT data FROM events WHERE session_id = ? ORDER BY seq", (session_id,)).fetchall()
+        entries = []
+        for (data,) in rows:
+            try:
+                entries.append(tl.entry_from_dict(json.loads(data)))
+            except (ValueError, KeyError, TypeError) as error:
+                log.warning("Skipped an unreadable history entry: %s", error)
+        return entries
+
+    def open_sessions(self, backend_kind: str) -> list[SessionRecord]:
+        """Sessions of this kind that were never seen to end (crash, kill, or kept running)."""
+        return [s for s in self.sessions(limit=10_000) if s.ended_at is None and s.backend_kind == backend_kind]
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+class NewerSchema(sqlite3.DatabaseError):
+    def __init__(self, version: int) -> None:
+        super().__init__(f"schema version {version} is newer than {SCHEMA_VERSION}")
+        self.version = version
+
+
+def _connect_writable(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise NewerSchema(version)
+        connection.execute("PRAGMA journal_mode = WAL")
+        # WAL + NORMAL: a committed event survives the app crashing (not a power cut mid-write).
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        _migrate(connection, version)
+        connection.execute("SELECT count(*) FROM sessions").fetchone()
+        # Can we write at all, or does another program hold the write lock?
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _migrate(connection: sqlite3.Connection, version: int) -> None:
+    for number in range(version, SCHEMA_VERSION):
+        log.info("Migrating the history to schema %d", number + 1)
+        connection.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")

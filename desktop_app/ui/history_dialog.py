@@ -1,0 +1,130 @@
+"""History: past sessions, their timelines, and exports of the audit trail (JSON or one HTML file)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core import export
+from desktop_app.core.store import HistoryStore, SessionRecord
+from desktop_app.ui.timeline_view import TimelineView
+
+SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def describe(session: SessionRecord) -> str:
+    started = time.strftime("%Y-%m-%d %H:%M", time.localtime(session.started_at))
+    status = "still open" if session.ended_at is None else (session.end_reason or "ended")
+    cost = f" · ${session.total_cost:.4f}" if session.total_cost else ""
+    return f"{started} · {session.backend} · {session.tasks} task(s){cost} · {status}"
+
+
+class HistoryDialog(QDialog):
+    def __init__(self, history: HistoryStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("historyDialog")
+        self.setWindowTitle("Handoff — History")
+        self.resize(1000, 640)
+        self._history = history
+        self.sessions = QListWidget(self)
+        self.sessions.setObjectName("historySessions")
+        self.timeline = TimelineView(self)
+        self.timeline.setObjectName("historyTimeline")
+        self.status = QLabel(self)
+        self.status.setObjectName("historyStatus")
+        self.status.setWordWrap(True)
+        self.export_json = QPushButton("Export JSON…", self)
+        self.export_json.setObjectName("exportJsonButton")
+        self.export_html = QPushButton("Export HTML…", self)
+        self.export_html.setObjectName("exportHtmlButton")
+        close = QPushButton("Close", self)
+        close.clicked.connect(self.close)
+        self.export_json.clicked.connect(lambda: self._choose_file("json"))
+        self.export_html.clicked.connect(lambda: self._choose_file("html"))
+        self.sessions.currentItemChanged.connect(self._show_selected)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.sessions)
+        splitter.addWidget(self.timeline)
+        splitter.setSizes([380, 620])
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.export_json)
+        buttons.addWidget(self.export_html)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        if history.problem:
+            problem = QLabel(history.problem, self)
+            problem.setWordWrap(True)
+            layout.addWidget(problem)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+        self.reload()
+
+    def reload(self) -> None:
+        self.sessions.clear()
+        for session in self._history.sessions():
+            item = QListWidgetItem(describe(session))
+            item.setData(SESSION_ROLE, session)
+            self.sessions.addItem(item)
+        has_sessions = self.sessions.count() > 0
+        self.export_json.setEnabled(has_sessions)
+        self.export_html.setEnabled(has_sessions)
+        if has_sessions:
+            self.sessions.setCurrentRow(0)
+        else:
+            self.status.setText("No sessions yet.")
+
+    def selected(self) -> SessionRecord | None:
+        item = self.sessions.currentItem()
+        return item.data(SESSION_ROLE) if item is not None else None
+
+    def _show_selected(self) -> None:
+        session = self.selected()
+        self.timeline.timeline_model.clear()
+        if session is None:
+            return
+        for entry in self._history.entries(session.id):
+            self.timeline.add(entry)
+
+    def _choose_file(self, kind: str) -> None:
+        session = self.selected()
+        if session is None:
+            return
+        chooser = QFileDialog(self, f"Export the audit trail as {kind.upper()}")
+        chooser.setObjectName("exportFileDialog")
+        chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        chooser.setNameFilter("JSON (*.json)" if kind == "json" else "Web page (*.html)")
+        chooser.setDefaultSuffix(kind)
+        stamp = time.strftime("%Y%m%d-%H%M", time.localtime(session.started_at))
+        chooser.selectFile(f"handoff-session-{stamp}.{kind}")
+        chooser.fileSelected.connect(lambda path: self.export_to(Path(path), kind))
+        chooser.open()  # never exec(): it would nest an event loop (qasync)
+
+    def export_to(self, path: Path, kind: str) -> bool:
+        session = self.selected()
+        if session is None:
+            return False
+        trail = export.build(session, self._history.entries(session.id))
+        text = export.to_json(trail) if kind == "json" else export.to_html(trail)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.status.setText(f"Could not save {path.name}: {error.strerror or error}. Choose another folder.")
+            return False
+        self.status.setText(f"Saved {path}")
+        return True

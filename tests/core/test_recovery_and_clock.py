@@ -1,0 +1,194 @@
+"""Recovery after a restart, the provider's session clock, and the browser page crashing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.control import Control
+from desktop_app.core.controller import KEEP_ALIVE_TASK, SessionController
+from desktop_app.core.errors import BackendError, Problem
+from desktop_app.core.events import EventBus, Notice, NoticeAction, SessionOpened
+from desktop_app.core.ports import RemoteSession, StepReport
+from desktop_app.core.recovery import close_local_leftovers, find_left_running, recorded_steps
+from desktop_app.core.session_clock import SessionClock
+from desktop_app.core.store import HistoryStore
+from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_left_running_sessions_are_found_and_the_rest_closed(tmp_path: Path, arun) -> None:
+    history = HistoryStore.open(tmp_path / "h.sqlite3")
+    for number in (1, 2, 3):
+        history.record(tl.SessionStarted(float(number), f"cloud-{number}", "Cloud", "cloud"))
+    history.record(tl.SessionEnded(4.0, "cloud-3", "Stopped by you"))
+    history.record(tl.SessionStarted(5.0, "local-1", "Local", "local"))
+    checker = ScriptedBackend()
+    checker.live_sessions = [RemoteSession("cloud-2", 2.0), RemoteSession("someone-else", 9.0)]
+    live = arun(find_left_running(history, checker))
+    assert [s.id for s in live] == ["cloud-2"]
+    assert checker.last("find_live_sessions").args[0] == {"cloud-1", "cloud-2"}
+    assert [s.id for s in history.open_sessions("cloud")] == ["cloud-2"]
+    assert history.session("cloud-1").end_reason == "Had already ended when Handoff started again"
+    close_local_leftovers(history)
+    assert history.open_sessions("local") == [] and history.session("local-1").end_reason == "Handoff closed unexpectedly"
+
+
+def test_when_the_provider_cannot_be_asked_nothing_is_marked_ended(tmp_path: Path, arun) -> None:
+    history = HistoryStore.open(tmp_path / "h.sqlite3")
+    history.record(tl.SessionStarted(1.0, "cloud-1", "Cloud", "cloud"))
+    checker = ScriptedBackend()
+    checker.fail_next("find_live_sessions", BackendError(Problem.NETWORK, "offline"))
+    try:
+        arun(find_left_running(history, checker))
+    except BackendError:
+        pass
+    assert [s.id for s in history.open_sessions("cloud")] == ["cloud-1"]
+
+
+def test_reattaching_follows_the_task_still_running_without_repeating_steps(arun) -> None:
+    backend = ScriptedBackend()
+    backend.adopted_task = "Buy the mug"
+    bus = EventBus()
+    opened: list[SessionOpened] = []
+    bus.subscribe(lambda e: opened.append(e) if isinstance(e, SessionOpened) else None)
+    controller = SessionController(backend, bus)
+
+    async def scenario() -> None:
+        assert await controller.reattach("cloud-7", {"adopted-task": 2}).done
+
+    arun(scenario())
+    assert controller.state is Control.AGENT and controller.session.id == "cloud-7"
+    assert opened[0].reattached
+    for number in (1, 2, 3):
+        backend.report_step("adopted-task", number)
+    steps = [e.step.number for e in controller.timeline.entries if isinstance(e, tl.AgentStep)]
+    assert steps == [3]
+    assert [e.kind for e in controller.timeline.entries][0] == "SessionReattached"
+    assert recorded_steps is not None
+
+
+def test_the_clock_warns_once_then_notices_the_timeout(arun) -> None:
+    clock = FakeClock()
+    backend = ScriptedBackend()
+    bus = EventBus()
+    notices: list[Notice] = []
+    bus.subscribe(lambda e: notices.append(e) if isinstance(e, Notice) else None)
+    controller = SessionController(backend, bus, clock=clock)
+
+    async def scenario() -> None:
+        await controller.new_session().done
+        controller.tick()
+        assert notices == []
+        clock.now += 15 * 60 - 100  # 100 s left
+        controller.tick()
+        controller.tick()
+        assert len(notices) == 1 and notices[0].action is NoticeAction.KEEP_ALIVE
+        reading = controller.clock_reading()
+        assert reading.warn and reading.describe().startswith("session ends in 1:40")
+        backend.alive = False
+        clock.now += 101
+        controller.tick()
+        await wait_for(lambda: controller.state is Control.NO_SESSION)
+
+    async def wait_for(condition) -> None:
+        import asyncio
+
+        for _ in range(200):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("condition not met")
+
+    arun(scenario())
+    assert "timed out after 15 minutes without agent activity" in notices[-1].text
+    assert notices[-1].action is NoticeAction.NEW_SESSION
+
+
+def test_agent_activity_resets_the_idle_clock_but_not_the_lifetime(arun) -> None:
+    clock = SessionClock(limits=ScriptedBackend().capabilities.limits, started_at=0.0)
+    clock.touch(14_000.0)
+    reading = clock.read(14_000.0)
+    assert reading.reason == "lifetime" and reading.remaining == 400.0
+    early = SessionClock(limits=ScriptedBackend().capabilities.limits, started_at=0.0)
+    early.touch(100.0)
+    assert early.read(200.0).reason == "idle" and early.read(200.0).remaining == 800.0
+
+
+def test_a_session_the_provider_still_runs_is_not_dropped(arun) -> None:
+    clock = FakeClock()
+    backend = ScriptedBackend()
+    controller = SessionController(backend, clock=clock)
+
+    async def scenario() -> None:
+        await controller.new_session().done
+        clock.now += 16 * 60
+        controller.tick()
+        import asyncio
+
+        await asyncio.sleep(0.05)
+
+    arun(scenario())
+    assert backend.count("session_alive") == 1 and controller.state is Control.IDLE
+    assert controller.clock_reading().remaining > 14 * 60
+
+
+def test_keep_alive_runs_a_short_task_only_when_idle(arun) -> None:
+    backend = ScriptedBackend()
+    controller = SessionController(backend)
+
+    async def scenario() -> None:
+        await controller.new_session().done
+        assert await controller.keep_alive().done
+        assert not controller.keep_alive().accepted  # the agent is busy now
+
+    arun(scenario())
+    assert backend.last("start_task").args[0].text == KEEP_ALIVE_TASK
+    assert [e for e in controller.timeline.entries if isinstance(e, tl.TaskStarted)][0].origin is tl.TaskOrigin.KEEP_ALIVE
+
+
+def test_a_crashed_page_ends_a_local_run_and_gives_control(arun) -> None:
+    backend = ScriptedBackend(LOCAL_LIKE)
+    controller = SessionController(backend)
+
+    async def scenario() -> None:
+        await controller.new_session().done
+        await controller.run("Fill the form").done
+        controller.on_view_crashed("the page crashed")
+        import asyncio
+
+        await asyncio.sleep(0.02)
+
+    arun(scenario())
+    assert controller.state is Control.HUMAN
+    assert backend.count("stop_task") == 1
+    finished = [e for e in controller.timeline.entries if isinstance(e, tl.TaskFinished)][-1]
+    assert "stopped working" in finished.result.output
+
+
+def test_a_crashed_remote_viewer_does_not_touch_the_agent(arun) -> None:
+    backend = ScriptedBackend()
+    controller = SessionController(backend)
+
+    async def scenario() -> None:
+        await controller.new_session().done
+        await controller.run("Fill the form").done
+        controller.on_view_crashed("the page crashed")
+
+    arun(scenario())
+    assert controller.state is Control.AGENT and backend.count("stop_task") == 0
+
+
+def test_steps_numbered_past_the_history_are_recorded(tmp_path: Path) -> None:
+    history = HistoryStore.open(tmp_path / "h.sqlite3")
+    history.record(tl.SessionStarted(1.0, "s", "Cloud", "cloud"))
+    for number in (1, 2):
+        history.record(tl.AgentStep(2.0, "s", StepReport("t", number, "g", "u")))
+    assert recorded_steps(history, "s") == {"t": 2}

@@ -51,55 +51,64 @@ def arun() -> Iterator[Callable[..., Any]]:
     loop = asyncio.new_event_loop()
 
     def run(coroutine: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        return loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
+        with _qt_loop_stepped_aside():
+            return loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
 
     yield run
-    _drain(loop)
-    loop.close()
+    with _qt_loop_stepped_aside():
+        _drain(loop)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
-class NestedLoopApp:
-    """What qasync drives in tests instead of the QApplication itself.
+class _qt_loop_stepped_aside:
+    """The Qt loop counts as running for the whole session (see qloop); a plain loop needs it aside."""
 
-    qasync runs ``app.exec()`` and stops with ``app.exit()``; in Qt 6 ``exit()`` emits
-    ``aboutToQuit``, on which QtWebEngine shuts down for good — fine for the app (one run), fatal
-    for a test session that runs the loop many times. Here each run is a nested QEventLoop.
-    """
+    def __enter__(self) -> None:
+        self._outer = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(None)
 
-    def __init__(self, app: Any) -> None:
-        from PySide6.QtCore import QEventLoop
-
-        self._app = app
-        self._event_loop_type = QEventLoop
-        self._running: list[Any] = []
-
-    def exec(self) -> int:
-        loop = self._event_loop_type()
-        self._running.append(loop)
-        try:
-            return loop.exec()
-        finally:
-            self._running.pop()
-
-    def exit(self, code: int = 0) -> None:
-        if self._running:
-            self._running[-1].exit(code)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._app, name)
+    def __exit__(self, *exc: object) -> None:
+        asyncio.events._set_running_loop(self._outer)
 
 
 @pytest.fixture(scope="session")
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    """One qasync loop on the test QApplication for the whole run (see DESIGN.md on asyncio.Runner)."""
+    """One qasync loop on the test QApplication, counted as running for the whole session.
+
+    As in the app, asyncio callbacks then work whenever Qt processes events — also when pytest-qt
+    does so between tests, where late socket callbacks (browser-use's CDP client) would otherwise
+    find no running loop. ``qrun`` spins a nested Qt event loop until its coroutine is done, so
+    QCoreApplication.exit() (whose aboutToQuit shuts QtWebEngine down for good) is never called
+    mid-session.
+    """
     import qasync
 
-    loop = qasync.QEventLoop(NestedLoopApp(qapp))
+    loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     yield loop
-    _drain(loop)
+    _cancel_pending(loop)
+    loop.stop()  # the session is over: Qt may say aboutToQuit now
+    asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
-    loop.close()
+    loop.close()  # joins qasync's executor threads (asyncio.to_thread)
+
+
+def _spin_until(task: asyncio.Future[Any]) -> None:
+    from PySide6.QtCore import QEventLoop
+
+    if not task.done():
+        waiting = QEventLoop()
+        task.add_done_callback(lambda _: waiting.quit())
+        waiting.exec()
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        _spin_until(loop.create_task(asyncio.wait(pending, timeout=5)))
 
 
 @pytest.fixture
@@ -107,14 +116,12 @@ def qrun(qloop: asyncio.AbstractEventLoop) -> Iterator[Callable[..., Any]]:
     """Run a coroutine on the Qt loop: widgets repaint and WebEngine works while it waits."""
 
     def run(coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        return qloop.run_until_complete(asyncio.wait_for(coroutine, timeout))
+        task = qloop.create_task(asyncio.wait_for(coroutine, timeout))
+        _spin_until(task)
+        return task.result()
 
     yield run
-    pending = [t for t in asyncio.all_tasks(qloop) if not t.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        qloop.run_until_complete(asyncio.wait(pending, timeout=5))
+    _cancel_pending(qloop)
 
 
 def _drain(loop: asyncio.AbstractEventLoop) -> None:
@@ -123,11 +130,9 @@ def _drain(loop: asyncio.AbstractEventLoop) -> None:
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.wait(pending, timeout=5))
-    loop.run_until_complete(loop.shutdown_asyncgens())
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     import shutil
 
     shutil.rmtree(_SESSION_HOME, ignore_errors=True)
-

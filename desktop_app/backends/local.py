@@ -140,6 +140,9 @@ class LocalBackend:
                 detail=f"{type(error).__name__}: {error}",
             ) from error
         self._tools = self._make_tools(browser_use)
+        from browser_use.browser.events import BrowserReconnectingEvent
+
+        self._browser.event_bus.on(BrowserReconnectingEvent, self._connection_dropped)
         return SessionInfo(id=f"local-{uuid.uuid4().hex[:12]}", live_url=None, started_at=time.time())
 
     async def _check_devtools(self) -> None:
@@ -192,7 +195,7 @@ class LocalBackend:
         browser_use = await asyncio.to_thread(_import_browser_use)
         task_id = f"local-task-{uuid.uuid4().hex[:12]}"
         if self._agent is None:
-            llm = GuardedModel(make_llm(self._llm_settings, self._keychain), self._model_fault, self._llm_timeout)
+            llm = GuardedModel(make_llm(self._llm_settings, self._keychain), self._fail_run, self._llm_timeout)
             self._agent = browser_use.Agent(
                 task=request.text,
                 llm=llm,
@@ -256,12 +259,21 @@ class LocalBackend:
             )
         )
 
+    def _connection_dropped(self, event: Any) -> None:
+        """browser-use reconnects quietly; a dropped DevTools connection mid-run ends the run instead
+        (the next run uses the restored connection)."""
+        if self._run is not None and not self._run.done() and not self._stop_requested:
+            log.warning("The DevTools connection dropped during a run (reconnect attempt %s)", getattr(event, "attempt", "?"))
+            self._fail_run(
+                BackendError(Problem.BROWSER_GONE, "The connection between the agent and the built-in browser dropped.")
+            )
+
     def _report_fault(self, task_id: str, fault: BackendError) -> None:
         if self._listener is not None:
             self._listener.on_run_fault(task_id, fault)
 
-    def _model_fault(self, fault: BackendError) -> None:
-        """The model endpoint is unusable: stop now rather than fail step after step."""
+    def _fail_run(self, fault: BackendError) -> None:
+        """The model endpoint or the browser connection is unusable: stop now, not step after step."""
         if self._fault is None:
             self._fault = fault
         self._may_act = False

@@ -46,4 +46,14 @@ def make_window(qrun: Any) -> Iterator[Any]:
         if not window.closed.done():
             qrun(window.close_gracefully())
         services.close()
-        window.deleteLater()
+        dispose(window)
+
+
+def dispose(widget: Any) -> None:
+    """Delete now: a deleteLater() after the last test never runs, and at interpreter exit Qt
+    would release WebEngine profiles before their pages."""
+    import shiboken6
+
+    widget.close()
+    if shiboken6.isValid(widget):
+        shiboken6.delete(widget)

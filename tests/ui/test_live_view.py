@@ -19,6 +19,7 @@ from desktop_app.ui.timeline_view import TimelineView
 from tests.fakes.cloud_server import FakeCloud, FakeSession
 from tests.fakes.site import SiteServer
 from tests.helpers import wait_until
+from tests.ui.conftest import dispose
 from tests.ui.web import js, type_into
 from tests.ui.web import load as load_url
 
@@ -40,8 +41,7 @@ def live_view(paths: Paths, qtbot) -> Iterator[LiveView]:
     view.resize(900, 600)
     view.show()
     yield view
-    view.close()
-    view.deleteLater()
+    dispose(view)
 
 
 async def load(view: LiveView, url: str) -> None:

@@ -1,0 +1,104 @@
+"""Local-mode faults mid-run: the model endpoint failing, the page's renderer dying, the DevTools
+connection dropping. Each time the run stops cleanly and the person gets control."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.control import Control
+from desktop_app.services import Services
+from tests.conftest import EARLY
+from tests.fakes import scripted_llm as sl
+from tests.fakes.site import SiteServer
+from tests.helpers import wait_until
+from tests.ui.web import load
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    with SiteServer() as served:
+        yield served
+
+
+@pytest.fixture
+def local_services(paths, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
+    return Services(paths, EARLY.devtools_url, backend_override="local")
+
+
+def long_script(site: SiteServer) -> list[sl.Step]:
+    return [sl.navigate(site.url("form.html"))] + [sl.wait(1, delay=0.2) for _ in range(30)]
+
+
+def start(window, text: str = "Fill in the form slowly") -> None:
+    window.task_panel.task_input.setPlainText(text)
+    QTest.mouseClick(window.task_panel.run_button, Qt.MouseButton.LeftButton)
+
+
+def finished(window) -> tl.TaskFinished:
+    return [e for e in window.task_panel.timeline.timeline_model.entries if isinstance(e, tl.TaskFinished)][-1]
+
+
+def test_the_model_failing_mid_run(local_services, site, make_window, qrun) -> None:
+    broken = sl.Step("wait", {"seconds": 1}, raise_error=httpx.ConnectError("Connection refused"))
+    sl.install(sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.type_text("id=name", "Ada"), broken]))
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        start(window)
+        await wait_until(lambda: "refused the connection" in window.banner.message, timeout=60)
+        await wait_until(lambda: controller.state is Control.HUMAN)
+
+    qrun(scenario(), timeout=90)
+    assert not window.live_view.locked and finished(window).result.status.value == "failed"
+    assert controller.backend.actions_refused == 0
+
+
+def test_the_page_crashing_mid_run(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel(long_script(site))
+    sl.install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+    view = window.live_view.web_view
+
+    async def scenario() -> None:
+        start(window)
+        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
+        os.kill(view.page().renderProcessPid(), signal.SIGKILL)
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=30, what="control to reach the person")
+        assert "stopped working" in window.banner.message or "stopped working" in finished(window).result.output
+        calls = len(model.calls)
+        # The page is reloaded for the person; then the browser is usable, and the agent stays stopped.
+        await wait_until(lambda: view.title() == "Sign up" and not view.page().isLoading(), timeout=30, what="the reload")
+        assert await load(view, site.url("links.html"))
+        assert len(model.calls) == calls
+
+    qrun(scenario(), timeout=90)
+    assert not window.live_view.locked
+
+
+def test_the_devtools_connection_dropping_mid_run(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel(long_script(site))
+    sl.install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        start(window)
+        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
+        await controller.backend._browser._cdp_client_root.ws.close()  # the socket goes away under the agent
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=30, what="control to reach the person")
+
+    qrun(scenario(), timeout=90)
+    assert "connection between the agent and the built-in browser dropped" in window.banner.message
+    assert not window.live_view.locked
+    assert finished(window).result.status.value == "failed"

@@ -14,6 +14,7 @@ session and closed its HTTP clients; Qt quits after that.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import sys
 from collections.abc import Sequence
@@ -60,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"{APP_NAME} cannot create its folders ({error}). Check the disk and permissions.", file=sys.stderr)
         return 2
+    if paths.temporary:
+        # Chromium writes its profile while QtWebEngine shuts down, after main() returns. atexit runs
+        # last-in first-out, and this is registered before PySide6 is imported, so it runs after.
+        atexit.register(paths.remove_if_temporary)
     early = prepare_environment(paths.data / "browser-use")
     setup_logging(log_dir=paths.logs, json_lines=args.json_logging, debug=args.debug)
     problem = check_dependencies()

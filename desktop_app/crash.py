@@ -7,6 +7,7 @@ loop's exception handler, and ``faulthandler`` for hard crashes (it writes only 
 from __future__ import annotations
 
 import faulthandler
+import itertools
 import logging
 import sys
 import threading
@@ -65,11 +66,18 @@ class CrashReporter:
         if args.exc_value is not None:
             self.report(args.exc_type, args.exc_value, args.exc_traceback, where=f"thread {args.thread.name if args.thread else '?'}")
 
+    def _new_report_path(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for number in itertools.count(1):
+            path = self.crash_dir / f"crash-{stamp}-{number}.txt"
+            if not path.exists():  # several errors within one second each get their own report
+                return path
+        raise AssertionError("unreachable")
+
     def report(self, kind: type[BaseException], error: BaseException, tb: TracebackType | None, *, where: str) -> Path | None:
         summary = redactor.redact(f"{kind.__name__}: {error}")
         details = redactor.redact("".join(traceback.format_exception(kind, error, tb)))
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = self.crash_dir / f"crash-{stamp}-{int(time.time() * 1000) % 1000:03d}.txt"
+        path = self._new_report_path()
         text = "\n".join(
             [
                 f"Handoff {__version__} — unexpected error in the {where}",

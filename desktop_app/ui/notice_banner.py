@@ -10,6 +10,7 @@ from desktop_app.core.events import Level, Notice, NoticeAction
 ACTION_LABELS = {
     NoticeAction.OPEN_SETTINGS: "Open Settings",
     NoticeAction.NEW_SESSION: "New session",
+    NoticeAction.KEEP_ALIVE: "Keep it alive (billed)",
 }
 
 

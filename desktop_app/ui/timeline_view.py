@@ -211,8 +211,9 @@ class TimelineView(QListView):
     def show_earlier(self, entries: list[tl.Entry]) -> None:
         """Put what the history holds before the current rows (a reattached session)."""
         current = list(self.timeline_model.entries)
+        earlier = [e for e in entries if e not in current]  # the history also holds what is shown
         self.timeline_model.clear()
-        for entry in [*entries, *current]:
+        for entry in [*earlier, *current]:
             self.timeline_model.append(entry)
         self.scrollToBottom()
 

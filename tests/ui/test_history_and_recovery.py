@@ -1,0 +1,163 @@
+"""History and exports, sessions left running by an earlier run, keep-alive, crash reports — in the window."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.control import Control
+from desktop_app.core.controller import KEEP_ALIVE_TASK
+from tests.fakes.cloud_server import FakeCloud, FakeSession
+from tests.helpers import wait_until
+
+
+def click(widget) -> None:
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def run_a_task(window, cloud: FakeCloud, qrun) -> str:
+    controller = window._controller
+
+    async def scenario() -> None:
+        window.task_panel.task_input.setPlainText("Find the museum's opening hours")
+        click(window.task_panel.run_button)
+        await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks)
+        cloud.add_step(goal="Open the museum site")
+        cloud.finish_task(output="Open 10:00-18:00")
+        await wait_until(lambda: controller.state is Control.IDLE)
+        assert await controller.stop_session().done
+
+    qrun(scenario())
+    return next(iter(cloud.sessions))
+
+
+def test_history_lists_sessions_and_exports_them(cloud: FakeCloud, cloud_services, make_window, qrun, tmp_path: Path) -> None:
+    window = make_window(cloud_services)
+    session_id = run_a_task(window, cloud, qrun)
+    window.open_history()
+    dialog = window._history_dialog
+    assert dialog.sessions.count() == 1 and "1 task(s)" in dialog.sessions.item(0).text()
+    titles = [e.title for e in dialog.timeline.timeline_model.entries]
+    assert titles[:3] == ["Session started (Browser Use Cloud)", "Task started", "Step 1: Open the museum site"]
+    assert dialog.export_to(tmp_path / "trail.json", "json") and dialog.export_to(tmp_path / "trail.html", "html")
+    trail = json.loads((tmp_path / "trail.json").read_text())
+    assert trail["session"]["id"] == session_id and trail["events"][-1]["title"] == "Session ended"
+    page = (tmp_path / "trail.html").read_text()
+    assert "Who had control" in page and "Open 10:00-18:00" in page
+    token = cloud.sessions[session_id].token
+    assert token not in page and token not in (tmp_path / "trail.json").read_text()
+    assert not dialog.export_to(tmp_path / "missing-folder" / "trail.json", "json")
+    assert "Could not save" in dialog.status.text()
+    dialog.close()
+
+
+def test_the_export_button_asks_where_and_saves(cloud: FakeCloud, cloud_services, make_window, qrun, tmp_path: Path) -> None:
+    window = make_window(cloud_services)
+    run_a_task(window, cloud, qrun)
+    window.open_history()
+    dialog = window._history_dialog
+    target = tmp_path / "exported.html"
+
+    async def scenario() -> None:
+        click(dialog.export_html)
+        chooser = await wait_until(lambda: dialog.findChild(QFileDialog, "exportFileDialog"), what="the file chooser")
+        chooser.selectFile(str(target))
+        chooser.accept()
+        await wait_until(target.exists, what="the exported file")
+
+    qrun(scenario())
+    assert target.read_text().startswith("<!doctype html>")
+    dialog.close()
+
+
+def left_running_session(cloud: FakeCloud, services, steps: int = 0) -> str:
+    """A session an earlier run created and never stopped: on the fake, and in the history."""
+    session = FakeSession(id="0b1e2c3d-0000-4000-8000-000000000001", token="tok" + "z" * 40, started_at=__import__("datetime").datetime.now(__import__("datetime").UTC), live_url_after=0)
+    cloud.sessions[session.id] = session
+    services.history.record(tl.SessionStarted(time.time(), session.id, "Browser Use Cloud", "cloud"))
+    return session.id
+
+
+def test_a_session_left_running_can_be_reattached(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    session_id = left_running_session(cloud, cloud_services)
+    window = make_window(cloud_services)
+    controller = cloud_services.controller
+
+    async def scenario() -> None:
+        await window.check_left_running()
+        assert window.recovery_bar.isVisible() and window.recovery_bar.session_ids == [session_id]
+        click(window.recovery_bar.findChild(type(window.task_panel.run_button), "reattachButton"))
+        await wait_until(lambda: controller.state is Control.IDLE and controller.session is not None)
+        await wait_until(lambda: f"/live/{session_id}" in window.live_view.web_view.url().toString())
+
+    qrun(scenario())
+    assert not window.recovery_bar.isVisible()
+    assert controller.session.id == session_id
+    kinds = [e.kind for e in window.task_panel.timeline.timeline_model.entries]
+    assert kinds == ["SessionStarted", "SessionReattached"]  # the earlier run's entries come first
+
+
+def test_a_session_left_running_can_be_stopped(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    session_id = left_running_session(cloud, cloud_services)
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        await window.check_left_running()
+        click(window.recovery_bar.findChild(type(window.task_panel.run_button), "stopLeftRunningButton"))
+        await wait_until(lambda: not window.recovery_bar.isVisible(), what="the bar to go")
+
+    qrun(scenario())
+    assert cloud.sessions[session_id].status == "stopped"
+    assert cloud_services.history.session(session_id).end_reason == "Stopped after Handoff started again"
+    assert cloud_services.controller.state is Control.NO_SESSION
+
+
+def test_keep_alive_is_a_visible_billed_choice(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    controller = cloud_services.controller
+
+    async def scenario() -> None:
+        assert await controller.new_session().done
+        controller.tick(now=time.time() + 14 * 60)
+        assert "will end in about" in window.banner.message
+        assert window.banner.action_button.text() == "Keep it alive (billed)"
+        click(window.banner.action_button)
+        await wait_until(lambda: cloud.task_creates())
+
+    qrun(scenario())
+    assert cloud.task_creates()[0].body["task"] == KEEP_ALIVE_TASK
+
+
+def test_the_window_shows_the_time_left(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        assert await cloud_services.controller.new_session().done
+        await wait_until(lambda: "without agent activity" in window.status.text(), timeout=5)
+
+    qrun(scenario())
+    assert "session ends in 1" in window.status.text()  # 14:5x or 15:00
+
+
+def test_a_crash_report_is_offered(cloud_services, make_window, qrun, tmp_path: Path) -> None:
+    window = make_window(cloud_services, interactive=True)
+    report = tmp_path / "crash.txt"
+    report.write_text("report")
+    window.show_crash(report, "ValueError: broken")
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.objectName() == "crashDialog")
+    assert box.isVisible() and "ValueError: broken" in box.text()
+    assert str(report) in window.banner.message
+    box.reject()
+
+
+def test_no_crash_dialog_without_error_windows(cloud_services, make_window, tmp_path: Path) -> None:
+    window = make_window(cloud_services, interactive=False)
+    window.show_crash(tmp_path / "crash.txt", "ValueError: broken")
+    assert not any(w.objectName() == "crashDialog" and w.isVisible() for w in QApplication.topLevelWidgets())
+    assert "ValueError: broken" in window.banner.message

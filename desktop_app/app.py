@@ -71,18 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         log.critical(problem)
         return 1
-    from desktop_app.crash import CrashReporter
-
-    crashes = CrashReporter(paths.crash_dir)
-    crashes.install()
     try:
-        return _run_qt(args, paths, early.devtools_url, crashes)
+        return _run_qt(args, paths, early.devtools_url)
     finally:
-        crashes.uninstall()
         paths.remove_if_temporary()
 
 
-def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str, crashes: CrashReporter) -> int:
+def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
@@ -103,14 +98,23 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str, crashes: 
     if ask_running_instance(instance_name):
         log_event("already_running", f"{APP_NAME} is already running with this data folder; brought it forward")
         return 0
-    style = resources_dir() / "style.qss"
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
     window = MainWindow(_start_live_view(args, paths))
     instance = InstanceServer(instance_name, window.bring_to_front)
     watcher = SignalWatcher(lambda number: _on_signal(window, number))
     window.show()
     _wait_until_browsable(window)
+
+    # The look of the task panel; the frame shown so far has nothing it styles.
+    style = resources_dir() / "style.qss"
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+
+    # Crash reports from here on (before this, Python's own handler prints the traceback): the
+    # reporter's imports cost ~15 ms that the first paint does not wait for.
+    from desktop_app.crash import CrashReporter
+
+    crashes = CrashReporter(paths.crash_dir)
+    crashes.install()
 
     import asyncio
 
@@ -125,15 +129,16 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str, crashes: 
     finally:
         watcher.close()
         instance.close()
+        crashes.uninstall()
 
 
 def _start_live_view(args: argparse.Namespace, paths: Paths) -> LiveView:
-    from desktop_app.backends.capabilities import BY_KIND
+    from desktop_app.backends import VIEW_IS_BROWSER
     from desktop_app.settings import SettingsStore, chosen_backend
     from desktop_app.ui.live_view import make_live_view
 
     kind = chosen_backend(SettingsStore(paths.settings_file).load(), args.backend)
-    return make_live_view(paths, is_browser=BY_KIND[kind].view_is_browser)
+    return make_live_view(paths, is_browser=VIEW_IS_BROWSER[kind])
 
 
 def _wait_until_browsable(window: MainWindow) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
-import logging.handlers
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +20,8 @@ from desktop_app.redaction import redactor
 
 EVENT_LOGGER = "handoff.events"
 _RING_SIZE = 500
+LOG_FILE_LIMIT = 2_000_000
+LOG_FILES_KEPT = 3
 # Third-party libraries that are chatty at INFO; their warnings still come through.
 _QUIET_LOGGERS = ("browser_use", "bubus", "cdp_use", "httpx", "httpcore", "websockets", "asyncio")
 
@@ -91,9 +93,9 @@ def setup_logging(*, log_dir: Path | None, json_lines: bool, debug: bool = False
     _ring.setFormatter(plain)
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            log_dir / "handoff.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-        )
+        log_file = log_dir / "handoff.log"
+        rotate_at_start(log_file)
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
         file_handler.setFormatter(plain)
         handlers.append(file_handler)
     redacting = RedactingFilter()
@@ -104,6 +106,21 @@ def setup_logging(*, log_dir: Path | None, json_lines: bool, debug: bool = False
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
     logging.captureWarnings(True)
+
+
+def rotate_at_start(path: Path, limit: int = LOG_FILE_LIMIT, kept: int = LOG_FILES_KEPT) -> None:
+    """handoff.log → handoff.log.1 → … once it is over the limit (at start, not mid-run: it spares
+    startup the ~8 ms logging.handlers costs to import, and one run's log stays in one file)."""
+    try:
+        if path.stat().st_size < limit:
+            return
+    except OSError:
+        return
+    for number in range(kept - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{number}")
+        if older.exists():
+            os.replace(older, path.with_name(f"{path.name}.{number + 1}"))
+    os.replace(path, path.with_name(f"{path.name}.1"))
 
 
 def log_event(event: str, message: str, level: int = logging.INFO, **fields: Any) -> None:

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from desktop_app.settings import Settings
 
 BACKEND_LABELS = {"local": "Local (this computer)", "cloud": "Browser Use Cloud"}
+# Whether the live view is the browser itself (see Capabilities.view_is_browser). Kept here, free
+# of imports, because startup needs it before anything else is loaded.
+VIEW_IS_BROWSER = {"local": True, "cloud": False}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from desktop_app.backends import VIEW_IS_BROWSER
 from desktop_app.core.ports import Capabilities, SessionLimits
 
 LOCAL = Capabilities(
@@ -9,7 +10,7 @@ LOCAL = Capabilities(
     display_name="Local",
     pauses_in_place=True,
     agent_can_ask_for_human=True,
-    view_is_browser=True,
+    view_is_browser=VIEW_IS_BROWSER["local"],
     billed_while_alive=False,
 )
 
@@ -18,9 +19,8 @@ CLOUD = Capabilities(
     display_name="Browser Use Cloud",
     pauses_in_place=False,
     agent_can_ask_for_human=False,
-    view_is_browser=False,
+    view_is_browser=VIEW_IS_BROWSER["cloud"],
     billed_while_alive=True,
     limits=SessionLimits(idle_seconds=15 * 60, max_seconds=4 * 3600),
 )
 
-BY_KIND = {"local": LOCAL, "cloud": CLOUD}

@@ -6,9 +6,9 @@ behind by a crashed instance is taken over, but only after checking nobody answe
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +23,9 @@ CONNECT_TIMEOUT_MS = 500
 
 def server_name(data_dir: Path) -> str:
     owner = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "")
-    digest = hashlib.sha1(f"{owner}:{data_dir.resolve()}".encode()).hexdigest()[:16]
+    key = f"{owner}:{data_dir.resolve()}".encode()
+    # zlib, not hashlib: loading OpenSSL would cost startup time for a name that needs no security.
+    digest = f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"
     return f"handoff-{digest}"
 
 

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import zlib
 import shutil
 from pathlib import Path
 
@@ -132,7 +132,7 @@ def browser_profile(storage: Path, cache: Path, parent: QObject) -> QWebEnginePr
     builder.setPersistentCookiesPolicy(QWebEngineProfile.PersistentCookiesPolicy.ForcePersistentCookies)
     builder.setPersistentPermissionsPolicy(QWebEngineProfile.PersistentPermissionsPolicy.AskEveryTime)
     # The storage name must be unique per storage path within one process.
-    name = "handoff-" + hashlib.sha1(str(storage.resolve()).encode()).hexdigest()[:12]
+    name = f"handoff-{zlib.crc32(str(storage.resolve()).encode()):08x}"
     return builder.createProfile(name, parent)
 
 

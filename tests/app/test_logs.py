@@ -47,3 +47,19 @@ def test_plain_lines_by_default(capsys, restore_logging) -> None:
     logging.getLogger("handoff.test").warning("hello %s", "world")
     err = capsys.readouterr().err
     assert "WARNING" in err and "hello world" in err and not err.startswith("{")
+
+
+def test_the_log_is_rotated_at_start_once_it_is_large(tmp_path: Path) -> None:
+    from desktop_app.logs import rotate_at_start
+
+    log = tmp_path / "handoff.log"
+    for generation in range(5):
+        log.write_text(f"run {generation}\n" * 10)
+        rotate_at_start(log, limit=50, kept=3)
+    assert not log.exists()
+    assert [p.name for p in sorted(tmp_path.iterdir())] == ["handoff.log.1", "handoff.log.2", "handoff.log.3"]
+    assert (tmp_path / "handoff.log.1").read_text().startswith("run 4")
+    small = tmp_path / "small.log"
+    small.write_text("x")
+    rotate_at_start(small, limit=50)
+    assert small.exists()

@@ -67,6 +67,12 @@ class AppProcess:
                     if "event" in record:
                         self.events.append(record)
 
+    def __enter__(self) -> AppProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()  # a test that failed half-way leaves no app running
+
     def event_names(self) -> list[str]:
         with self._lock:
             return [e["event"] for e in self.events]

@@ -21,15 +21,12 @@ def cloud() -> Iterator[FakeCloud]:
 
 def test_a_cloud_task_from_start_to_a_clean_exit(cloud: FakeCloud) -> None:
     env = app_environment(BROWSER_USE_API_KEY=cloud.api_key, BROWSER_USE_BASE_URL=cloud.base_url)
-    app = AppProcess(
+    with AppProcess(
         ["--temp-basedir", "--no-err-windows", "--backend", "cloud", "--task", "Find the opening hours of the museum"],
         env,
-    )
-    try:
+    ) as app:
         app.wait_for_event("task_finished", timeout=90)
         code = app.terminate_and_wait()
-    finally:
-        app.kill()
     assert code == 0, app.stderr
     names = app.event_names()
     for earlier, later in [
@@ -55,12 +52,9 @@ def test_a_cloud_task_from_start_to_a_clean_exit(cloud: FakeCloud) -> None:
 def test_closing_while_the_agent_works_stops_task_then_session(cloud: FakeCloud) -> None:
     cloud.manual_steps = True
     env = app_environment(BROWSER_USE_API_KEY=cloud.api_key, BROWSER_USE_BASE_URL=cloud.base_url)
-    app = AppProcess(["--temp-basedir", "--no-err-windows", "--backend", "cloud", "--task", "Keep working"], env)
-    try:
+    with AppProcess(["--temp-basedir", "--no-err-windows", "--backend", "cloud", "--task", "Keep working"], env) as app:
         app.wait_for_event("task_created", timeout=90)
         code = app.terminate_and_wait()
-    finally:
-        app.kill()
     assert code == 0, app.stderr
     task = cloud.latest_task()
     assert task.status == "stopped"
@@ -70,12 +64,9 @@ def test_closing_while_the_agent_works_stops_task_then_session(cloud: FakeCloud)
 
 def test_a_wrong_key_is_reported_and_the_app_still_exits_cleanly(cloud: FakeCloud) -> None:
     env = app_environment(BROWSER_USE_API_KEY="bu_not_the_right_key_1234", BROWSER_USE_BASE_URL=cloud.base_url)
-    app = AppProcess(["--temp-basedir", "--no-err-windows", "--backend", "cloud", "--task", "Anything"], env)
-    try:
+    with AppProcess(["--temp-basedir", "--no-err-windows", "--backend", "cloud", "--task", "Anything"], env) as app:
         error = app.wait_for_event("error", timeout=90)
         code = app.terminate_and_wait()
-    finally:
-        app.kill()
     assert code == 0, app.stderr
     assert "did not accept your API key" in error["message"]
     assert cloud.sessions == {}

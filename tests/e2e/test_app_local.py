@@ -27,12 +27,9 @@ def run_local(basedir: Path, task: str, script: list[dict]) -> AppProcess:
         HANDOFF_TEST_LLM="tests.fakes.scripted_llm:from_environment",
         HANDOFF_TEST_SCRIPT=json.dumps(script),
     )
-    app = AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "local", "--task", task], env)
-    try:
+    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "local", "--task", task], env) as app:
         app.wait_for_event("task_finished", timeout=120)
         code = app.terminate_and_wait()
-    finally:
-        app.kill()
     assert code == 0, app.stderr
     return app
 

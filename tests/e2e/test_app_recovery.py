@@ -28,25 +28,19 @@ def cloud_env(cloud: FakeCloud) -> dict[str, str]:
 
 def test_after_sigkill_mid_task_the_session_is_offered_and_the_history_intact(cloud: FakeCloud, tmp_path: Path) -> None:
     basedir = tmp_path / "handoff"
-    first = AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud", "--task", "Fill in the long form"], cloud_env(cloud))
-    try:
+    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud", "--task", "Fill in the long form"], cloud_env(cloud)) as first:
         first.wait_for_event("task_created", timeout=90)
         cloud.add_step(goal="Open the form")
         cloud.add_step(goal="Fill in the first page")
         first.wait_for(lambda: first.event_names().count("agent_step") == 2, what="two steps")
         first.process.kill()
         assert first.wait_exit() == -9
-    finally:
-        first.kill()
     [session_id] = list(cloud.sessions)
     assert cloud.sessions[session_id].status == "active"  # billed, and nobody stopped it
 
-    second = AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud"], cloud_env(cloud))
-    try:
+    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud"], cloud_env(cloud)) as second:
         found = second.wait_for_event("left_running_found", timeout=90)
         code = second.terminate_and_wait()
-    finally:
-        second.kill()
     assert code == 0, second.stderr
     assert found["sessions"] == [session_id]
     # The history written before the kill is all there.
@@ -61,12 +55,9 @@ def test_no_key_and_no_live_url_is_left_in_any_file_or_log(cloud: FakeCloud, tmp
     cloud.manual_steps = False
     cloud.step_interval = 0.2
     basedir = tmp_path / "handoff"
-    app = AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud", "--task", "Look around the shop"], cloud_env(cloud))
-    try:
+    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud", "--task", "Look around the shop"], cloud_env(cloud)) as app:
         app.wait_for_event("task_finished", timeout=90)
         code = app.terminate_and_wait()
-    finally:
-        app.kill()
     assert code == 0, app.stderr
     [session] = cloud.sessions.values()
     live_url = f"{cloud.origin}/live/{session.id}?token={session.token}"
@@ -84,16 +75,13 @@ def test_no_key_and_no_live_url_is_left_in_any_file_or_log(cloud: FakeCloud, tmp
 def test_a_second_launch_brings_the_first_forward(tmp_path: Path) -> None:
     basedir = tmp_path / "handoff"
     env = app_environment()
-    first = AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "local"], env)
-    try:
+    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "local"], env) as first:
         first.wait_for_event("app_started", timeout=90)
         started = time.monotonic()
-        second = AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "local"], env)
-        assert second.wait_exit(60) == 0, second.stderr
+        with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "local"], env) as second:
+            assert second.wait_exit(60) == 0, second.stderr
         assert "already_running" in second.event_names() and "app_started" not in second.event_names()
         assert time.monotonic() - started < 30
         first.wait_for(lambda: "Another launch asked for this window" in first.stderr, what="the first window to be asked")
         code = first.terminate_and_wait()
-    finally:
-        first.kill()
     assert code == 0

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,6 +39,8 @@ from browser_use_sdk import (
     UpdateTaskRequest,
 )
 from pydantic import BaseModel, ValidationError
+
+from tests.fakes.loopback import LoopbackServer
 
 API_PREFIX = "/api/v2"
 DEFAULT_KEY = "bu_fake_test_key_0123456789"
@@ -135,7 +137,7 @@ class RecordedRequest:
     at: float
 
 
-class FakeCloud:
+class FakeCloud(LoopbackServer):
     def __init__(
         self,
         *,
@@ -161,37 +163,9 @@ class FakeCloud:
         self.on_request: Callable[[RecordedRequest], None] | None = None
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> FakeCloud:
-        handler = type("Handler", (_Handler,), {"cloud": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-cloud", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeCloud:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def origin(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"cloud": self})
 
     @property
     def base_url(self) -> str:

@@ -9,43 +9,23 @@ from __future__ import annotations
 import json
 import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.fakes.loopback import LoopbackServer
+
 PAGES = Path(__file__).resolve().parent / "site"
 
 
-class SiteServer:
+class SiteServer(LoopbackServer):
     def __init__(self) -> None:
         self.submissions: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> SiteServer:
-        handler = partial(_Handler, site=self, directory=str(PAGES))
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> SiteServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def origin(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _handler(self) -> Any:
+        return partial(_Handler, site=self, directory=str(PAGES))
 
     def url(self, page: str) -> str:
         return f"{self.origin}/{page.lstrip('/')}"

@@ -12,6 +12,20 @@ from desktop_app.paths import Paths
 from desktop_app.services import Services
 from tests.conftest import EARLY
 from tests.fakes.cloud_server import FakeCloud
+from tests.fakes.site import SiteServer
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    with SiteServer() as served:
+        yield served
+
+
+@pytest.fixture
+def local_services(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """Local mode, with the scripted model a test installs (tests.fakes.scripted_llm.install)."""
+    monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
+    return Services(paths, EARLY.devtools_url, backend_override="local")
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 
 from desktop_app.backends.cloud import CloudBackend
 from desktop_app.core.control import Control
@@ -17,13 +15,11 @@ from desktop_app.early_init import free_loopback_port
 from desktop_app.keychain import SecretName
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
+from tests.ui.actions import click
 
 TASK = "Compare the three cheapest flights to Lisbon"
 NOTE = "Logged in with my own account"
 
-
-def click(widget) -> None:
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 class LagProbe:

@@ -3,18 +3,15 @@ the page → Hand back with a note → exactly one follow-up task on the same se
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
+from tests.ui.actions import click
 from tests.ui.web import js, type_into
 
-
-def click(widget) -> None:
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def step_rows(window) -> list[tl.AgentStep]:

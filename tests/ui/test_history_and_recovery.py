@@ -6,8 +6,6 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from desktop_app.core import timeline as tl
@@ -15,10 +13,8 @@ from desktop_app.core.control import Control
 from desktop_app.core.controller import KEEP_ALIVE_TASK
 from tests.fakes.cloud_server import FakeCloud, FakeSession
 from tests.helpers import wait_until
+from tests.ui.actions import click
 
-
-def click(widget) -> None:
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def run_a_task(window, cloud: FakeCloud, qrun) -> str:

@@ -25,12 +25,6 @@ from tests.ui.web import load as load_url
 
 
 @pytest.fixture
-def site() -> Iterator[SiteServer]:
-    with SiteServer() as served:
-        yield served
-
-
-@pytest.fixture
 def live_view(paths: Paths, qtbot) -> Iterator[LiveView]:
     view = LiveView(
         resources=resources_dir(),

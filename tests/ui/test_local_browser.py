@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,24 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop_app.core.control import Control
-from desktop_app.services import Services
-from tests.conftest import EARLY
 from tests.fakes import scripted_llm as sl
-from tests.fakes.site import SiteServer
 from tests.helpers import wait_until
 from tests.ui.web import js, load
-
-
-@pytest.fixture
-def site() -> Iterator[SiteServer]:
-    with SiteServer() as served:
-        yield served
-
-
-@pytest.fixture
-def local_services(paths, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
-    return Services(paths, EARLY.devtools_url, backend_override="local")
 
 
 async def browse(window, url: str) -> None:

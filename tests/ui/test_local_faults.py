@@ -5,42 +5,20 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 
 import httpx
-import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
-from desktop_app.services import Services
-from tests.conftest import EARLY
 from tests.fakes import scripted_llm as sl
 from tests.fakes.site import SiteServer
 from tests.helpers import wait_until
+from tests.ui.actions import run_task
 from tests.ui.web import load
-
-
-@pytest.fixture
-def site() -> Iterator[SiteServer]:
-    with SiteServer() as served:
-        yield served
-
-
-@pytest.fixture
-def local_services(paths, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
-    return Services(paths, EARLY.devtools_url, backend_override="local")
 
 
 def long_script(site: SiteServer) -> list[sl.Step]:
     return [sl.navigate(site.url("form.html"))] + [sl.wait(1, delay=0.2) for _ in range(30)]
-
-
-def start(window, text: str = "Fill in the form slowly") -> None:
-    window.task_panel.task_input.setPlainText(text)
-    QTest.mouseClick(window.task_panel.run_button, Qt.MouseButton.LeftButton)
 
 
 def finished(window) -> tl.TaskFinished:
@@ -54,7 +32,7 @@ def test_the_model_failing_mid_run(local_services, site, make_window, qrun) -> N
     controller = local_services.controller
 
     async def scenario() -> None:
-        start(window)
+        run_task(window, "Fill in the form slowly")
         await wait_until(lambda: "refused the connection" in window.banner.message, timeout=60)
         await wait_until(lambda: controller.state is Control.HUMAN)
 
@@ -71,7 +49,7 @@ def test_the_page_crashing_mid_run(local_services, site, make_window, qrun) -> N
     view = window.live_view.web_view
 
     async def scenario() -> None:
-        start(window)
+        run_task(window, "Fill in the form slowly")
         await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
         os.kill(view.page().renderProcessPid(), signal.SIGKILL)
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=30, what="control to reach the person")
@@ -93,7 +71,7 @@ def test_the_devtools_connection_dropping_mid_run(local_services, site, make_win
     controller = local_services.controller
 
     async def scenario() -> None:
-        start(window)
+        run_task(window, "Fill in the form slowly")
         await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
         await controller.backend._browser._cdp_client_root.ws.close()  # the socket goes away under the agent
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=30, what="control to reach the person")

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -17,27 +15,11 @@ from desktop_app.core.control import Control
 from desktop_app.core.events import ControlChanged
 from desktop_app.services import Services
 from desktop_app.settings import LLMSettings
-from tests.conftest import EARLY
 from tests.fakes import scripted_llm as sl
-from tests.fakes.site import SiteServer
 from tests.helpers import wait_until
+from tests.ui.actions import click
 from tests.ui.web import js, type_into
 
-
-@pytest.fixture
-def site() -> Iterator[SiteServer]:
-    with SiteServer() as served:
-        yield served
-
-
-@pytest.fixture
-def local_services(paths, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
-    return Services(paths, EARLY.devtools_url, backend_override="local")
-
-
-def click(widget) -> None:
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 class ControlLog:

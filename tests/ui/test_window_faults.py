@@ -10,10 +10,8 @@ from desktop_app.core.control import Control
 from desktop_app.early_init import free_loopback_port
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
+from tests.ui.actions import click
 
-
-def click(widget) -> None:
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def test_an_over_long_task_is_explained_and_kept(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:

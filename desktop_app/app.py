@@ -179,6 +179,7 @@ async def _main(
     crashes.on_report = None
     if not recovery.done():
         recovery.cancel()
+        await asyncio.wait([recovery])  # it may hold a Browser Use client: closed before Qt quits
     services.close()
     log_event("app_exiting", f"{APP_NAME} is exiting")
     if smoke is not None and not (smoke.done() and not smoke.cancelled() and smoke.result()):

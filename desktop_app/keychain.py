@@ -47,7 +47,8 @@ class Keychain:
     _UNKNOWN = "unknown"
 
     def __init__(self) -> None:
-        self._memory: dict[SecretName, str] = {}
+        self._memory: dict[SecretName, str] = {}  # where no keychain works
+        self._cache: dict[SecretName, str | None] = {}  # what the keychain answered (it can be slow IPC)
         self._backend_error: str | None = self._UNKNOWN
 
     @staticmethod
@@ -100,14 +101,18 @@ class Keychain:
             return self._memory[name]
         if not self.persistent:
             return None
+        if name in self._cache:
+            return self._cache[name]
         import keyring
         import keyring.errors
 
         try:
-            return keyring.get_password(SERVICE, name.value)
+            value = keyring.get_password(SERVICE, name.value)
         except keyring.errors.KeyringError as error:
             self._mark_unavailable(error)
             return None
+        self._cache[name] = value
+        return value
 
     def set(self, name: SecretName, value: str) -> SaveResult:
         value = value.strip()
@@ -124,12 +129,14 @@ class Keychain:
                 self._mark_unavailable(error)
             else:
                 self._memory.pop(name, None)
+                self._cache[name] = value
                 return SaveResult(True, "Saved to your system keychain.")
         self._memory[name] = value
         return SaveResult(False, "Saved for this run only: no system keychain is available.")
 
     def delete(self, name: SecretName) -> SaveResult:
         self._memory.pop(name, None)
+        self._cache.pop(name, None)
         if self.persistent:
             import keyring
             import keyring.errors

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from desktop_app.backends import BackendContext, build_backend
+from desktop_app.backends.capabilities import CLOUD, LOCAL
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
 from desktop_app.core.events import EventBus, Level, Notice
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BILLED_KIND = "cloud"  # the backend whose sessions can outlive the app
+# The backend whose sessions can outlive the app (and are billed meanwhile).
+BILLED_KIND = next(c.kind for c in (LOCAL, CLOUD) if c.billed_while_alive)
 
 
 class Services:
@@ -44,20 +46,25 @@ class Services:
         self.controller = SessionController(self._build(self.backend_kind), self.bus)
 
     def _build(self, kind: str) -> Backend:
-        return build_backend(kind, self.settings, self.keychain, self.context)
+        return build_backend(kind, lambda: self.settings, self.keychain, self.context)
 
     # -- settings and backend choice ---------------------------------------------------------
 
-    def save_settings(self, settings: Settings) -> CommandResult | None:
-        """Persist; rebuild the backend when its choice or configuration changed and no session runs."""
-        before = self.settings
-        self.settings = settings
+    def save_settings(self, settings: Settings) -> list[str]:
+        """Persist (OSError if the disk refuses; nothing changes then). Returns what to tell the user.
+
+        The model settings are read when a task starts, so they apply at once; the backend's own
+        configuration (where the browser runs, the Cloud address) applies once no session is open."""
         self.settings_store.save(settings)
+        before, self.settings = self.settings, settings
         if settings.backend != self.backend_kind:
-            return self.switch_backend(settings.backend)
-        if replace(before, backend=settings.backend) != settings and self.controller.session is None:
-            return self.controller.replace_backend(self._build(self.backend_kind))
-        return None
+            result = self.switch_backend(settings.backend)
+            return [] if result.accepted else [result.reason]
+        if before.effective_cloud_base_url() != settings.effective_cloud_base_url():
+            if self.controller.session is not None:
+                return ["The new Browser Use address is used from the next session."]
+            self.controller.replace_backend(self._build(self.backend_kind))
+        return []
 
     def switch_backend(self, kind: str) -> CommandResult:
         if kind not in BACKENDS:

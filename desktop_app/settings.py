@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from desktop_app.keychain import SecretName
 
@@ -65,10 +66,7 @@ class LLMSettings:
 class Settings:
     backend: str = "local"
     cloud_base_url: str = ""  # "" = the SDK's default; BROWSER_USE_BASE_URL overrides
-    start_page: str = ""  # "" = the built-in start page
     llm: LLMSettings = field(default_factory=LLMSettings)
-    # Sending an agent ping to keep an idle cloud session alive costs money: off unless chosen.
-    keep_cloud_session_alive: bool = False
 
     def effective_cloud_base_url(self) -> str | None:
         return os.environ.get("BROWSER_USE_BASE_URL", "").strip() or self.cloud_base_url.strip() or None
@@ -90,10 +88,27 @@ class Settings:
         return cls(
             backend=_choice(data.get("backend"), BACKENDS, defaults.backend),
             cloud_base_url=_text(data.get("cloud_base_url")),
-            start_page=_text(data.get("start_page")),
             llm=llm,
-            keep_cloud_session_alive=bool(data.get("keep_cloud_session_alive", False)),
         )
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, in words for the person who typed them."""
+        found = []
+        if self.cloud_base_url and not _is_http_url(self.cloud_base_url):
+            found.append("The Browser Use API address must start with http:// or https://.")
+        if self.llm.provider in SERVER_PROVIDERS and not _is_http_url(self.llm.base_url):
+            found.append("The model server address must start with http:// or https://.")
+        if self.llm.provider == "openai_compatible" and not self.llm.model:
+            found.append("Name the model your OpenAI-compatible server should use.")
+        return found
+
+
+SERVER_PROVIDERS = ("openai_compatible", "ollama")  # providers reached at an address the user gives
+
+
+def _is_http_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _choice(value: Any, allowed: tuple[str, ...], default: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,18 +26,19 @@ class BackendContext:
     devtools_url: str
 
 
-def build_backend(kind: str, settings: Settings, keychain: Keychain, context: BackendContext) -> Backend:
+def build_backend(kind: str, settings: Callable[[], Settings], keychain: Keychain, context: BackendContext) -> Backend:
+    """``settings`` is read when needed, so what the user saves takes effect without a new backend."""
     if kind == "cloud":
         from desktop_app.backends.cloud import CloudBackend
         from desktop_app.keychain import SecretName
 
         return CloudBackend(
             lambda: keychain.get(SecretName.BROWSER_USE),
-            base_url=settings.effective_cloud_base_url(),
+            base_url=settings().effective_cloud_base_url(),
         )
     if kind == "local":
         # browser-use is a heavy import: only pay for it when Local mode is chosen.
         from desktop_app.backends.local import LocalBackend
 
-        return LocalBackend(settings=settings, keychain=keychain, context=context)
+        return LocalBackend(llm_settings=lambda: settings().llm, keychain=keychain, context=context)
     raise ValueError(f"Unknown backend {kind!r}")

@@ -9,7 +9,6 @@ LOCAL = Capabilities(
     kind="local",
     display_name="Local",
     pauses_in_place=True,
-    agent_can_ask_for_human=True,
     view_is_browser=VIEW_IS_BROWSER["local"],
     billed_while_alive=False,
 )
@@ -18,7 +17,6 @@ CLOUD = Capabilities(
     kind="cloud",
     display_name="Browser Use Cloud",
     pauses_in_place=False,
-    agent_can_ask_for_human=False,
     view_is_browser=VIEW_IS_BROWSER["cloud"],
     billed_while_alive=True,
     limits=SessionLimits(idle_seconds=15 * 60, max_seconds=4 * 3600),

@@ -45,6 +45,8 @@ T = TypeVar("T")
 CAPABILITIES = CLOUD
 
 TERMINAL = {"finished", "failed", "stopped"}
+CLOCK_SKEW_SECONDS = 30.0
+LOST_CONTACT_AFTER = 3  # failed polls in a row before the person is told  # between our clock and Browser Use's, when matching a session by start time
 # At most one poll a second per task, with a margin for network jitter between request starts.
 POLL_INTERVAL = 1.02
 REQUEST_TOKEN_KEY = "handoffRequest"
@@ -63,6 +65,7 @@ class CloudBackend:
         stop_confirm_timeout: float = 20.0,
         max_rate_limit_wait: float = 120.0,
         request_timeout: float = 30.0,
+        read_retries: int = 3,  # the SDK retries failed reads (never creates) this many times
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._api_key = api_key
@@ -72,6 +75,7 @@ class CloudBackend:
         self._stop_confirm_timeout = stop_confirm_timeout
         self._max_rate_limit_wait = max_rate_limit_wait
         self._request_timeout = request_timeout
+        self._read_retries = read_retries
         self._sleep = sleep  # waits on Retry-After go through here (tests pass a recorder)
         self._client: AsyncBrowserUse | None = None
         self._retired_clients: list[AsyncBrowserUse] = []
@@ -89,17 +93,45 @@ class CloudBackend:
 
     async def open_session(self) -> SessionInfo:
         client = self._client_for_current_key()
-        created = await self._call(lambda: client.sessions.create(keep_alive=True), creating="session")
-        session_id = str(created.id)
+        asked_at = time.time()
+        try:
+            created = await self._call(lambda: client.sessions.create(keep_alive=True), creating="session")
+            session_id, live_url = str(created.id), created.live_url
+        except BackendError as error:
+            if error.problem is not Problem.UNCERTAIN:
+                raise
+            session_id, live_url = await self._find_session_created_since(client, asked_at, error), None
         self._session_id = session_id
         log.info("Cloud session %s created; waiting for its live view", session_id)
         try:
-            live_url = created.live_url or await self._wait_for_live_url(client, session_id)
+            live_url = live_url or await self._wait_for_live_url(client, session_id)
+            checked = self._checked_live_url(live_url)
         except BaseException:
             # Do not leave a billed session behind a failed (or cancelled) start.
-            await self._stop_session_quietly(session_id)
+            await asyncio.shield(self._stop_quietly(session_id))
             raise
-        return SessionInfo(id=session_id, live_url=self._checked_live_url(live_url), started_at=time.time())
+        return SessionInfo(id=session_id, live_url=checked, started_at=time.time())
+
+    async def _find_session_created_since(self, client: AsyncBrowserUse, asked_at: float, lost: BackendError) -> str:
+        """The create's answer was lost. Sessions carry no request token, so look for the active
+        session that started while we were asking: one means ours; none means nothing was created."""
+        page = await self._call(lambda: client.sessions.list(filter_by="active", page_size=100))
+        started = [str(s.id) for s in page.items if s.started_at.timestamp() >= asked_at - CLOCK_SKEW_SECONDS]
+        if len(started) == 1:
+            log.info("The session create's answer was lost, but session %s exists: carrying on with it", started[0])
+            return started[0]
+        if not started:
+            raise BackendError(
+                Problem.NETWORK,
+                "The connection to Browser Use broke while starting the session; no session was created. Try again.",
+                detail=lost.detail,
+            )
+        raise BackendError(
+            Problem.UNCERTAIN,
+            "The connection to Browser Use broke while starting the session, and several sessions started just "
+            "then. Check your Browser Use dashboard for sessions you do not need; nothing was sent twice.",
+            detail=lost.detail,
+        )
 
     async def _wait_for_live_url(self, client: AsyncBrowserUse, session_id: str) -> str:
         deadline = time.monotonic() + self._live_url_timeout
@@ -127,12 +159,13 @@ class CloudBackend:
         return url
 
     async def end_session(self) -> None:
-        session_id, self._session_id = self._session_id, None
+        session_id = self._session_id
         self._cancel_pollers()
         if session_id is None:
             return
-        client = self._client_for_current_key()
-        await self._call(lambda: client.sessions.stop(session_id))
+        await self.stop_remote_session(session_id)
+        # Forgotten only once stopped: after a failure, Stop session must be able to try again.
+        self._session_id = None
         log.info("Cloud session %s stopped", session_id)
 
     async def session_alive(self) -> bool:
@@ -148,12 +181,12 @@ class CloudBackend:
             raise
         return view.status.value == "active"
 
-    async def _stop_session_quietly(self, session_id: str) -> None:
+    async def _stop_quietly(self, session_id: str) -> None:
         try:
-            await asyncio.shield(self._call(lambda: self._client_for_current_key().sessions.stop(session_id)))
+            await self.stop_remote_session(session_id)
             self._session_id = None
-        except (BackendError, asyncio.CancelledError) as error:
-            log.warning("Could not stop session %s after a failed start: %s", session_id, error)
+        except BackendError as error:
+            log.warning("Could not stop session %s after a failed start: %s", session_id, error.message)
 
     async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]:
         client = self._client_for_current_key()
@@ -169,9 +202,9 @@ class CloudBackend:
         view = await self._call(lambda: client.sessions.get(session_id))
         if view.status.value != "active":
             raise BackendError(Problem.SESSION_GONE, "That session has already ended.")
-        self._session_id = session_id
         live_url = view.live_url or await self._wait_for_live_url(client, session_id)
         session = SessionInfo(id=session_id, live_url=self._checked_live_url(live_url), started_at=view.started_at.timestamp())
+        self._session_id = session_id
         running = next((t for t in view.tasks if t.status.value not in TERMINAL), None)
         if running is None:
             return session, None
@@ -182,8 +215,13 @@ class CloudBackend:
         return session, RunHandle(task_id=task_id, text=running.task)
 
     async def stop_remote_session(self, session_id: str) -> None:
+        """Stop a session; one that Browser Use no longer knows counts as stopped."""
         client = self._client_for_current_key()
-        await self._call(lambda: client.sessions.stop(session_id))
+        try:
+            await self._call(lambda: client.sessions.stop(session_id))
+        except BackendError as error:
+            if error.problem is not Problem.NOT_FOUND:
+                raise
 
     # -- tasks ---------------------------------------------------------------------------------
 
@@ -244,17 +282,26 @@ class CloudBackend:
                 raise
             # Refused because it is over already (finished, failed or stopped meanwhile)?
             view = await self._call(lambda: client.tasks.get(run.task_id))
-        deadline = time.monotonic() + self._stop_confirm_timeout
-        while view.status.value not in TERMINAL:
-            if time.monotonic() > deadline:
-                raise BackendError(
-                    Problem.TIMEOUT,
-                    "Browser Use has not confirmed that the agent stopped.",
-                )
-            await asyncio.sleep(0.25)
-            view = await self._call(lambda: client.tasks.get(run.task_id))
+        if view.status.value not in TERMINAL:
+            view = await self._await_stopped(client, run.task_id)
         self._deliver_final(view)
         return InterruptOutcome.STOPPED if view.status.value == "stopped" else InterruptOutcome.ALREADY_OVER
+
+    async def _await_stopped(self, client: AsyncBrowserUse, task_id: str) -> TaskView:
+        """The stop was accepted but the task still runs: follow it until it ends. The step poller
+        is paused meanwhile, so the task is still asked about at most once a second."""
+        poller = self._pollers.pop(task_id, None)
+        if poller is not None:
+            poller.cancel()
+        deadline = time.monotonic() + self._stop_confirm_timeout
+        while time.monotonic() < deadline:
+            await asyncio.sleep(self._poll_interval)
+            view = await self._call(lambda: client.tasks.get(task_id))
+            if view.status.value in TERMINAL:
+                return view
+            self._deliver(view)
+        self._pollers[task_id] = asyncio.get_running_loop().create_task(self._poll(task_id))
+        raise BackendError(Problem.TIMEOUT, "Browser Use has not confirmed that the agent stopped.")
 
     async def resume(self, run: RunHandle, context: HandBackContext) -> None:
         raise BackendError(Problem.INTERNAL, "Browser Use Cloud cannot resume a stopped task.")
@@ -284,10 +331,16 @@ class CloudBackend:
                     await self._check_session_after_lost_task(task_id, error)
                     return
                 failures += 1
-                if failures == 3 and self._listener is not None:
+                if failures == LOST_CONTACT_AFTER and self._listener is not None:
                     log.warning("Lost contact with Browser Use while following task %s: %s", task_id, error.message)
+                    self._listener.on_notice(
+                        "Handoff has lost contact with Browser Use and keeps trying. The agent may still be "
+                        f"working; its steps will appear when the connection is back. ({error.message})"
+                    )
                 await asyncio.sleep(min(10.0, self._poll_interval * 2**failures))
                 continue
+            if failures >= LOST_CONTACT_AFTER and self._listener is not None:
+                self._listener.on_notice("Back in contact with Browser Use.")
             failures = 0
             if self._deliver(view):
                 self._pollers.pop(task_id, None)
@@ -382,7 +435,9 @@ class CloudBackend:
             if self._client is not None:
                 self._retired_clients.append(self._client)  # closed in aclose(); a request may be in flight
             redactor.add_secret(key)
-            self._client = AsyncBrowserUse(api_key=key, base_url=self._base_url, timeout=self._request_timeout)
+            self._client = AsyncBrowserUse(
+                api_key=key, base_url=self._base_url, timeout=self._request_timeout, max_retries=self._read_retries
+            )
             self._client_key = key
         return self._client
 

@@ -21,6 +21,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from desktop_app.core.ports import (
     TaskRequest,
 )
 from desktop_app.keychain import Keychain
-from desktop_app.settings import Settings
+from desktop_app.settings import LLMSettings
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +80,14 @@ class LocalBackend:
     def __init__(
         self,
         *,
-        settings: Settings,
+        llm_settings: Callable[[], LLMSettings],
         keychain: Keychain,
         context: BackendContext,
         max_steps: int = 100,
         llm_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self._llm_settings = settings.llm
+        self._llm_settings = llm_settings
+        self._agent_llm: LLMSettings | None = None  # the model settings the current agent was built with
         self._llm_timeout = llm_timeout
         self._keychain = keychain
         self._devtools_url = context.devtools_url
@@ -99,7 +101,6 @@ class LocalBackend:
         self._task_id: str | None = None
         self._run: asyncio.Task[None] | None = None
         self._may_act = False
-        self._step_running = False
         self._step_idle = asyncio.Event()
         self._step_idle.set()
         self._step_started = 0.0
@@ -111,10 +112,6 @@ class LocalBackend:
 
     def attach(self, listener: AgentListener) -> None:
         self._listener = listener
-
-    @property
-    def agent_may_act(self) -> bool:
-        return self._may_act
 
     # -- session -------------------------------------------------------------------------------
 
@@ -194,8 +191,13 @@ class LocalBackend:
             raise BackendError(Problem.INVALID, "The agent is still busy with the previous task.")
         browser_use = await asyncio.to_thread(_import_browser_use)
         task_id = f"local-task-{uuid.uuid4().hex[:12]}"
+        settings = self._llm_settings()
+        if self._agent is not None and settings != self._agent_llm:
+            log.info("The AI model settings changed: the next task starts with a fresh agent")
+            self._agent = None
         if self._agent is None:
-            llm = GuardedModel(make_llm(self._llm_settings, self._keychain), self._fail_run, self._llm_timeout)
+            llm = GuardedModel(make_llm(settings, self._keychain), self._fail_run, self._llm_timeout)
+            self._agent_llm = settings
             self._agent = browser_use.Agent(
                 task=request.text,
                 llm=llm,
@@ -233,7 +235,6 @@ class LocalBackend:
             self._report_fault(task_id, BackendError(Problem.INTERNAL, f"The agent stopped unexpectedly: {error}"))
             return
         finally:
-            self._step_running = False
             self._step_idle.set()
         self._may_act = False
         if self._fault is not None:
@@ -290,7 +291,7 @@ class LocalBackend:
 
     async def resume(self, run: RunHandle, context: HandBackContext) -> None:
         if self._run is None or self._run.done() or run.task_id != self._task_id:
-            raise BackendError(Problem.SESSION_GONE, "The paused run has ended; give the agent a new task.")
+            raise BackendError(Problem.INVALID, "The paused task has already ended; give the agent a new task.")
         note = _import_browser_use().ActionResult(extracted_content=context.message, long_term_memory=context.message, include_in_memory=True)
         state = self._agent.state
         state.last_result = [*(state.last_result or []), note]
@@ -319,7 +320,6 @@ class LocalBackend:
     # -- step tracking -------------------------------------------------------------------------
 
     async def _step_begins(self, agent: Any) -> None:
-        self._step_running = True
         self._step_idle.clear()
         self._step_started = time.monotonic()
         self._last_step = None
@@ -331,7 +331,6 @@ class LocalBackend:
             report["duration"] = time.monotonic() - self._step_started
             self._listener.on_step(StepReport(**report))
         request, self._pending_request = self._pending_request, None
-        self._step_running = False
         self._step_idle.set()
         if request is not None and self._listener is not None and self._task_id is not None:
             self._listener.on_human_requested(self._task_id, request)

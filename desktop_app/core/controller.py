@@ -13,9 +13,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control, ControlMachine, Transition, TransitionRefused, Trigger
@@ -34,6 +34,7 @@ from desktop_app.core.events import (
 )
 from desktop_app.core.next_run import Release, Resume, TaskTooLong, compose_task, plan_hand_back
 from desktop_app.core.session_clock import ClockReading, SessionClock
+from desktop_app.core.tasks import TaskSet
 from desktop_app.core.ports import (
     Backend,
     Capabilities,
@@ -47,6 +48,7 @@ from desktop_app.core.ports import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # How long closing the app may wait for the provider to confirm the session stopped.
 SHUTDOWN_TIMEOUT = 15.0
@@ -90,11 +92,13 @@ class SessionController:
         self._finished_tasks: set[str] = set()
         self._opening: asyncio.Task[bool] | None = None
         self._starting: asyncio.Task[bool] | None = None
-        self._work: set[asyncio.Task[Any]] = set()
+        self._work = TaskSet(on_failure=self._unexpected_failure)
         self._session_clock: SessionClock | None = None
         self._clock_warned = False
         self._verifying: asyncio.Task[bool] | None = None
         self._step_floor: dict[str, int] = {}  # steps already in the history (after reattaching)
+        self._ending: asyncio.Task[bool] | None = None
+        self._queued_run: asyncio.Task[bool] | None = None  # Run pressed before the session was ready
 
     # -- what observers may read ---------------------------------------------------------------
 
@@ -155,13 +159,15 @@ class SessionController:
         except TaskTooLong as error:
             return _refused(str(error))
         state = self.state
-        if state is Control.NO_SESSION:
-            # Run without a session: start one, then run — the user should not need two clicks.
-            self._apply(Trigger.START_SESSION)
-            self._begin_opening()
-            return CommandResult(True, done=self._spawn(self._run_when_open(composed, text)))
-        if state is Control.STARTING:
-            return CommandResult(True, done=self._spawn(self._run_when_open(composed, text)))
+        if state in (Control.NO_SESSION, Control.STARTING):
+            if self._queued_run is not None and not self._queued_run.done():
+                return _refused("A task is already waiting for the browser to start.")
+            if state is Control.NO_SESSION:
+                # Run without a session: start one, then run — the user should not need two clicks.
+                self._apply(Trigger.START_SESSION)
+                self._begin_opening()
+            self._queued_run = self._spawn(self._run_when_open(composed, text))
+            return CommandResult(True, done=self._queued_run)
         if state is not Control.IDLE:
             return _refused(_busy_reason(state))
         self._apply(Trigger.RUN)
@@ -208,7 +214,9 @@ class SessionController:
             return CommandResult(True, done=self._resolved(True))
         self._apply(Trigger.HAND_BACK)
         if isinstance(plan, Resume):
-            return CommandResult(True, done=self._spawn(self._resume(plan)))
+            # Counted as starting: a Take over meanwhile waits for the resume, then pauses again.
+            self._starting = self._spawn(self._resume(plan))
+            return CommandResult(True, done=self._starting)
         goal = instruction.strip() or self._interrupted_goal or ""
         handoff = {"note": note.strip(), "instruction": instruction.strip()}
         self._starting = self._spawn(
@@ -219,7 +227,8 @@ class SessionController:
     def stop_session(self) -> CommandResult:
         if not self._try(Trigger.END_SESSION):
             return _refused("There is no session to stop." if not self.state.session_alive else "Already stopping.")
-        return CommandResult(True, done=self._spawn(self._end_session("Stopped by you")))
+        self._ending = self._spawn(self._end_session("Stopped by you"))
+        return CommandResult(True, done=self._ending)
 
     def replace_backend(self, backend: Backend) -> CommandResult:
         if self.state is not Control.NO_SESSION:
@@ -233,16 +242,19 @@ class SessionController:
         """Stop a running task, stop (or keep) the session, close clients. Call before Qt quits."""
         if self._run is not None and not self._run.paused and self.state is not Control.NO_SESSION:
             await self._stop_run_quietly()
-        if stop_session and self._try(Trigger.END_SESSION):
-            try:
-                await asyncio.wait_for(self._end_session("Handoff was closed"), SHUTDOWN_TIMEOUT)
-            except TimeoutError:
+        ending = self._ending if self._ending is not None and not self._ending.done() else None
+        if ending is None and stop_session and self._try(Trigger.END_SESSION):
+            ending = self._spawn(self._end_session("Handoff was closed"))
+        if ending is not None:
+            # Also a Stop session already under way: let it finish rather than cut it off.
+            done, _ = await asyncio.wait([ending], timeout=SHUTDOWN_TIMEOUT)
+            if not done:
                 log.warning("The provider did not confirm the session stopped within %.0f s", SHUTDOWN_TIMEOUT)
-        for task in list(self._work):
-            task.cancel()
-        if self._work:
-            await asyncio.wait(list(self._work))
-        await self._backend.aclose()
+        await self._work.cancel_all()
+        try:
+            await self._guarded(self._backend.aclose())
+        except BackendError as error:
+            log.warning("Closing the %s connection failed: %s", self.capabilities.display_name, error.message)
 
     # -- the slow halves of the commands -------------------------------------------------------
 
@@ -255,7 +267,7 @@ class SessionController:
 
     async def _open_session(self) -> bool:
         try:
-            session = await self._backend.open_session()
+            session = await self._guarded(self._backend.open_session())
         except BackendError as error:
             if self.state is Control.STARTING:
                 self._apply(Trigger.SESSION_FAILED)
@@ -270,7 +282,7 @@ class SessionController:
 
     async def _adopt(self, session_id: str) -> bool:
         try:
-            session, running = await self._backend.adopt_session(session_id)
+            session, running = await self._guarded(self._backend.adopt_session(session_id))
         except BackendError as error:
             if self.state is Control.STARTING:
                 self._apply(Trigger.SESSION_FAILED)
@@ -314,7 +326,7 @@ class SessionController:
     ) -> bool:
         request = TaskRequest(text=text, request_id=uuid.uuid4().hex)
         try:
-            handle = await self._backend.start_task(request)
+            handle = await self._guarded(self._backend.start_task(request))
         except BackendError as error:
             if self.state is Control.TAKING_OVER:
                 self._confirm_person_control()  # nothing runs, and the person asked for control anyway
@@ -344,7 +356,7 @@ class SessionController:
             self._confirm_person_control()
             return True
         try:
-            outcome = await self._backend.interrupt(run.handle)
+            outcome = await self._guarded(self._backend.interrupt(run.handle))
         except BackendError as error:
             if self.state is Control.TAKING_OVER:
                 self._apply(Trigger.TAKE_OVER_FAILED)
@@ -366,12 +378,16 @@ class SessionController:
 
     async def _resume(self, plan: Resume) -> bool:
         try:
-            await self._backend.resume(plan.run, plan.context)
+            await self._guarded(self._backend.resume(plan.run, plan.context))
         except BackendError as error:
             if self.state is Control.AGENT:
                 self._apply(Trigger.HAND_BACK_FAILED)
+            elif self.state is Control.TAKING_OVER:
+                self._confirm_person_control()  # it never resumed, so it is still paused
             self._report(error, "The agent could not continue")
             return False
+        finally:
+            self._starting = None
         if self._run is not None and self._run.handle == plan.run:
             self._run.paused = False
         self._agent_active()
@@ -396,7 +412,7 @@ class SessionController:
         if self._run is not None:
             await self._stop_run_quietly()
         try:
-            await self._backend.end_session()
+            await self._guarded(self._backend.end_session())
         except BackendError as error:
             if error.problem not in (Problem.SESSION_GONE, Problem.NOT_FOUND):
                 if self.state is Control.ENDING:
@@ -415,7 +431,7 @@ class SessionController:
         if run is None or run.handle.task_id in self._finished_tasks:
             return
         try:
-            await self._backend.stop_task(run.handle)
+            await self._guarded(self._backend.stop_task(run.handle))
         except BackendError as error:
             log.warning("Stopping the task before ending the session failed: %s", error.message)
 
@@ -473,6 +489,9 @@ class SessionController:
             action,
         )
 
+    def on_notice(self, text: str) -> None:
+        self._notice(Level.WARNING, text)
+
     def on_session_lost(self, reason: str) -> None:
         if self.state is Control.NO_SESSION:
             return
@@ -492,6 +511,10 @@ class SessionController:
             return None
         return self._session_clock.read(self._clock() if now is None else now)
 
+    def clock_to_show(self, now: float | None = None) -> ClockReading | None:
+        """The clock matters to the person only while nobody works the agent (idle, or in control)."""
+        return self.clock_reading(now) if self.state in (Control.IDLE, Control.HUMAN) else None
+
     def tick(self, now: float | None = None) -> None:
         """Called about once a second: warns before a session times out and notices when it has."""
         now = self._clock() if now is None else now
@@ -503,28 +526,26 @@ class SessionController:
             return
         if reading.expired:
             if self._verifying is None or self._verifying.done():
-                self._verifying = self._spawn(self._verify_session(self._session_clock.expiry_message(now)))
+                message = self._session_clock.expiry_message(now, self.capabilities.display_name)
+                self._verifying = self._spawn(self._verify_session(message))
             return
         if not self._clock_warned:
             self._clock_warned = True
             minutes = max(1, round(reading.remaining / 60))
-            if self.state is Control.IDLE:
-                self._notice(
-                    Level.WARNING,
-                    f"The Browser Use session will end in about {minutes} minute(s) without agent activity. "
-                    "Run a task, or keep it alive with a short agent task (billed).",
-                    NoticeAction.KEEP_ALIVE,
-                )
-            else:
-                self._notice(
-                    Level.WARNING,
-                    f"The Browser Use session will end in about {minutes} minute(s) without agent activity. "
-                    "Hand back to the agent to keep it.",
-                )
+            idle = self.state is Control.IDLE
+            what_to_do = (
+                "Run a task, or keep it alive with a short agent task (billed)." if idle else "Hand back to the agent to keep it."
+            )
+            self._notice(
+                Level.WARNING,
+                f"The {self.capabilities.display_name} session will end in about {minutes} minute(s) without agent "
+                f"activity. {what_to_do}",
+                NoticeAction.KEEP_ALIVE if idle else NoticeAction.NONE,
+            )
 
     async def _verify_session(self, expiry_message: str) -> bool:
         try:
-            alive = await self._backend.session_alive()
+            alive = await self._guarded(self._backend.session_alive())
         except BackendError as error:
             log.warning("Could not check whether the session is still alive: %s", error.message)
             return False
@@ -552,12 +573,25 @@ class SessionController:
 
     async def _stop_after_crash(self, handle: RunHandle) -> bool:
         try:
-            await self._backend.stop_task(handle)
+            await self._guarded(self._backend.stop_task(handle))
         except BackendError as error:
             log.warning("Stopping the agent after the page crashed failed: %s", error.message)
         return True
 
     # -- helpers -------------------------------------------------------------------------------
+
+    async def _guarded(self, awaitable: Awaitable[T]) -> T:
+        """Adapters raise BackendError; anything else (a bug, a broken install, a disk error)
+        becomes one, so every command ends in a clear state with a message, never half-way."""
+        try:
+            return await awaitable
+        except BackendError:
+            raise
+        except Exception as error:
+            log.error("Unexpected failure in the %s backend", self.capabilities.display_name, exc_info=error)
+            raise BackendError(
+                Problem.INTERNAL, f"Something unexpected went wrong ({type(error).__name__}: {error})."
+            ) from error
 
     def _close_session(self, trigger: Trigger, reason: str) -> None:
         session = self.session
@@ -606,25 +640,16 @@ class SessionController:
             action = NoticeAction.NONE
         self._notice(Level.ERROR, f"{headline}: {error.message}{suffix}", action)
         if error.problem is Problem.SESSION_GONE and self.state.session_alive:
-            self.on_session_lost("The browser session has ended on Browser Use's side.")
+            self.on_session_lost(f"The {self.capabilities.display_name} session has ended.")
 
     def _notice(self, level: Level, text: str, action: NoticeAction = NoticeAction.NONE) -> None:
         self.bus.publish(Notice(level, text, action))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, bool]) -> asyncio.Task[bool]:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._work.add(task)
-        task.add_done_callback(self._work_done)
-        return task
+        return self._work.spawn(coroutine)
 
-    def _work_done(self, task: asyncio.Task[Any]) -> None:
-        self._work.discard(task)
-        if task.cancelled():
-            return
-        error = task.exception()
-        if error is not None:
-            log.error("Unexpected failure in the session controller", exc_info=error)
-            self._notice(Level.ERROR, f"Something went wrong: {type(error).__name__}: {error}")
+    def _unexpected_failure(self, error: BaseException) -> None:
+        self._notice(Level.ERROR, f"Something went wrong: {type(error).__name__}: {error}")
 
     @staticmethod
     def _resolved(value: bool) -> asyncio.Future[bool]:

@@ -28,7 +28,6 @@ class Capabilities:
     # Take over pauses the run and Hand back resumes it (local). Otherwise Take over stops the task
     # and Hand back creates a follow-up task on the same session (cloud).
     pauses_in_place: bool
-    agent_can_ask_for_human: bool
     # The live view is the browser itself (address bar, persistent profile), not a remote viewer page.
     view_is_browser: bool
     billed_while_alive: bool
@@ -119,6 +118,10 @@ class AgentListener(Protocol):
     def on_run_fault(self, task_id: str, error: Exception) -> None: ...
 
     def on_session_lost(self, reason: str) -> None: ...
+
+    def on_notice(self, text: str) -> None:
+        """Something the person should know that is not a failure (e.g. contact lost, retrying)."""
+        ...
 
 
 class Backend(Protocol):

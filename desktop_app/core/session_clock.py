@@ -1,7 +1,7 @@
 """When a provider will end a session on its own: idle and lifetime limits (Cloud: 15 min, 4 h).
 
 Agent activity (a task starting, a step, a result) resets the idle limit; what the person does
-in the browser does not — that is how Browser Use counts.
+in the browser does not — that is how Browser Use Cloud counts.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class ClockReading:
     def describe(self) -> str:
         minutes, seconds = divmod(int(max(0.0, self.remaining)), 60)
         if self.reason == "lifetime":
-            return f"session ends in {minutes}:{seconds:02d} (4-hour limit)"
+            return f"session ends in {minutes}:{seconds:02d} (its time limit)"
         return f"session ends in {minutes}:{seconds:02d} without agent activity"
 
 
@@ -49,8 +49,9 @@ class SessionClock:
             return ClockReading(lifetime_left, "lifetime")
         return ClockReading(idle_left, "idle")
 
-    def expiry_message(self, now: float) -> str:
+    def expiry_message(self, now: float, provider: str) -> str:
         if self.read(now).reason == "lifetime":
-            return "The Browser Use session reached its 4-hour limit and has ended."
+            hours = self._limits.max_seconds / 3600
+            return f"The {provider} session reached its {hours:g}-hour limit and has ended."
         minutes = int(self._limits.idle_seconds // 60)
-        return f"The Browser Use session timed out after {minutes} minutes without agent activity."
+        return f"The {provider} session timed out after {minutes} minutes without agent activity."

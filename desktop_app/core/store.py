@@ -45,6 +45,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN backend_kind TEXT NOT NULL DEFAULT '';
     ALTER TABLE sessions ADD COLUMN total_cost TEXT NOT NULL DEFAULT '0';
+    UPDATE sessions SET backend_kind = CASE WHEN backend LIKE '%Cloud%' THEN 'cloud' ELSE 'local' END;
     CREATE INDEX sessions_open ON sessions(backend_kind) WHERE ended_at IS NULL;
     """,
 ]
@@ -84,10 +85,10 @@ class HistoryStore:
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
                 return cls._read_only(path, "Your history is in use by another program, so it is read-only for this run; nothing new is saved.")
-            if "unable to open" in str(error) or "readonly" in str(error):
-                return cls(None, read_only=True, problem=f"Your history could not be opened ({error}); nothing is saved this run.")
-            return cls._fresh_after_damage(path, error, clock)
+            # Disk full, I/O errors, permissions: the file may be fine, so it is left exactly as it is.
+            return cls._read_only(path, f"Your history could not be written ({error}); it is read-only for this run.")
         except sqlite3.DatabaseError as error:
+            # "file is not a database", "database disk image is malformed": the file itself is damaged.
             return cls._fresh_after_damage(path, error, clock)
 
     @classmethod
@@ -180,20 +181,23 @@ class HistoryStore:
     # -- reading -------------------------------------------------------------------------------
 
     def sessions(self, limit: int = 500) -> list[SessionRecord]:
+        return self._sessions_where("1", (), limit)
+
+    def _sessions_where(self, condition: str, parameters: tuple[Any, ...], limit: int) -> list[SessionRecord]:
         if self._db is None:
             return []
         rows = self._db.execute(
-            """
+            f"""
             SELECT s.id, s.backend, s.backend_kind, s.started_at, s.ended_at, s.end_reason, s.total_cost,
                    (SELECT count(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'TaskStarted')
-            FROM sessions s ORDER BY s.started_at DESC LIMIT ?
+            FROM sessions s WHERE {condition} ORDER BY s.started_at DESC LIMIT ?
             """,
-            (limit,),
+            (*parameters, limit),
         ).fetchall()
         return [SessionRecord(r[0], r[1], r[2], r[3], r[4], r[5], Decimal(r[6] or "0"), r[7]) for r in rows]
 
     def session(self, session_id: str) -> SessionRecord | None:
-        return next((s for s in self.sessions(limit=10_000) if s.id == session_id), None)
+        return next(iter(self._sessions_where("s.id = ?", (session_id,), 1)), None)
 
     def entries(self, session_id: str) -> list[tl.Entry]:
         if self._db is None:
@@ -209,7 +213,7 @@ class HistoryStore:
 
     def open_sessions(self, backend_kind: str) -> list[SessionRecord]:
         """Sessions of this kind that were never seen to end (crash, kill, or kept running)."""
-        return [s for s in self.sessions(limit=10_000) if s.ended_at is None and s.backend_kind == backend_kind]
+        return self._sessions_where("s.ended_at IS NULL AND s.backend_kind = ?", (backend_kind,), 10_000)
 
     def close(self) -> None:
         if self._db is not None:

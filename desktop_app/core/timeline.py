@@ -26,7 +26,6 @@ class Actor(Enum):
 class TaskOrigin(Enum):
     RUN = "run"
     HAND_BACK = "hand_back"
-    RESUME = "resume"
     KEEP_ALIVE = "keep_alive"
 
 
@@ -69,7 +68,6 @@ class TaskStarted(Entry):
         return {
             TaskOrigin.RUN: "Task started",
             TaskOrigin.HAND_BACK: "Follow-up task started",
-            TaskOrigin.RESUME: "Agent resumed",
             TaskOrigin.KEEP_ALIVE: "Kept the session alive (a short agent task)",
         }[self.origin]
 

@@ -7,6 +7,7 @@ inside a running task (qasync #59/#174).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
@@ -19,8 +20,10 @@ async def ask(
     *,
     default: int = 0,
     informative: str = "",
+    on_open: Callable[[QMessageBox], None] | None = None,
 ) -> int | None:
-    """Show a question; return the index of the chosen button, or None when it was dismissed."""
+    """Show a question; return the index of the chosen button, or None when it was dismissed.
+    ``on_open`` gets the box, for a caller that may need to dismiss it (a quit signal arriving)."""
     box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
     box.setObjectName("questionBox")
     if informative:
@@ -37,4 +40,6 @@ async def ask(
 
     box.finished.connect(finished)
     box.open()
+    if on_open is not None:
+        on_open(box)
     return await answer

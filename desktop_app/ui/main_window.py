@@ -39,9 +39,11 @@ log = logging.getLogger(__name__)
 
 SHIELD_MESSAGES = {
     "agent": ("Agent is working — Take over (Ctrl+T)", True),
-    "taking_over": ("Pausing the agent… the view unlocks as soon as it has stopped.", False),
+    "taking_over": ("Pausing the agent… the view unlocks as soon as it has paused.", False),
     "ending": ("Stopping the session…", False),
 }
+# When Take over stops the agent's task instead of pausing it (Capabilities.pauses_in_place).
+STOPPING_MESSAGE = ("Stopping the agent's task… the view unlocks as soon as it has stopped.", False)
 PLACEHOLDERS = {
     "no_session": "No browser session.\nPress New session, or type a task and press Run.",
     "starting": "Starting browser…",
@@ -59,6 +61,8 @@ class MainWindow(QMainWindow):
         self._attached = False
         self._close_asked_early = False
         self._closing = False
+        self._forced_close = False  # a quit signal arrived while the close question was open
+        self._close_question: Any = None
         self._shut_down = False
         self._settings_dialog: Any = None
         self._tray: QSystemTrayIcon | None = None  # created when first needed
@@ -102,10 +106,12 @@ class MainWindow(QMainWindow):
         from desktop_app.ui.recovery_bar import RecoveryBar
         from desktop_app.ui.task_panel import TaskPanel
 
+        from desktop_app.core.tasks import TaskSet
+
         self._services = services
         self._controller = services.controller
         self._interactive = interactive  # False with --no-err-windows: nothing pops up
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
 
         self.banner = NoticeBanner(self)
@@ -307,8 +313,15 @@ class MainWindow(QMainWindow):
         if not result.accepted:
             self.banner.show_message(result.reason)
             return
-        if on_success is not None and result.done is not None:
-            result.done.add_done_callback(lambda done: on_success() if not done.cancelled() and done.result() else None)
+        if on_success is None or result.done is None:
+            return
+
+        def finished(done: asyncio.Future[bool]) -> None:
+            # A failure was already reported by the core; here only success matters.
+            if not done.cancelled() and done.exception() is None and done.result():
+                on_success()
+
+        result.done.add_done_callback(finished)
 
     @staticmethod
     def _clear_if_unchanged(editor: Any, submitted: str) -> None:
@@ -375,6 +388,8 @@ class MainWindow(QMainWindow):
     def _show_state(self, state: Control) -> None:
         self.task_panel.set_state(state)
         message, offer = SHIELD_MESSAGES.get(state.value, ("", False))
+        if state.value == "taking_over" and not self._controller.capabilities.pauses_in_place:
+            message, offer = STOPPING_MESSAGE
         self.live_view.set_locked(state.view_locked, message, offer_take_over=offer)
         if state.value in PLACEHOLDERS and not self._controller.capabilities.view_is_browser:
             self.live_view.show_placeholder(PLACEHOLDERS[state.value])
@@ -392,8 +407,8 @@ class MainWindow(QMainWindow):
         text = capabilities.display_name
         if session is not None:
             text += f" · session {session.id[:8]}"
-        reading = self._controller.clock_reading()
-        if reading is not None and self._controller.state.value in ("idle", "human"):
+        reading = self._controller.clock_to_show()
+        if reading is not None:
             text += f" · {reading.describe()}"
         self.status.setText(text)
 
@@ -470,6 +485,11 @@ class MainWindow(QMainWindow):
         if not self._attached:
             self._close_asked_early = True  # closed while starting: close once the core is up
             return
+        if self._closing and not ask and self._close_question is not None:
+            # SIGTERM/SIGINT while "Stop the session?" is open: quit as promised, stopping the session.
+            self._forced_close = True
+            self._close_question.reject()
+            return
         if not self._closing:
             self._closing = True
             self._spawn(self.close_gracefully(ask=ask, stop_session=stop_session))
@@ -478,15 +498,19 @@ class MainWindow(QMainWindow):
         controller = self._controller
         if ask and controller.state.session_alive and controller.capabilities.billed_while_alive:
             choice = await self._ask_stop_session()
-            if choice is None:
+            if self._forced_close:
+                stop_session = True
+            elif choice is None:
                 self._closing = False
                 return
-            stop_session = choice
+            else:
+                stop_session = choice
         self.statusBar().showMessage("Closing…")
         self.task_panel.setEnabled(False)
         self._clock_timer.stop()
         try:
             await controller.shutdown(stop_session=stop_session)
+            await self._tasks.cancel_all()  # e.g. an Ollama probe or a stop of an earlier session
         finally:
             self.bridge.detach()
             self._shut_down = True
@@ -511,17 +535,10 @@ class MainWindow(QMainWindow):
                 ("Cancel", QMessageBox.ButtonRole.RejectRole),
             ],
             informative="The running task will be stopped first." if running else "",
+            on_open=lambda box: setattr(self, "_close_question", box),
         )
+        self._close_question = None
         return None if choice in (None, 2) else choice == 0
 
     def _spawn(self, coroutine: Any) -> None:
-        import asyncio
-
-        task = asyncio.get_event_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:  # noqa: F821 (typing only)
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("A window action failed", exc_info=task.exception())
+        self._tasks.spawn(coroutine)

@@ -7,7 +7,6 @@ Opened with ``open()`` (never ``exec()``). Stored keys are never shown: an empty
 from __future__ import annotations
 
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -35,14 +34,10 @@ from desktop_app.settings import (
     LLM_PROVIDER_LABELS,
     OLLAMA_URL,
     PROVIDER_SECRETS,
+    SERVER_PROVIDERS,
     LLMSettings,
     Settings,
 )
-
-
-def _valid_http_url(text: str) -> bool:
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 class SecretField(QWidget):
@@ -190,7 +185,7 @@ class SettingsDialog(QDialog):
 
     def _provider_changed(self) -> None:
         provider = self.provider.currentData() or ""
-        needs_url = provider in ("openai_compatible", "ollama")
+        needs_url = provider in SERVER_PROVIDERS
         self.llm_url.setEnabled(needs_url)
         if provider == "ollama" and not self.llm_url.text():
             self.llm_url.setText(OLLAMA_URL)
@@ -203,36 +198,36 @@ class SettingsDialog(QDialog):
         return next(kind for kind, button in self.backend_buttons.items() if button.isChecked())
 
     def save(self) -> None:
-        problems = []
-        cloud_url = self.cloud_url.text().strip()
-        if cloud_url and not _valid_http_url(cloud_url):
-            problems.append("The Browser Use API address must start with http:// or https://.")
         provider = self.provider.currentData() or ""
-        llm_url = self.llm_url.text().strip() if provider in ("openai_compatible", "ollama") else ""
-        if provider in ("openai_compatible", "ollama") and not _valid_http_url(llm_url):
-            problems.append("The model server address must start with http:// or https://.")
-        if provider == "openai_compatible" and not self.model.text().strip():
-            problems.append("Name the model your OpenAI-compatible server should use.")
-        if problems:
-            self.error.setText("\n".join(problems))
-            self.error.show()
-            return
-        messages = []
-        for field in (self.cloud_key, *self.provider_keys.values()):
-            if field.new_value:
-                messages.append(self._services.keychain.set(field.name, field.new_value).message)
         settings: Settings = replace(
             self._services.settings,
             backend=self.chosen_backend(),
-            cloud_base_url=cloud_url,
-            llm=LLMSettings(provider=provider, model=self.model.text().strip(), base_url=llm_url),
+            cloud_base_url=self.cloud_url.text().strip(),
+            llm=LLMSettings(
+                provider=provider,
+                model=self.model.text().strip(),
+                base_url=self.llm_url.text().strip() if provider in SERVER_PROVIDERS else "",
+            ),
         )
-        result = self._services.save_settings(settings)
-        if result is not None and not result.accepted:
-            messages.append(result.reason)
+        problems = settings.problems()
+        if problems:
+            self._show_error("\n".join(problems))
+            return
+        try:
+            messages = self._services.save_settings(settings)
+        except OSError as error:
+            self._show_error(f"Your settings could not be saved ({error.strerror or error}). Check the disk; nothing was lost here.")
+            return
+        for field in (self.cloud_key, *self.provider_keys.values()):
+            if field.new_value:
+                messages.append(self._services.keychain.set(field.name, field.new_value).message)
         self.saved_messages = messages
         self.saved.emit()
         self.accept()
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
 
 
 def _hint(text: str, parent: QWidget) -> QLabel:

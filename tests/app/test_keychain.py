@@ -64,3 +64,27 @@ def test_every_key_read_is_registered_for_redaction(memory_keyring: MemoryKeyrin
     memory_keyring.set_password(SERVICE, "openai-compatible-api-key", "plain-looking-secret")
     Keychain().get(SecretName.OPENAI_COMPATIBLE)
     assert redactor.redact("key=plain-looking-secret!") == "key=[redacted]!"
+
+
+class CountingKeyring(MemoryKeyring):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return super().get_password(service, username)
+
+
+def test_the_keychain_is_asked_once_not_at_every_api_call() -> None:
+    backend = CountingKeyring()
+    keyring.set_keyring(backend)
+    keychain = Keychain()
+    keychain.set(SecretName.BROWSER_USE, "bu_cached_key_0123456")
+    for _ in range(5):
+        assert keychain.get(SecretName.BROWSER_USE) == "bu_cached_key_0123456"
+    assert backend.reads == 0
+    fresh = Keychain()
+    for _ in range(5):
+        fresh.get(SecretName.OPENAI)
+    assert backend.reads == 1

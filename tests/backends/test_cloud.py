@@ -22,6 +22,10 @@ class Listener:
         self.faults: list[tuple[str, Exception]] = []
         self.lost: list[str] = []
         self.asked: list[tuple[str, str]] = []
+        self.notices: list[str] = []
+
+    def on_notice(self, text: str) -> None:
+        self.notices.append(text)
 
     def on_step(self, step: StepReport) -> None:
         self.steps.append(step)
@@ -335,3 +339,84 @@ def test_live_sessions_this_app_created_are_found(cloud: FakeCloud, harness: Har
         assert [s.id for s in found] == [mine.id]
 
     arun(scenario())
+
+
+def test_a_failed_session_stop_can_be_retried(cloud: FakeCloud, harness: Harness, arun) -> None:
+    session = arun(harness.backend.open_session())
+    cloud.fail(rf"/sessions/{session.id}", 500, method="PATCH")
+    with pytest.raises(BackendError):
+        arun(harness.backend.end_session())
+    assert cloud.sessions[session.id].status == "active"
+    arun(harness.backend.end_session())  # the retry really stops it
+    assert cloud.sessions[session.id].status == "stopped"
+    assert len(cloud.requests_to("PATCH", rf"/sessions/{session.id}")) == 2
+
+
+def test_a_lost_answer_to_a_session_create_finds_the_session(cloud: FakeCloud, harness: Harness, arun) -> None:
+    cloud.fail(r"/sessions", method="POST", drop=True, after_processing=True)
+    session = arun(harness.backend.open_session())
+    assert list(cloud.sessions) == [session.id] and len(cloud.requests_to("POST", r"/sessions")) == 1
+    assert session.live_url.endswith(cloud.sessions[session.id].token)
+
+
+def test_a_session_create_lost_before_it_happened_says_nothing_was_created(cloud: FakeCloud, harness: Harness, arun) -> None:
+    cloud.fail(r"/sessions", method="POST", drop=True)
+    with pytest.raises(BackendError) as caught:
+        arun(harness.backend.open_session())
+    assert "no session was created" in caught.value.message and cloud.sessions == {}
+
+
+def test_a_live_view_address_that_cannot_be_opened_does_not_leave_the_session_running(cloud: FakeCloud, arun, monkeypatch) -> None:
+    made = Harness(cloud)
+    monkeypatch.setattr(cloud, "_session_item", _with_live_url(cloud._session_item, "javascript:alert(1)"))
+    with pytest.raises(BackendError) as caught:
+        arun(made.backend.open_session())
+    arun(made.backend.aclose())
+    assert caught.value.problem is Problem.INTERNAL
+    assert [s.status for s in cloud.sessions.values()] == ["stopped"]
+
+
+def _with_live_url(original, url: str):
+    def item(session):
+        data = original(session)
+        if session.status == "active":
+            data["liveUrl"] = url
+        return data
+
+    return item
+
+
+def test_a_slow_stop_is_followed_at_most_once_a_second(cloud: FakeCloud, arun) -> None:
+    cloud.manual_steps = True
+    cloud.stop_delay = 1.5
+    made = Harness(cloud)
+    made.backend._poll_interval = 0.5
+
+    async def scenario() -> None:
+        await made.backend.open_session()
+        run = await made.backend.start_task(request())
+        assert await made.backend.interrupt(run) is InterruptOutcome.STOPPED
+        times = [r.at for r in cloud.requests if r.path == f"/tasks/{run.task_id}" and r.method == "GET"]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert gaps and min(gaps) >= 0.45, gaps
+        await made.backend.aclose()
+
+    arun(scenario())
+
+
+def test_losing_contact_while_following_a_task_is_told(cloud: FakeCloud, arun) -> None:
+    cloud.manual_steps = True
+    made = Harness(cloud, read_retries=0)
+
+    async def scenario() -> None:
+        await made.backend.open_session()
+        run = await made.backend.start_task(request())
+        cloud.fail(rf"/tasks/{run.task_id}", 500, method="GET", times=3)
+        await wait_until(lambda: made.listener.notices, timeout=20, what="the lost-contact notice")
+        assert "lost contact with Browser Use" in made.listener.notices[0]
+        cloud.add_step(run.task_id, goal="Still here")
+        await wait_until(lambda: made.listener.steps, timeout=30, what="steps after the outage")
+        await made.backend.aclose()
+
+    arun(scenario(), timeout=40)
+    assert made.listener.notices[-1] == "Back in contact with Browser Use."

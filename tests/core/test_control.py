@@ -57,20 +57,6 @@ def test_input_is_unlocked_only_when_the_agent_cannot_act() -> None:
     assert locked == {Control.AGENT, Control.TAKING_OVER, Control.ENDING}
 
 
-def test_take_over_twice_is_refused_the_second_time() -> None:
-    machine = machine_in(Control.AGENT)
-    machine.apply(Trigger.TAKE_OVER)
-    with pytest.raises(TransitionRefused):
-        machine.apply(Trigger.TAKE_OVER)
-
-
-def test_hand_back_twice_is_refused_the_second_time() -> None:
-    machine = machine_in(Control.HUMAN)
-    machine.apply(Trigger.HAND_BACK)
-    with pytest.raises(TransitionRefused):
-        machine.apply(Trigger.HAND_BACK)
-
-
 def test_the_view_never_unlocks_straight_from_agent() -> None:
     """Only a confirmation, the agent asking, a fault or the end of the run leave AGENT for HUMAN/IDLE."""
     from_agent = {trigger for (state, trigger), target in TRANSITIONS.items() if state is Control.AGENT and not target.view_locked}

@@ -417,7 +417,8 @@ def test_a_failed_session_stop_is_reported_and_can_be_retried(arun) -> None:
     assert arun(scenario()) is False
     assert controller.state is Control.IDLE
     assert "may still be running" in events.of(Notice)[-1].text
-    assert arun(call(controller.stop_session)).accepted
+    assert arun(scenario()) is True  # pressing Stop session again really stops it
+    assert backend.count("end_session") == 2 and controller.state is Control.NO_SESSION
 
 
 def test_a_lost_session_ends_everything_and_offers_a_new_one(arun) -> None:
@@ -472,3 +473,79 @@ def test_interrupt_outcome_already_over_leaves_nothing_to_continue(arun) -> None
     assert controller.interrupted_goal is None
     assert arun(call(controller.hand_back)).accepted
     assert controller.state is Control.IDLE  # nothing to run: released
+
+
+@pytest.mark.parametrize(
+    ("operation", "command", "state_after"),
+    [
+        ("open_session", "new_session", Control.NO_SESSION),
+        ("start_task", "run", Control.IDLE),
+    ],
+)
+def test_an_unexpected_error_in_a_backend_ends_in_a_clear_state(arun, operation: str, command: str, state_after: Control) -> None:
+    controller, backend, events = make()
+    if command == "run":
+        arun(open_session(controller))
+    backend.fail_next(operation, PermissionError("Permission denied: '/home/ada/Downloads'"))
+
+    async def scenario() -> bool:
+        result = controller.new_session() if command == "new_session" else controller.run("Do it")
+        return await result.done
+
+    assert arun(scenario()) is False
+    assert controller.state is state_after
+    assert "Something unexpected went wrong (PermissionError" in events.of(Notice)[-1].text
+
+
+def test_take_over_while_a_resume_is_in_flight_pauses_again(arun) -> None:
+    controller, backend, _ = make(LOCAL_LIKE)
+    arun(running(controller))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+        gate = backend.gate("resume")
+        back = controller.hand_back(note="Done")
+        await wait_until(lambda: backend.count("resume") == 1)
+        take = controller.take_over()
+        assert take.accepted and controller.state is Control.TAKING_OVER
+        await asyncio.sleep(0.05)
+        assert backend.count("interrupt") == 1  # not yet: the resume is still under way
+        gate.set()
+        assert await back.done and await take.done
+
+    arun(scenario())
+    assert backend.count("interrupt") == 2
+    assert controller.state is Control.HUMAN and controller.has_paused_run
+
+
+def test_closing_while_stop_session_is_under_way_lets_it_finish(arun) -> None:
+    controller, backend, events = make()
+    arun(open_session(controller))
+
+    async def scenario() -> None:
+        gate = backend.gate("end_session")
+        controller.stop_session()
+        await wait_until(lambda: backend.count("end_session") == 1)
+        closing = asyncio.ensure_future(controller.shutdown(stop_session=True))
+        await asyncio.sleep(0.05)
+        gate.set()
+        await closing
+
+    arun(scenario())
+    assert backend.count("end_session") == 1 and backend.closed
+    assert controller.state is Control.NO_SESSION and events.of(SessionClosed)
+
+
+def test_a_second_run_while_the_first_waits_for_the_session_is_refused(arun) -> None:
+    controller, backend, _ = make()
+
+    async def scenario() -> None:
+        gate = backend.gate("open_session")
+        assert controller.run("First").accepted
+        second = controller.run("Second")
+        assert not second.accepted and "already waiting" in second.reason
+        gate.set()
+        await wait_until(lambda: backend.count("start_task") == 1)
+
+    arun(scenario())
+    assert backend.last("start_task").args[0].text == "First"

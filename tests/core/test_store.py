@@ -97,6 +97,8 @@ def test_an_old_schema_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert [s.id for s in store.sessions()] == ["old"]
     assert store.entries("old")[0].backend == "Browser Use Cloud"
+    assert store.session("old").backend_kind == "cloud"
+    assert [s.id for s in store.open_sessions("cloud")] == ["old"]  # a v1 session left open is still found
 
 
 def test_a_damaged_file_is_kept_aside_and_a_new_history_started(tmp_path: Path) -> None:
@@ -193,4 +195,20 @@ def test_empty_or_truncated_files_do_not_stop_the_app(tmp_path: Path, bad: bytes
     path.write_bytes(bad)
     store = HistoryStore.open(path)
     store.record(tl.SessionStarted(1.0, "s", "Local", "local"))
+    assert [s.id for s in store.sessions()] == ["s"]
+
+
+def test_a_disk_error_leaves_the_history_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.sqlite3"
+    HistoryStore.open(path).record(tl.SessionStarted(1.0, "s", "Local", "local"))
+    before = path.read_bytes()
+    import desktop_app.core.store as store_module
+
+    def full_disk(path: Path) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store_module, "_connect_writable", full_disk)
+    store = HistoryStore.open(path)
+    assert store.read_only and "could not be written (database or disk is full)" in store.problem
+    assert not list(tmp_path.glob("*.damaged-*")) and path.read_bytes() == before
     assert [s.id for s in store.sessions()] == ["s"]

@@ -11,7 +11,6 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from desktop_app.core.errors import BackendError
 from desktop_app.core.ports import (
     AgentListener,
     Capabilities,
@@ -31,7 +30,6 @@ CLOUD_LIKE = Capabilities(
     kind="cloud",
     display_name="Scripted cloud",
     pauses_in_place=False,
-    agent_can_ask_for_human=False,
     view_is_browser=False,
     billed_while_alive=True,
     limits=SessionLimits(900, 14400),
@@ -40,7 +38,6 @@ LOCAL_LIKE = Capabilities(
     kind="local",
     display_name="Scripted local",
     pauses_in_place=True,
-    agent_can_ask_for_human=True,
     view_is_browser=True,
     billed_while_alive=False,
 )
@@ -60,7 +57,7 @@ class ScriptedBackend:
         self.closed = False
         self.live_sessions: list[RemoteSession] = []
         self._gates: dict[str, asyncio.Event] = {}
-        self._failures: dict[str, list[BackendError]] = {}
+        self._failures: dict[str, list[Exception]] = {}
         self._task_numbers = itertools.count(1)
         self.interrupt_outcome: InterruptOutcome | None = None
         self.adopted_task: str | None = None  # a task still running on an adopted session
@@ -73,7 +70,7 @@ class ScriptedBackend:
         self._gates[name] = event
         return event
 
-    def fail_next(self, name: str, error: BackendError) -> None:
+    def fail_next(self, name: str, error: Exception) -> None:
         self._failures.setdefault(name, []).append(error)
 
     def names(self) -> list[str]:

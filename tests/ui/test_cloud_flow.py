@@ -10,7 +10,7 @@ from desktop_app.core.control import Control
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
 from tests.ui.actions import click
-from tests.ui.web import js, type_into
+from tests.ui.web import js, type_into, type_into_field
 
 
 
@@ -59,12 +59,7 @@ def test_run_take_over_type_and_hand_back(cloud: FakeCloud, cloud_services, make
         assert panel.indicator.text() == "You are in control"
 
         # The person types into the page with real key events.
-        view.setFocus()
-        await js(view, "document.getElementById('field').focus()")
-        type_into(view, "Ada Lovelace")
-        await wait_until(
-            lambda: window_value(view) == "Ada Lovelace", what="typed keys to reach the page"
-        )
+        await type_into_field(view, "field", "Ada Lovelace")
 
         # Hand back with a note, clicked twice: one follow-up task, same session, note in its text.
         assert panel.note_input.isVisible()
@@ -74,16 +69,8 @@ def test_run_take_over_type_and_hand_back(cloud: FakeCloud, cloud_services, make
         await wait_until(lambda: len(cloud.task_creates()) == 2, what="the follow-up task")
         await wait_until(lambda: controller.state is Control.AGENT and panel.note_input.toPlainText() == "")
 
-    value_cache: dict[str, str] = {}
-
     def js_value_ready(view) -> bool:
         return view.page().url().toString().startswith(cloud.origin) and not view.page().isLoading()
-
-    def window_value(view) -> str:
-        view.page().runJavaScript(
-            "document.getElementById('field').value", 0, lambda v: value_cache.__setitem__("field", v)
-        )
-        return value_cache.get("field", "")
 
     qrun(scenario())
     creates = cloud.task_creates()

@@ -121,7 +121,7 @@ def test_shortcuts_work_with_focus_in_the_page(cloud: FakeCloud, cloud_services,
         QTest.keyClicks(panel.task_input, "Find a train")
         QTest.keyClick(panel.task_input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks, what="Ctrl+Enter to run")
-        assert panel.task_input.toPlainText() in ("", "Find a train")  # no newline was inserted
+        await wait_until(lambda: panel.task_input.toPlainText() == "", what="the sent task to be cleared")  # no stray newline kept
         await wait_until(lambda: "/live/" in view.url().toString() and not view.page().isLoading())
         QTest.keyClick(window.live_view.shield, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
         await wait_until(lambda: controller.state is Control.HUMAN, what="Ctrl+T to take over")
@@ -182,3 +182,18 @@ def test_the_default_answer_stops_the_session(cloud: FakeCloud, cloud_services, 
 
     qrun(scenario())
     assert [s.status for s in cloud.sessions.values()] == ["stopped"]
+
+
+def test_a_quit_signal_while_the_close_question_is_open_quits_and_stops(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services, interactive=True)
+
+    async def scenario() -> None:
+        assert await cloud_services.controller.new_session().done
+        window.close()
+        await wait_until(lambda: window._close_question is not None and window._close_question.isVisible(), what="the question")
+        window.request_close(ask=False)  # what SIGTERM / SIGINT do
+        await window.closed
+
+    qrun(scenario())
+    assert [s.status for s in cloud.sessions.values()] == ["stopped"]
+    assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())

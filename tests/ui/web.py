@@ -42,3 +42,37 @@ async def load(view: QWebEngineView, url: str, timeout: float = 15.0) -> bool:
         return await asyncio.wait_for(finished, timeout)
     finally:
         view.loadFinished.disconnect(on_finished)
+
+
+async def type_into_field(view: QWebEngineView, element_id: str, text: str) -> None:
+    """Type real key events into a page field, as a person would, once the field really has focus.
+
+    Right after the view is re-enabled, Chromium can still be without keyboard focus and drop the
+    first keys; a person would click again, so this focuses, types, checks, and tries once more.
+    """
+    from tests.helpers import wait_until
+
+    view.window().activateWindow()
+    for attempt in range(2):
+        view.setFocus()
+        await js(view, f"var f = document.getElementById('{element_id}'); f.value = ''; f.focus();")
+        await wait_until(lambda: view.focusProxy() is not None and view.focusProxy().hasFocus(), timeout=5, what="keyboard focus")
+        focused = await js(view, "document.activeElement && document.activeElement.id")
+        if focused == element_id:
+            type_into(view, text)
+            try:
+                await wait_until(lambda: _value(view, element_id) == text, timeout=5, what="typed text in the page")
+                return
+            except AssertionError:
+                if attempt:
+                    raise
+        await asyncio.sleep(0.2)
+
+
+_values: dict[tuple[int, str], Any] = {}
+
+
+def _value(view: QWebEngineView, element_id: str) -> Any:
+    key = (id(view), element_id)
+    view.page().runJavaScript(f"document.getElementById('{element_id}').value", 0, lambda v: _values.__setitem__(key, v))
+    return _values.get(key)

@@ -294,8 +294,10 @@ class CloudBackend:
         if poller is not None:
             poller.cancel()
         deadline = time.monotonic() + self._stop_confirm_timeout
+        asked = time.monotonic()
         while time.monotonic() < deadline:
-            await asyncio.sleep(self._poll_interval)
+            await _sleep_until(asked + self._poll_interval)
+            asked = time.monotonic()
             view = await self._call(lambda: client.tasks.get(task_id))
             if view.status.value in TERMINAL:
                 return view
@@ -346,7 +348,7 @@ class CloudBackend:
                 self._pollers.pop(task_id, None)
                 return
             # At most one request a second, whatever the round trip.
-            await asyncio.sleep(max(0.0, self._poll_interval - (time.monotonic() - started)))
+            await _sleep_until(started + self._poll_interval)
 
     async def _check_session_after_lost_task(self, task_id: str, error: BackendError) -> None:
         listener = self._listener
@@ -542,6 +544,12 @@ def translate_transport_error(error: httpx.HTTPError, creating: str | None) -> B
         "Handoff could not reach Browser Use. Check your internet connection and try again.",
         detail=detail,
     )
+
+
+async def _sleep_until(deadline: float) -> None:
+    """Qt's coarse timers (under qasync) can fire up to 5% early: sleep again until really due."""
+    while (remaining := deadline - time.monotonic()) > 0:
+        await asyncio.sleep(remaining)
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -178,12 +178,6 @@ class TaskPanel(QWidget):
         self.request_label.setText(f"The agent asks for you: {reason}")
         self.request_label.show()
 
-    def clear_task(self) -> None:
-        self.task_input.clear()
-
-    def clear_note(self) -> None:
-        self.note_input.clear()
-
     def _update_counter(self) -> None:
         length = len(self.task_input.toPlainText())
         over = length > self._limit

@@ -47,6 +47,6 @@ def _log_entry(entry: tl.Entry) -> None:
             steps=result.steps,
         )
     elif isinstance(entry, tl.Handoff) and entry.to is tl.Actor.PERSON:
-        log_event("took_over", entry.title, by=entry.by.value, reason=entry.reason)
+        log_event("took_over", entry.title, by=entry.by.value, reason=entry.reason, fault=entry.fault)
     elif isinstance(entry, tl.Handoff):
         log_event("handed_back", entry.title, note_chars=len(entry.note), instruction_chars=len(entry.instruction))

@@ -143,6 +143,20 @@ def classify_model_error(error: BaseException) -> BackendError | None:
             "The AI model provider did not accept your API key. Check it in Settings.",
             detail=str(error)[:300],
         )
+    if status == 404:
+        return BackendError(
+            Problem.LLM_NOT_CONFIGURED,
+            "The AI model server does not know this model. Check the model name (and the address) in Settings.",
+            detail=str(error)[:300],
+        )
+    if isinstance(error, AttributeError | TypeError | KeyError):
+        # e.g. "'str' object has no attribute 'choices'": the address is not a model server of that kind.
+        return BackendError(
+            Problem.LLM_NOT_CONFIGURED,
+            "The AI model server answered in a way Handoff does not understand. Check its address and the "
+            "provider in Settings.",
+            detail=f"{type(error).__name__}: {error}"[:300],
+        )
     import httpx  # loaded by the model client by now; not at app startup
 
     chain: list[BaseException] = []

@@ -71,7 +71,21 @@ def _import_browser_use() -> Any:
     # Its names load lazily on first access: touch them here, off the UI thread.
     for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
         getattr(module, name)
+    _no_about_blank_screensaver()
     return module
+
+
+def _no_about_blank_screensaver() -> None:
+    """browser-use paints an animated logo (fetched from the web) over about:blank pages and opens
+    an about:blank tab when it sees none. Handoff's start page lives at about:blank and QtWebEngine
+    puts any "new tab" into the one view, so both would replace what the person is looking at."""
+    from browser_use.browser.watchdogs.aboutblank_watchdog import AboutBlankWatchdog
+
+    async def do_nothing(self: Any, *args: Any) -> None:
+        return None
+
+    AboutBlankWatchdog._show_dvd_screensaver_on_about_blank_tabs = do_nothing  # type: ignore[method-assign]
+    AboutBlankWatchdog._check_and_ensure_about_blank_tab = do_nothing  # type: ignore[method-assign]
 
 
 class LocalBackend:

@@ -210,7 +210,7 @@ class SessionController:
             self._apply(Trigger.RELEASE)
             if plan.carried_note:
                 self._carried_notes.append(plan.carried_note)
-            self._record(tl.Handoff, to=tl.Actor.AGENT, by=tl.Actor.PERSON, note=plan.carried_note)
+            self._record(tl.Handoff, to=tl.Actor.NOBODY, by=tl.Actor.PERSON, note=plan.carried_note)
             return CommandResult(True, done=self._resolved(True))
         self._apply(Trigger.HAND_BACK)
         if isinstance(plan, Resume):
@@ -481,7 +481,7 @@ class SessionController:
         message = error.message if isinstance(error, BackendError) else str(error) or type(error).__name__
         self._record(tl.TaskFinished, result=RunResult(task_id, RunStatus.FAILED, output=message))
         if self._try(Trigger.AGENT_FAULTED):
-            self._record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.AGENT, reason=f"The agent stopped: {message}")
+            self._record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.AGENT, reason=message, fault=True)
         action = NoticeAction.OPEN_SETTINGS if isinstance(error, BackendError) and error.needs_settings else NoticeAction.NONE
         self._notice(
             Level.ERROR,

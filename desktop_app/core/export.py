@@ -48,7 +48,7 @@ def control_periods(entries: list[tl.Entry]) -> list[ControlPeriod]:
         elif isinstance(entry, tl.TaskStarted):
             switch("agent", entry.at)
         elif isinstance(entry, tl.Handoff):
-            switch("person" if entry.to is tl.Actor.PERSON else "agent", entry.at)
+            switch(entry.to.value, entry.at)
         elif isinstance(entry, tl.TaskFinished) and current == "agent":
             switch("nobody", entry.at)
         elif isinstance(entry, tl.SessionEnded):

@@ -14,13 +14,23 @@ from typing import Any
 from desktop_app.core.ports import RunResult, RunStatus, StepReport
 
 
+def format_cost(usd: Decimal) -> str:
+    """Dollars as people read them: cents for normal amounts, more digits only for fractions of a cent."""
+    return f"${usd:.2f}" if abs(usd) >= Decimal("0.01") or usd == 0 else f"${usd:.4f}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 class Actor(Enum):
     AGENT = "agent"
     PERSON = "person"
+    NOBODY = "nobody"  # handed back with nothing for the agent to do: the browser is just idle
 
     @property
     def label(self) -> str:
-        return "Agent" if self is Actor.AGENT else "You"
+        return {Actor.AGENT: "Agent", Actor.PERSON: "You", Actor.NOBODY: "Nobody"}[self]
 
 
 class TaskOrigin(Enum):
@@ -103,13 +113,18 @@ class Handoff(Entry):
     note: str = ""
     reason: str = ""
     instruction: str = ""
+    fault: bool = False  # control came back because the agent's run broke, not by anyone's choice
 
     @property
     def title(self) -> str:
+        if self.fault:
+            return "The agent stopped — you have control"
         if self.to is Actor.PERSON and self.by is Actor.AGENT:
             return "The agent asked for you"
         if self.to is Actor.PERSON:
             return "You took over"
+        if self.to is Actor.NOBODY:
+            return "You handed back (nothing for the agent to do yet)"
         return "You handed back to the agent"
 
     @property
@@ -142,7 +157,7 @@ class TaskFinished(Entry):
         if self.result.output:
             parts.append(self.result.output)
         if self.result.cost_usd is not None:
-            parts.append(f"Cost: ${self.result.cost_usd:.4f}")
+            parts.append(f"Cost: {format_cost(self.result.cost_usd)}")
         return " · ".join(parts)
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core import export
 from desktop_app.core.store import HistoryStore, SessionRecord
+from desktop_app.core.timeline import format_cost, plural
 from desktop_app.ui.timeline_view import TimelineView
 
 SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -29,8 +30,8 @@ SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
 def describe(session: SessionRecord) -> str:
     started = time.strftime("%Y-%m-%d %H:%M", time.localtime(session.started_at))
     status = "still open" if session.ended_at is None else (session.end_reason or "ended")
-    cost = f" · ${session.total_cost:.4f}" if session.total_cost else ""
-    return f"{started} · {session.backend} · {session.tasks} task(s){cost} · {status}"
+    cost = f" · {format_cost(session.total_cost)}" if session.total_cost else ""
+    return f"{started} · {session.backend} · {plural(session.tasks, 'task')}{cost} · {status}"
 
 
 class HistoryDialog(QDialog):

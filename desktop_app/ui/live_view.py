@@ -120,6 +120,7 @@ class BrowserBar(QWidget):
         for widget in (self.back, self.forward, self.reload, self.address):
             layout.addWidget(widget)
         view.urlChanged.connect(self._show_url)
+        view.loadFinished.connect(self._update_history_buttons)  # the history is updated after urlChanged
 
     def _button(self, text: str, tip: str, name: str, slot: object) -> QToolButton:
         button = QToolButton(self)
@@ -137,10 +138,13 @@ class BrowserBar(QWidget):
             self._view.setFocus()
 
     def _show_url(self, url: QUrl) -> None:
-        if url.scheme() in ("file", "data"):
+        if url.scheme() in ("file", "data", "about"):
             self.address.clear()  # the start page: leave the bar ready for typing
         else:
             self.address.setText(url.toString())
+        self._update_history_buttons()
+
+    def _update_history_buttons(self) -> None:
         history = self._view.history()
         self.back.setEnabled(history.canGoBack())
         self.forward.setEnabled(history.canGoForward())
@@ -235,8 +239,10 @@ class LiveView(QWidget):
         if url:
             self.show_page(url)
             return
-        # As a data: URL: browser-use sends pages without a host (file://) to about:blank.
-        self.web_view.setHtml((self._resources / "start.html").read_text(encoding="utf-8"))
+        # At about:blank: browser-use counts only http(s) and about:blank pages as tabs; with a
+        # file:// or data: start page it would open an about:blank "tab" of its own, which in
+        # QtWebEngine replaces this page.
+        self.web_view.setHtml((self._resources / "start.html").read_text(encoding="utf-8"), QUrl("about:blank"))
         self._stack.setCurrentWidget(self.web_view)
 
     def show_page(self, url: str) -> None:

@@ -330,12 +330,12 @@ class MainWindow(QMainWindow):
             editor.clear()
 
     def _choose_backend(self, kind: str) -> None:
-        if kind == self._services.backend_kind:
+        if kind == self._controller.capabilities.kind:
             return
         result = self._services.switch_backend(kind)
         if not result.accepted:
             self.banner.show_message(result.reason)
-            self.task_panel.set_capabilities(self._controller.capabilities, self._services.backend_kind)
+            self.task_panel.set_capabilities(self._controller.capabilities)
 
     def open_settings(self, *, focus_cloud_key: bool = False) -> None:
         if self._settings_dialog is not None:
@@ -361,6 +361,8 @@ class MainWindow(QMainWindow):
         messages = getattr(dialog, "saved_messages", [])
         if messages:
             self.banner.show_message(" ".join(messages))
+        else:
+            self.banner.hide()  # e.g. "Add your key in Settings": done now
 
     def _forget_site_data(self) -> None:
         self._spawn(self._confirm_forget_site_data())
@@ -383,7 +385,18 @@ class MainWindow(QMainWindow):
     # -- what the core reports -----------------------------------------------------------------
 
     def _on_transition(self, transition: Transition) -> None:
+        after = transition.after.value
+        if after in ("agent", "starting", "no_session"):
+            # What the banner said was about the situation before (a request, an error, a hint);
+            # a notice about this new state arrives after the transition and shows as usual.
+            self.banner.hide()
         self._show_state(transition.after)
+        if after == "human":
+            # The person is about to act in the browser. Leaving focus where Qt puts it (the Hand
+            # back button, once Take over is disabled) would let the next Space hand straight back.
+            self.live_view.web_view.setFocus()
+        elif self.focusWidget() is None or not self.focusWidget().isEnabled():
+            self.task_panel.task_input.setFocus()
 
     def _show_state(self, state: Control) -> None:
         self.task_panel.set_state(state)
@@ -398,7 +411,7 @@ class MainWindow(QMainWindow):
 
     def _show_capabilities(self, capabilities: Capabilities) -> None:
         self.live_view.configure(is_browser=capabilities.view_is_browser)
-        self.task_panel.set_capabilities(capabilities, self._services.backend_kind)
+        self.task_panel.set_capabilities(capabilities)
         self._show_state(self._controller.state)
 
     def _update_status(self) -> None:
@@ -417,15 +430,27 @@ class MainWindow(QMainWindow):
 
         self.task_panel.timeline.add(entry)
         if isinstance(entry, tl.TaskFinished):
-            total = self._controller.timeline.total_cost
-            self.task_panel.cost_label.setText(f"Cost this session: ${total:.4f}" if total else "")
+            self._show_cost(entry.session_id)
+
+    def _show_cost(self, session_id: str) -> None:
+        from desktop_app.core.timeline import format_cost
+
+        # The history's total also counts what a session cost before a restart (reattached sessions).
+        record = self._services.history.session(session_id)
+        total = record.total_cost if record is not None else self._controller.timeline.total_cost
+        self.task_panel.cost_label.setText(f"Cost this session: {format_cost(total)}" if total else "")
 
     def _on_session_opened(self, opened: SessionOpened) -> None:
         if opened.reattached:
             self.task_panel.timeline.show_earlier(self._services.history.entries(opened.session.id))
+            self._show_cost(opened.session.id)
+        else:
+            self.task_panel.cost_label.clear()
+        self._show_live_view(opened)
+
+    def _show_live_view(self, opened: SessionOpened) -> None:
         if opened.session.live_url:
             self.live_view.show_remote(opened.session.live_url)
-        self.task_panel.cost_label.clear()
         self._update_status()
 
     def _on_session_closed(self, closed: SessionClosed) -> None:

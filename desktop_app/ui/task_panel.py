@@ -148,9 +148,9 @@ class TaskPanel(QWidget):
 
     # -- showing the core's state --------------------------------------------------------------
 
-    def set_capabilities(self, capabilities: Capabilities, backend_kind: str) -> None:
+    def set_capabilities(self, capabilities: Capabilities) -> None:
         self._limit = capabilities.task_max_chars
-        index = self.backend_selector.findData(backend_kind)
+        index = self.backend_selector.findData(capabilities.kind)
         if index >= 0:
             self.backend_selector.setCurrentIndex(index)
         self._update_counter()

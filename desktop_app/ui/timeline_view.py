@@ -30,8 +30,10 @@ COLORS = {
 
 
 def entry_color(entry: tl.Entry) -> QColor:
+    if isinstance(entry, tl.Handoff) and entry.fault:
+        return COLORS["problem"]
     if isinstance(entry, tl.Handoff):
-        return COLORS["person"] if entry.to is tl.Actor.PERSON else COLORS["agent"]
+        return {tl.Actor.PERSON: COLORS["person"], tl.Actor.AGENT: COLORS["agent"]}.get(entry.to, COLORS["session"])
     if isinstance(entry, tl.Incident):
         return COLORS["problem"]
     if isinstance(entry, tl.TaskFinished) and entry.result.success is False:

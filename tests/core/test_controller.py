@@ -377,6 +377,8 @@ def test_a_run_fault_stops_cleanly_and_gives_the_person_control(arun) -> None:
     assert entries(controller, tl.TaskFinished)[-1].result.status is RunStatus.FAILED
     assert "The model server stopped answering." in events.of(Notice)[-1].text
     assert controller.interrupted_goal == "Fill the form"
+    handoff = entries(controller, tl.Handoff)[-1]
+    assert handoff.fault and handoff.title == "The agent stopped — you have control"
 
 
 def test_stop_session_stops_the_running_task_first(arun) -> None:
@@ -473,6 +475,7 @@ def test_interrupt_outcome_already_over_leaves_nothing_to_continue(arun) -> None
     assert controller.interrupted_goal is None
     assert arun(call(controller.hand_back)).accepted
     assert controller.state is Control.IDLE  # nothing to run: released
+    assert entries(controller, tl.Handoff)[-1].to is tl.Actor.NOBODY
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,8 @@ def test_every_entry_kind_survives_the_round_trip() -> None:
         tl.SessionStarted(now, "s", "Local", "local"),
         tl.TaskStarted(now, "s", "t", "Do it", tl.TaskOrigin.HAND_BACK),
         tl.AgentStep(now, "s", StepReport("t", 2, "Goal", "https://x", "ok", "mem", ("a", "b"), "file:///x.png", 1.5)),
-        tl.Handoff(now, "s", tl.Actor.PERSON, tl.Actor.AGENT, "note", "reason", "next"),
+        tl.Handoff(now, "s", tl.Actor.PERSON, tl.Actor.AGENT, "note", "reason", "next", fault=True),
+        tl.Handoff(now, "s", tl.Actor.NOBODY, tl.Actor.PERSON, "note only"),
         tl.TaskFinished(now, "s", RunResult("t", RunStatus.STOPPED, "out", None, Decimal("0.1234"), 3)),
         tl.Incident(now, "s", "Something broke"),
         tl.SessionEnded(now, "s", "Stopped by you"),
@@ -212,3 +213,12 @@ def test_a_disk_error_leaves_the_history_file_alone(tmp_path: Path, monkeypatch:
     assert store.read_only and "could not be written (database or disk is full)" in store.problem
     assert not list(tmp_path.glob("*.damaged-*")) and path.read_bytes() == before
     assert [s.id for s in store.sessions()] == ["s"]
+
+
+def test_a_hand_back_with_nothing_to_run_leaves_nobody_in_control() -> None:
+    entries = [
+        tl.SessionStarted(0.0, "s", "Cloud", "cloud"),
+        tl.Handoff(1.0, "s", tl.Actor.PERSON, tl.Actor.PERSON),
+        tl.Handoff(2.0, "s", tl.Actor.NOBODY, tl.Actor.PERSON),
+    ]
+    assert [(p.actor, p.end) for p in control_periods(entries)] == [("nobody", 1.0), ("person", 2.0), ("nobody", None)]

@@ -38,7 +38,7 @@ def test_history_lists_sessions_and_exports_them(cloud: FakeCloud, cloud_service
     session_id = run_a_task(window, cloud, qrun)
     window.open_history()
     dialog = window._history_dialog
-    assert dialog.sessions.count() == 1 and "1 task(s)" in dialog.sessions.item(0).text()
+    assert dialog.sessions.count() == 1 and "1 task ·" in dialog.sessions.item(0).text()
     titles = [e.title for e in dialog.timeline.timeline_model.entries]
     assert titles[:3] == ["Session started (Browser Use Cloud)", "Task started", "Step 1: Open the museum site"]
     assert dialog.export_to(tmp_path / "trail.json", "json") and dialog.export_to(tmp_path / "trail.html", "html")

@@ -147,3 +147,17 @@ def test_a_local_run_connects_to_nothing_but_loopback(local_services, site, make
     qrun(scenario(), timeout=90)
     assert recorder.addresses, "the recorder saw nothing: it is not hooked in"
     assert recorder.outside_loopback() == []
+
+
+def test_the_start_page_stays_when_the_agent_connects(local_services, make_window, qrun) -> None:
+    window = make_window(local_services)
+    view = window.live_view.web_view
+
+    async def scenario() -> None:
+        await wait_until(lambda: view.title() == "Handoff" and not view.page().isLoading(), what="the start page")
+        assert await local_services.controller.new_session().done
+        await asyncio.sleep(1.0)  # browser-use's watchdogs have had their chance to replace the page
+
+    qrun(scenario())
+    assert view.title() == "Handoff" and view.url().toString() == "about:blank"
+    assert window.live_view.bar.address.text() == ""

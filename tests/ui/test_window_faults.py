@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
@@ -197,3 +199,24 @@ def test_a_quit_signal_while_the_close_question_is_open_quits_and_stops(cloud: F
     qrun(scenario())
     assert [s.status for s in cloud.sessions.values()] == ["stopped"]
     assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
+def test_after_take_over_the_keyboard_is_in_the_browser_not_on_hand_back(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    panel = window.task_panel
+    controller = cloud_services.controller
+
+    async def scenario() -> None:
+        window.activateWindow()
+        panel.task_input.setPlainText("Find a train")
+        panel.run_button.setFocus()  # as after pressing Tab from the task box
+        QTest.keyClick(panel.run_button, Qt.Key.Key_Space)
+        await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks, what="the task")
+        QTest.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: controller.state is Control.HUMAN, what="control")
+        assert window.focusWidget() in (window.live_view.web_view, window.live_view.web_view.focusProxy())
+        QTest.keyClick(window.focusWidget(), Qt.Key.Key_Space)  # a person starting to type
+        await asyncio.sleep(0.3)
+
+    qrun(scenario())
+    assert controller.state is Control.HUMAN and len(cloud.task_creates()) == 1

@@ -92,7 +92,11 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
     app = QApplication([sys.argv[0]])
     app.setDesktopFileName(APP_ID)
     app.setQuitOnLastWindowClosed(False)  # quitting waits for the core to shut down
-    from desktop_app.ui.single_instance import InstanceServer, ask_running_instance, server_name
+    from desktop_app.ui.single_instance import (
+        InstanceServer,
+        ask_running_instance,
+        server_name,
+    )
 
     instance_name = server_name(paths.data)
     if ask_running_instance(instance_name):

@@ -11,7 +11,14 @@ import logging
 from typing import Any
 
 from desktop_app.core import timeline as tl
-from desktop_app.core.events import EventBus, Level, Notice, SessionClosed, SessionOpened, TimelineAdded
+from desktop_app.core.events import (
+    EventBus,
+    Level,
+    Notice,
+    SessionClosed,
+    SessionOpened,
+    TimelineAdded,
+)
 from desktop_app.logs import log_event
 
 

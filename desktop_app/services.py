@@ -17,8 +17,13 @@ from desktop_app.backends.capabilities import CLOUD, LOCAL
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
 from desktop_app.core.events import EventBus, Level, Notice
-from desktop_app.core.recovery import close_local_leftovers, find_left_running, recorded_steps
+from desktop_app.core.recovery import (
+    close_local_leftovers,
+    find_left_running,
+    recorded_steps,
+)
 from desktop_app.core.store import HistoryStore
+from desktop_app.core.wording import plural
 from desktop_app.keychain import Keychain
 from desktop_app.paths import Paths
 from desktop_app.settings import BACKENDS, Settings, SettingsStore, chosen_backend
@@ -54,17 +59,23 @@ class Services:
         """Persist (OSError if the disk refuses; nothing changes then). Returns what to tell the user.
 
         The model settings are read when a task starts, so they apply at once; the backend's own
-        configuration (where the browser runs, the Cloud address) applies once no session is open."""
+        configuration (where the browser runs, the Cloud address) applies once no session is open.
+        A switch between Local and Cloud while a session is open is refused and not saved, so the
+        file never names a backend other than the one in use."""
+        messages: list[str] = []
+        if settings.backend != self.backend_kind and self.controller.backend_locked_reason is not None:
+            messages.append(self.controller.backend_locked_reason + " Your other settings were saved.")
+            settings = replace(settings, backend=self.backend_kind)
         self.settings_store.save(settings)
         before, self.settings = self.settings, settings
         if settings.backend != self.backend_kind:
             result = self.switch_backend(settings.backend)
-            return [] if result.accepted else [result.reason]
+            return messages if result.accepted else [*messages, result.reason]
         if before.effective_cloud_base_url() != settings.effective_cloud_base_url():
             if self.controller.session is not None:
-                return ["The new Browser Use address is used from the next session."]
+                return [*messages, "The new Browser Use address is used from the next session."]
             self.controller.replace_backend(self._build(self.backend_kind))
-        return []
+        return messages
 
     def switch_backend(self, kind: str) -> CommandResult:
         if kind not in BACKENDS:
@@ -92,7 +103,7 @@ class Services:
             self.bus.publish(
                 Notice(
                     Level.WARNING,
-                    f"{count} Browser Use session(s) from an earlier run may still be running (and billed), but "
+                    f"{plural(count, 'Browser Use session')} from an earlier run may still be running (and billed), but "
                     f"Handoff could not check: {error.message}",
                 )
             )

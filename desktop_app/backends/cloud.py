@@ -19,7 +19,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from browser_use_sdk import APIKeySpendLimitError, AsyncBrowserUse, BrowserUseError, TaskView
+from browser_use_sdk import (
+    APIKeySpendLimitError,
+    AsyncBrowserUse,
+    BrowserUseError,
+    TaskView,
+)
 from pydantic import ValidationError
 
 from desktop_app.backends.capabilities import CLOUD

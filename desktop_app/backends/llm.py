@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_app.core.errors import BackendError, Problem
+from desktop_app.core.wording import plural
 from desktop_app.keychain import Keychain, SecretName
 from desktop_app.settings import LLM_PROVIDER_LABELS, PROVIDER_SECRETS, LLMSettings
 
@@ -124,7 +125,7 @@ class GuardedModel:
         except TimeoutError:
             fault = BackendError(
                 Problem.LLM_FAILED,
-                f"The AI model did not answer within {self.timeout:.0f} seconds.",
+                f"The AI model did not answer within {plural(round(self.timeout), 'second')}.",
             )
         except Exception as error:
             fault = classify_model_error(error)

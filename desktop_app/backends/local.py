@@ -88,6 +88,30 @@ def _no_about_blank_screensaver() -> None:
     AboutBlankWatchdog._check_and_ensure_about_blank_tab = do_nothing  # type: ignore[method-assign]
 
 
+def task_result(task_id: str, items: list[Any], *, stopped: bool) -> RunResult:
+    """The outcome of one task from its part of the agent's history (a reused agent's history also
+    holds the session's earlier tasks, whose "done" must not count for this one)."""
+    last = items[-1].result[-1] if items and items[-1].result else None
+    done = last is not None and last.is_done is True
+    errors = [r.error for item in items for r in item.result if r.error]
+    if stopped:
+        status = RunStatus.STOPPED
+    elif done:
+        status = RunStatus.FINISHED
+    else:
+        status = RunStatus.FAILED
+    output = (last.extracted_content if done and last is not None else None) or (
+        errors[-1] if errors and status is RunStatus.FAILED else None
+    )
+    return RunResult(
+        task_id=task_id,
+        status=status,
+        output=output,
+        success=last.success if done and last is not None else None,
+        steps=len(items),
+    )
+
+
 class LocalBackend:
     capabilities = CAPABILITIES
 
@@ -118,6 +142,9 @@ class LocalBackend:
         self._step_idle = asyncio.Event()
         self._step_idle.set()
         self._step_started = 0.0
+        self._step_number = 0  # the agent's own count: it runs on across the tasks of a session
+        self._first_step = 1  # the agent's count at this task's first step
+        self._history_start = 0  # where this task's part of the agent's history begins
         self._last_step: dict[str, Any] | None = None
         self._pending_request: str | None = None
         self._fault: BackendError | None = None
@@ -229,6 +256,9 @@ class LocalBackend:
         else:
             # The same agent keeps what it learnt earlier in this session (like Cloud's same session).
             self._agent.add_new_task(request.text)
+            self._agent.state.consecutive_failures = 0  # the last task's failures are not this one's
+        self._first_step = self._agent.state.n_steps
+        self._history_start = len(self._agent.history.history)
         self._task_id = task_id
         self._fault = None
         self._stop_requested = False
@@ -240,7 +270,10 @@ class LocalBackend:
     async def _drive(self, task_id: str) -> None:
         agent = self._agent
         try:
-            history = await agent.run(max_steps=self._max_steps, on_step_start=self._step_begins, on_step_end=self._step_ends)
+            # The agent's step count includes earlier tasks; each task gets the full allowance.
+            history = await agent.run(
+                max_steps=self._first_step - 1 + self._max_steps, on_step_start=self._step_begins, on_step_end=self._step_ends
+            )
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -256,23 +289,7 @@ class LocalBackend:
             return
         if self._listener is None:
             return
-        if self._stop_requested:
-            status = RunStatus.STOPPED
-        elif history.is_done():
-            status = RunStatus.FINISHED
-        else:
-            status = RunStatus.FAILED
-        errors = [e for e in history.errors() if e]
-        output = history.final_result() or (errors[-1] if errors and status is RunStatus.FAILED else None)
-        self._listener.on_finished(
-            RunResult(
-                task_id=task_id,
-                status=status,
-                output=output,
-                success=history.is_successful() if status is RunStatus.FINISHED else None,
-                steps=len(history.history),
-            )
-        )
+        self._listener.on_finished(task_result(task_id, history.history[self._history_start :], stopped=self._stop_requested))
 
     def _connection_dropped(self, event: Any) -> None:
         """browser-use reconnects quietly; a dropped DevTools connection mid-run ends the run instead
@@ -336,11 +353,21 @@ class LocalBackend:
     async def _step_begins(self, agent: Any) -> None:
         self._step_idle.clear()
         self._step_started = time.monotonic()
+        self._step_number = agent.state.n_steps
         self._last_step = None
+
+    def _task_step(self, agent_step: int) -> int:
+        return agent_step - self._first_step + 1
 
     async def _step_ends(self, agent: Any) -> None:
         report = self._last_step
         self._last_step = None
+        errors = [r.error for r in (agent.state.last_result or ()) if getattr(r, "error", None)]
+        if errors and self._fault is None:
+            # A step can fail before the model says anything (a bad reply, a timeout): show it anyway,
+            # so the timeline does not skip a number and the person sees why the agent is stuck.
+            report = report or {"task_id": self._task_id or "", "number": self._task_step(self._step_number), "next_goal": "", "url": ""}
+            report["error"] = errors[-1]
         if report is not None and self._listener is not None:
             report["duration"] = time.monotonic() - self._step_started
             self._listener.on_step(StepReport(**report))
@@ -354,7 +381,7 @@ class LocalBackend:
         screenshot = await self._save_screenshot(task_id, step_number, getattr(state, "screenshot", None))
         self._last_step = {
             "task_id": task_id,
-            "number": step_number,
+            "number": self._task_step(step_number),
             "next_goal": output.next_goal or "",
             "url": getattr(state, "url", "") or "",
             "evaluation": output.evaluation_previous_goal or "",

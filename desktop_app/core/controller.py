@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from desktop_app.core import timeline as tl
-from desktop_app.core.control import Control, ControlMachine, Transition, TransitionRefused, Trigger
+from desktop_app.core.control import (
+    Control,
+    ControlMachine,
+    Transition,
+    TransitionRefused,
+    Trigger,
+)
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.events import (
     BackendChanged,
@@ -32,9 +38,13 @@ from desktop_app.core.events import (
     SessionOpened,
     TimelineAdded,
 )
-from desktop_app.core.next_run import Release, Resume, TaskTooLong, compose_task, plan_hand_back
-from desktop_app.core.session_clock import ClockReading, SessionClock
-from desktop_app.core.tasks import TaskSet
+from desktop_app.core.next_run import (
+    Release,
+    Resume,
+    TaskTooLong,
+    compose_task,
+    plan_hand_back,
+)
 from desktop_app.core.ports import (
     Backend,
     Capabilities,
@@ -46,6 +56,9 @@ from desktop_app.core.ports import (
     StepReport,
     TaskRequest,
 )
+from desktop_app.core.session_clock import ClockReading, SessionClock
+from desktop_app.core.tasks import TaskSet
+from desktop_app.core.wording import plural
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -230,9 +243,16 @@ class SessionController:
         self._ending = self._spawn(self._end_session("Stopped by you"))
         return CommandResult(True, done=self._ending)
 
-    def replace_backend(self, backend: Backend) -> CommandResult:
+    @property
+    def backend_locked_reason(self) -> str | None:
+        """Why the backend cannot be swapped now (a session is open), or None."""
         if self.state is not Control.NO_SESSION:
-            return _refused("Stop the current session before switching between Local and Cloud.")
+            return "Stop the current session before switching between Local and Cloud."
+        return None
+
+    def replace_backend(self, backend: Backend) -> CommandResult:
+        if self.backend_locked_reason is not None:
+            return _refused(self.backend_locked_reason)
         old, self._backend = self._backend, backend
         backend.attach(self)
         self.bus.publish(BackendChanged(backend.capabilities))
@@ -538,7 +558,7 @@ class SessionController:
             )
             self._notice(
                 Level.WARNING,
-                f"The {self.capabilities.display_name} session will end in about {minutes} minute(s) without agent "
+                f"The {self.capabilities.display_name} session will end in about {plural(minutes, 'minute')} without agent "
                 f"activity. {what_to_do}",
                 NoticeAction.KEEP_ALIVE if idle else NoticeAction.NONE,
             )

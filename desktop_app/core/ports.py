@@ -65,6 +65,7 @@ class StepReport:
     actions: tuple[str, ...] = ()
     screenshot_url: str | None = None
     duration: float | None = None
+    error: str = ""  # why the step failed, if it did
 
 
 class RunStatus(Enum):

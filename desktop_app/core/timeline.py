@@ -12,15 +12,7 @@ from enum import Enum
 from typing import Any
 
 from desktop_app.core.ports import RunResult, RunStatus, StepReport
-
-
-def format_cost(usd: Decimal) -> str:
-    """Dollars as people read them: cents for normal amounts, more digits only for fractions of a cent."""
-    return f"${usd:.2f}" if abs(usd) >= Decimal("0.01") or usd == 0 else f"${usd:.4f}"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+from desktop_app.core.wording import format_cost
 
 
 class Actor(Enum):
@@ -92,6 +84,8 @@ class AgentStep(Entry):
 
     @property
     def title(self) -> str:
+        if self.step.error and not self.step.next_goal:
+            return f"Step {self.step.number} failed"
         return f"Step {self.step.number}: {self.step.next_goal or '(no goal given)'}"
 
     @property
@@ -99,6 +93,8 @@ class AgentStep(Entry):
         parts = []
         if self.step.url:
             parts.append(self.step.url)
+        if self.step.error:
+            parts.append(f"Error: {self.step.error}")
         if self.step.evaluation:
             parts.append(f"Evaluation: {self.step.evaluation}")
         if self.step.duration is not None:

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core import export
 from desktop_app.core.store import HistoryStore, SessionRecord
-from desktop_app.core.timeline import format_cost, plural
-from desktop_app.ui.timeline_view import TimelineView
+from desktop_app.core.wording import format_cost, plural
+from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 
 SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -45,6 +45,7 @@ class HistoryDialog(QDialog):
         self.sessions.setObjectName("historySessions")
         self.timeline = TimelineView(self)
         self.timeline.setObjectName("historyTimeline")
+        self.entry_detail = EntryDetail(self.timeline, self)
         self.status = QLabel(self)
         self.status.setObjectName("historyStatus")
         self.status.setWordWrap(True)
@@ -60,7 +61,12 @@ class HistoryDialog(QDialog):
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.sessions)
-        splitter.addWidget(self.timeline)
+        timeline_pane = QWidget(self)
+        timeline_column = QVBoxLayout(timeline_pane)
+        timeline_column.setContentsMargins(0, 0, 0, 0)
+        timeline_column.addWidget(self.timeline, 1)
+        timeline_column.addWidget(self.entry_detail)
+        splitter.addWidget(timeline_pane)
         splitter.setSizes([380, 620])
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)

@@ -21,6 +21,7 @@ from desktop_app.paths import resources_dir
 
 if TYPE_CHECKING:
     import asyncio
+    from pathlib import Path
 
     from PySide6.QtGui import QCloseEvent
     from PySide6.QtWidgets import QSystemTrayIcon
@@ -28,9 +29,12 @@ if TYPE_CHECKING:
     from desktop_app.core import timeline as tl
     from desktop_app.core.control import Control, Transition
     from desktop_app.core.controller import CommandResult
-    from pathlib import Path
-
-    from desktop_app.core.events import Notice, NoticeAction, SessionClosed, SessionOpened
+    from desktop_app.core.events import (
+        Notice,
+        NoticeAction,
+        SessionClosed,
+        SessionOpened,
+    )
     from desktop_app.core.ports import Capabilities
     from desktop_app.services import Services
     from desktop_app.ui.live_view import LiveView
@@ -97,16 +101,15 @@ class MainWindow(QMainWindow):
         """Add the task panel and connect the core (needs the qasync loop to be set)."""
         import asyncio
 
-        from desktop_app.backends import BACKEND_LABELS
-        from desktop_app.core.events import Level
         from PySide6.QtCore import QTimer
 
+        from desktop_app.backends import BACKEND_LABELS
+        from desktop_app.core.events import Level
+        from desktop_app.core.tasks import TaskSet
         from desktop_app.ui.bridge import CoreBridge
         from desktop_app.ui.notice_banner import NoticeBanner
         from desktop_app.ui.recovery_bar import RecoveryBar
         from desktop_app.ui.task_panel import TaskPanel
-
-        from desktop_app.core.tasks import TaskSet
 
         self._services = services
         self._controller = services.controller
@@ -194,7 +197,7 @@ class MainWindow(QMainWindow):
 
         sessions = await self._services.find_left_running()
         if sessions:
-            log_event("left_running_found", f"{len(sessions)} session(s) from an earlier run still running", sessions=[s.id for s in sessions])
+            log_event("left_running_found", f"{len(sessions)} sessions from an earlier run still running", sessions=[s.id for s in sessions])
             self.recovery_bar.show_sessions(sessions)
 
     def _reattach(self, session_id: str) -> None:
@@ -342,7 +345,9 @@ class MainWindow(QMainWindow):
             self._settings_dialog.raise_()
             self._settings_dialog.activateWindow()
             return
-        from desktop_app.ui.settings_dialog import SettingsDialog  # not needed before it is opened
+        from desktop_app.ui.settings_dialog import (
+            SettingsDialog,  # not needed before it is opened
+        )
 
         dialog = SettingsDialog(self._services, self, focus_cloud_key=focus_cloud_key)
         dialog.saved.connect(lambda: self._settings_saved(dialog))
@@ -433,7 +438,7 @@ class MainWindow(QMainWindow):
             self._show_cost(entry.session_id)
 
     def _show_cost(self, session_id: str) -> None:
-        from desktop_app.core.timeline import format_cost
+        from desktop_app.core.wording import format_cost
 
         # The history's total also counts what a session cost before a restart (reattached sessions).
         record = self._services.history.session(session_id)

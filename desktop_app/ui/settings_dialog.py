@@ -6,6 +6,7 @@ Opened with ``open()`` (never ``exec()``). Stored keys are never shown: an empty
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.backends import BACKEND_LABELS
 from desktop_app.backends.ollama import detect_ollama
+from desktop_app.core.wording import plural
 from desktop_app.keychain import SecretName
 from desktop_app.services import Services
 from desktop_app.settings import (
@@ -91,6 +93,12 @@ class SettingsDialog(QDialog):
             self.backend_group.addButton(button)
             self.backend_buttons[kind] = button
             where_layout.addWidget(button)
+        locked = services.controller.backend_locked_reason
+        if locked is not None:
+            # Say it here rather than refuse on Save: the choice cannot take effect while a session is open.
+            for button in self.backend_buttons.values():
+                button.setEnabled(button.isChecked())
+            where_layout.addWidget(_hint(locked, where))
         where_layout.addWidget(
             _hint(
                 "Local: the browser inside this window, driven by an AI model you choose — no account needed.\n"
@@ -105,7 +113,10 @@ class SettingsDialog(QDialog):
         cloud_form.addRow("API key", self.cloud_key)
         self.cloud_url = QLineEdit(settings.cloud_base_url, cloud)
         self.cloud_url.setObjectName("cloudBaseUrl")
-        self.cloud_url.setPlaceholderText("Default (api.browser-use.com) — BROWSER_USE_BASE_URL overrides")
+        override = os.environ.get("BROWSER_USE_BASE_URL", "").strip()
+        self.cloud_url.setPlaceholderText(
+            f"Set by BROWSER_USE_BASE_URL: {override}" if override else "Default (api.browser-use.com)"
+        )
         cloud_form.addRow("API address", self.cloud_url)
         cloud_form.addRow(_hint("Get a key at cloud.browser-use.com. It is also used by the Browser Use LLM.", cloud))
 
@@ -124,7 +135,9 @@ class SettingsDialog(QDialog):
         model_form.addRow("Model", self.model)
         self.llm_url = QLineEdit(settings.llm.base_url, model)
         self.llm_url.setObjectName("llmBaseUrl")
+        self.llm_url.setPlaceholderText("e.g. http://127.0.0.1:8000/v1")
         model_form.addRow("Server address", self.llm_url)
+        self._model_form = model_form
         self.provider_keys = {
             provider: SecretField(services, secret, f"{provider}Key", model)
             for provider, secret in PROVIDER_SECRETS.items()
@@ -173,22 +186,25 @@ class SettingsDialog(QDialog):
             return
         if models is None:
             self.ollama_status.setText("Ollama is not running on this computer.")
+            self._provider_changed()
             return
         names = ", ".join(models[:5]) + ("…" if len(models) > 5 else "")
-        self.ollama_status.setText(f"Ollama is running here with {len(models)} model(s): {names or 'none yet'}.")
+        self.ollama_status.setText(f"Ollama is running here with {plural(len(models), 'model')}: {names or 'none yet'}.")
         index = self.provider.findData("ollama")
         self.provider.setItemText(index, f"{LLM_PROVIDER_LABELS['ollama']} — found")
         if not self.provider.currentData():
             self.provider.setCurrentIndex(index)
             if models and not self.model.text():
                 self.model.setText(models[0])
+        self._provider_changed()
 
     def _provider_changed(self) -> None:
         provider = self.provider.currentData() or ""
-        needs_url = provider in SERVER_PROVIDERS
-        self.llm_url.setEnabled(needs_url)
+        self._model_form.setRowVisible(self.llm_url, provider in SERVER_PROVIDERS)
         if provider == "ollama" and not self.llm_url.text():
             self.llm_url.setText(OLLAMA_URL)
+        # Whether Ollama runs matters while choosing a provider, and when it is the one chosen.
+        self.ollama_status.setVisible(provider in ("", "ollama") and bool(self.ollama_status.text()))
         for name, field in self.provider_keys.items():
             field.setVisible(name == provider)
         self.provider_key_label.setVisible(provider in self.provider_keys)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.control import Command, Control, allows
 from desktop_app.core.ports import Capabilities
-from desktop_app.ui.timeline_view import TimelineView
+from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 
 TASK_PROMPTS = {
     Control.HUMAN: "Next instruction for the agent (optional) — sent when you hand back",
@@ -101,6 +101,7 @@ class TaskPanel(QWidget):
         self.note_input.setMaximumHeight(70)
 
         self.timeline = TimelineView(self)
+        self.entry_detail = EntryDetail(self.timeline, self)
         self.cost_label = _named(QLabel(self), "costLabel", "Cost")
 
         session_row = QHBoxLayout()
@@ -128,6 +129,7 @@ class TaskPanel(QWidget):
         layout.addWidget(self.note_input)
         layout.addWidget(QLabel("Timeline", self))
         layout.addWidget(self.timeline, 5)
+        layout.addWidget(self.entry_detail)
         layout.addWidget(self.cost_label)
         self._update_counter()
         self.set_state(Control.NO_SESSION)
@@ -179,7 +181,7 @@ class TaskPanel(QWidget):
         self.request_label.show()
 
     def _update_counter(self) -> None:
-        length = len(self.task_input.toPlainText())
+        length = len(self.task_text)  # what is sent: leading and trailing blank lines are dropped
         over = length > self._limit
         self.char_count.setText(
             f"{length:,} / {self._limit:,} characters — too long, shorten it to run" if over else f"{length:,} / {self._limit:,}"

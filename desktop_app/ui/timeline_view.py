@@ -10,10 +10,28 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap, QTextLayout
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QPlainTextEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from desktop_app.core import timeline as tl
 
@@ -37,6 +55,8 @@ def entry_color(entry: tl.Entry) -> QColor:
     if isinstance(entry, tl.Incident):
         return COLORS["problem"]
     if isinstance(entry, tl.TaskFinished) and entry.result.success is False:
+        return COLORS["problem"]
+    if isinstance(entry, tl.AgentStep) and entry.step.error:
         return COLORS["problem"]
     if isinstance(entry, (tl.AgentStep, tl.TaskStarted, tl.TaskFinished)):
         return COLORS["agent"]
@@ -132,17 +152,70 @@ class ThumbnailCache(QObject):
         self.loaded.emit(url)
 
 
+DETAIL_LINES = 3  # a row shows this much of an entry's detail; EntryDetail shows all of it
+_PADDING = 5
+
+
+def one_line(text: str) -> str:
+    """Page text and model output carry newlines and runs of spaces; a row reads better without."""
+    return " ".join(text.split())
+
+
+def wrapped(text: str, font: QFont, width: int, max_lines: int) -> list[str]:
+    """``text`` broken into lines of at most ``width`` pixels; the last kept line ends in "…" if cut."""
+    metrics = QFontMetrics(font)
+    layout = QTextLayout(text, font)
+    layout.beginLayout()
+    lines: list[str] = []
+    while len(lines) < max_lines:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(max(width, 1))
+        start = line.textStart()
+        if len(lines) == max_lines - 1:
+            lines.append(metrics.elidedText(text[start:], Qt.TextElideMode.ElideRight, width))
+        else:
+            lines.append(text[start : start + line.textLength()].rstrip())
+    layout.endLayout()
+    return lines
+
+
 class TimelineDelegate(QStyledItemDelegate):
-    def __init__(self, thumbnails: ThumbnailCache, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    """Paints one entry: colour bar, optional thumbnail, bold title, up to three lines of detail, time."""
+
+    def __init__(self, thumbnails: ThumbnailCache, view: QListView) -> None:
+        super().__init__(view)
         self._thumbnails = thumbnails
+        self._view = view
+        self._line_cache: dict[tuple[str, int], list[str]] = {}
+
+    def _text_left(self, rect: QRect, entry: tl.Entry) -> int:
+        left = rect.left() + 12
+        return left + THUMB_SIZE.width() + 8 if _screenshot(entry) else left
+
+    def _detail_lines(self, entry: tl.Entry, font: QFont, width: int) -> list[str]:
+        detail = one_line(entry.detail)
+        if not detail:
+            return []
+        key = (detail, width)
+        if key not in self._line_cache:
+            if len(self._line_cache) > 2000:  # widths change on resize; old layouts are not needed again
+                self._line_cache.clear()
+            self._line_cache[key] = wrapped(detail, font, width, DETAIL_LINES)
+        return self._line_cache[key]
+
+    def _stamp_width(self, metrics: QFontMetrics) -> int:
+        return metrics.horizontalAdvance("00:00:00") + 10
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         entry: tl.Entry = index.data(ENTRY_ROLE)
         metrics = QFontMetrics(option.font)
-        lines = 1 + (min(2, 1 + len(entry.detail) // 60) if entry.detail else 0)
-        height = max(metrics.height() * lines + 14, THUMB_SIZE.height() + 10 if _screenshot(entry) else 0)
-        return QSize(200, height)
+        row = QRect(0, 0, self._view.viewport().width(), 0)
+        width = row.right() - self._text_left(row, entry) - self._stamp_width(metrics)
+        lines = 1 + len(self._detail_lines(entry, option.font, width))
+        height = max(metrics.lineSpacing() * lines + 2 * _PADDING + 2, THUMB_SIZE.height() + 2 * _PADDING if _screenshot(entry) else 0)
+        return QSize(row.width(), height)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         entry: tl.Entry = index.data(ENTRY_ROLE)
@@ -151,34 +224,31 @@ class TimelineDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, option.palette.highlight().color().lighter(170))
         painter.fillRect(QRect(rect.left(), rect.top() + 3, 4, rect.height() - 6), entry_color(entry))
-        left = rect.left() + 12
         url = _screenshot(entry)
         if url:
             pixmap = self._thumbnails.get(url)
-            frame = QRect(left, rect.top() + 5, THUMB_SIZE.width(), THUMB_SIZE.height())
+            frame = QRect(rect.left() + 12, rect.top() + _PADDING, THUMB_SIZE.width(), THUMB_SIZE.height())
             if pixmap is not None:
                 painter.drawPixmap(frame.topLeft(), pixmap)
             else:
                 painter.fillRect(frame, QColor("#e6e8ee"))
-            left = frame.right() + 8
-        stamp = time.strftime("%H:%M:%S", time.localtime(entry.at))
         metrics = QFontMetrics(option.font)
-        stamp_width = metrics.horizontalAdvance(stamp) + 8
-        text_rect = QRect(left, rect.top() + 5, rect.right() - left - stamp_width, rect.height() - 10)
+        stamp_width = self._stamp_width(metrics)
+        left = self._text_left(rect, entry)
+        width = rect.right() - left - stamp_width
+        top = rect.top() + _PADDING
         bold = QFont(option.font)
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(option.palette.text().color())
-        title = QFontMetrics(bold).elidedText(entry.title, Qt.TextElideMode.ElideRight, text_rect.width())
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, title)
-        if entry.detail:
-            painter.setFont(option.font)
-            painter.setPen(option.palette.placeholderText().color())
-            detail_rect = text_rect.adjusted(0, metrics.height() + 2, 0, 0)
-            painter.drawText(detail_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, entry.detail)
+        title = QFontMetrics(bold).elidedText(one_line(entry.title), Qt.TextElideMode.ElideRight, width)
+        painter.drawText(QRect(left, top, width, metrics.lineSpacing()), Qt.AlignmentFlag.AlignLeft, title)
         painter.setFont(option.font)
         painter.setPen(option.palette.placeholderText().color())
-        painter.drawText(QRect(rect.right() - stamp_width, rect.top() + 5, stamp_width - 4, metrics.height()), Qt.AlignmentFlag.AlignRight, stamp)
+        for number, line in enumerate(self._detail_lines(entry, option.font, width), start=1):
+            painter.drawText(QRect(left, top + number * metrics.lineSpacing(), width, metrics.lineSpacing()), Qt.AlignmentFlag.AlignLeft, line)
+        stamp = time.strftime("%H:%M:%S", time.localtime(entry.at))
+        painter.drawText(QRect(rect.right() - stamp_width, top, stamp_width - 4, metrics.height()), Qt.AlignmentFlag.AlignRight, stamp)
         painter.restore()
 
 
@@ -197,7 +267,8 @@ class TimelineView(QListView):
         self.setItemDelegate(TimelineDelegate(self.thumbnails, self))
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setUniformItemSizes(False)
-        self.setWordWrap(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)  # rows re-wrap when the panel is resized
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.thumbnails.loaded.connect(self._thumbnail_loaded)
 
@@ -223,3 +294,30 @@ class TimelineView(QListView):
         for row in self.timeline_model.rows_with_screenshot(url):
             index = self.timeline_model.index(row)
             self.timeline_model.dataChanged.emit(index, index)
+
+
+class EntryDetail(QPlainTextEdit):
+    """The selected entry in full, selectable and copyable: rows show at most three lines of it."""
+
+    def __init__(self, timeline: TimelineView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("entryDetail")
+        self.setAccessibleName("Selected timeline entry")
+        self.setReadOnly(True)
+        self.setMaximumHeight(100)
+        self.hide()  # until an entry is picked: the timeline itself needs the room
+        timeline.selectionModel().currentChanged.connect(self._show)
+        timeline.timeline_model.modelReset.connect(self._forget)
+
+    def _show(self, current: QModelIndex) -> None:
+        entry: tl.Entry | None = current.data(ENTRY_ROLE) if current.isValid() else None
+        if entry is None:
+            self._forget()
+            return
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.at))
+        self.setPlainText(f"{entry.title} — {stamp}\n{entry.detail}".rstrip())
+        self.show()
+
+    def _forget(self) -> None:
+        self.clear()
+        self.hide()

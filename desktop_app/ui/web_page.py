@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import logging
-import zlib
 import shutil
+import zlib
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal

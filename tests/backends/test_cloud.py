@@ -9,7 +9,13 @@ import pytest
 
 from desktop_app.backends.cloud import CloudBackend
 from desktop_app.core.errors import BackendError, Problem
-from desktop_app.core.ports import InterruptOutcome, RunResult, RunStatus, StepReport, TaskRequest
+from desktop_app.core.ports import (
+    InterruptOutcome,
+    RunResult,
+    RunStatus,
+    StepReport,
+    TaskRequest,
+)
 from desktop_app.redaction import redactor
 from tests.fakes.cloud_server import DEFAULT_KEY, FakeCloud
 from tests.helpers import wait_until

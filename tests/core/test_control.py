@@ -6,7 +6,13 @@ import itertools
 
 import pytest
 
-from desktop_app.core.control import TRANSITIONS, Control, ControlMachine, TransitionRefused, Trigger
+from desktop_app.core.control import (
+    TRANSITIONS,
+    Control,
+    ControlMachine,
+    TransitionRefused,
+    Trigger,
+)
 
 
 def machine_in(state: Control) -> ControlMachine:

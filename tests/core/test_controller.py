@@ -11,7 +11,15 @@ from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from desktop_app.core.controller import SessionController
 from desktop_app.core.errors import BackendError, Problem
-from desktop_app.core.events import ControlChanged, HumanRequested, Level, Notice, NoticeAction, SessionClosed, SessionOpened
+from desktop_app.core.events import (
+    ControlChanged,
+    HumanRequested,
+    Level,
+    Notice,
+    NoticeAction,
+    SessionClosed,
+    SessionOpened,
+)
 from desktop_app.core.ports import InterruptOutcome, RunStatus
 from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend
 from tests.helpers import wait_until

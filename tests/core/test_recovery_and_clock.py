@@ -10,7 +10,11 @@ from desktop_app.core.controller import KEEP_ALIVE_TASK, SessionController
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.events import EventBus, Notice, NoticeAction, SessionOpened
 from desktop_app.core.ports import RemoteSession, StepReport
-from desktop_app.core.recovery import close_local_leftovers, find_left_running, recorded_steps
+from desktop_app.core.recovery import (
+    close_local_leftovers,
+    find_left_running,
+    recorded_steps,
+)
 from desktop_app.core.session_clock import SessionClock
 from desktop_app.core.store import HistoryStore
 from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend

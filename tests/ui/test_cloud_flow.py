@@ -13,7 +13,6 @@ from tests.ui.actions import click
 from tests.ui.web import js, type_into, type_into_field
 
 
-
 def step_rows(window) -> list[tl.AgentStep]:
     return [e for e in window.task_panel.timeline.timeline_model.entries if isinstance(e, tl.AgentStep)]
 

@@ -16,7 +16,6 @@ from tests.helpers import wait_until
 from tests.ui.actions import click
 
 
-
 def run_a_task(window, cloud: FakeCloud, qrun) -> str:
     controller = window._controller
 

@@ -21,7 +21,6 @@ from tests.ui.actions import click
 from tests.ui.web import js, type_into_field
 
 
-
 class ControlLog:
     """When control changed, and every action the agent executed (with who had control then)."""
 
@@ -214,8 +213,47 @@ def test_a_silent_model_times_out_with_a_clear_message(local_services, site, mak
     async def scenario() -> None:
         window.task_panel.task_input.setPlainText("Do something slow")
         click(window.task_panel.run_button)
-        await wait_until(lambda: "did not answer within 1 seconds" in window.banner.message, timeout=60, what="the timeout")
+        await wait_until(lambda: "did not answer within 1 second." in window.banner.message, timeout=60, what="the timeout")
         await wait_until(lambda: controller.state is Control.HUMAN)
 
     qrun(scenario(), timeout=90)
     assert not window.live_view.locked
+
+
+def test_each_task_numbers_its_own_steps_and_failed_steps_are_shown(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel(
+        [
+            sl.navigate(site.url("form.html")),
+            sl.Step("wait", {"seconds": 1}, raise_error=ValueError("the reply was not valid JSON")),
+            sl.done("First task done"),
+            sl.wait(1),
+            sl.done("Second task done"),
+        ]
+    )
+    sl.install(model)
+    window = make_window(local_services)
+    panel = window.task_panel
+    controller = local_services.controller
+
+    async def run(text: str, finished: int) -> None:
+        panel.task_input.setPlainText(text)
+        click(panel.run_button)
+        await wait_until(lambda: len(entries(window, tl.TaskFinished)) == finished, timeout=60, what=f"task {finished}")
+        await wait_until(lambda: controller.state is Control.IDLE)
+
+    async def scenario() -> None:
+        await run("Open the form", 1)
+        await run("Wait a moment", 2)
+
+    qrun(scenario(), timeout=120)
+    rows = window.task_panel.timeline.timeline_model.entries
+    second_start = max(i for i, e in enumerate(rows) if isinstance(e, tl.TaskStarted))
+    first = [e for e in rows[:second_start] if isinstance(e, tl.AgentStep)]
+    second = [e for e in rows[second_start:] if isinstance(e, tl.AgentStep)]
+    assert [e.step.number for e in first] == [1, 2, 3]
+    assert [e.step.number for e in second] == [1, 2]  # not 4, 5: numbers are per task
+    failed = first[1]
+    assert failed.title == "Step 2 failed" and "not valid JSON" in failed.detail
+    results = [e.result for e in entries(window, tl.TaskFinished)]
+    assert [r.output for r in results] == ["First task done", "Second task done"]
+    assert [r.steps for r in results] == [3, 2]

@@ -128,8 +128,11 @@ def test_a_running_ollama_is_detected_and_offered(paths, qtbot, qrun) -> None:
     finally:
         server.shutdown()
         server.server_close()
-    assert "2 model(s): qwen3:8b, llama3.2:3b" in dialog.ollama_status.text()
+    assert "2 models: qwen3:8b, llama3.2:3b" in dialog.ollama_status.text()
     assert dialog.provider.currentData() == "ollama" and dialog.model.text() == "qwen3:8b"
+    assert dialog.ollama_status.isVisible() and dialog.llm_url.isVisible()
+    dialog.provider.setCurrentIndex(dialog.provider.findData("openai"))
+    assert not dialog.ollama_status.isVisible() and not dialog.llm_url.isVisible()  # only what applies
 
 
 def test_no_ollama_says_so(paths, qtbot, qrun) -> None:
@@ -137,5 +140,25 @@ def test_no_ollama_says_so(paths, qtbot, qrun) -> None:
 
     dialog = open_dialog(services_for(paths, "local"), qtbot)
     qrun(dialog.look_for_ollama(f"http://127.0.0.1:{free_loopback_port()}"))
-    assert "not running" in dialog.ollama_status.text()
+    assert "not running" in dialog.ollama_status.text() and dialog.ollama_status.isVisible()
     assert dialog.provider.currentData() == ""
+
+
+def test_switching_backend_with_a_session_open_is_refused_and_not_saved(cloud, cloud_services, qrun) -> None:
+    from dataclasses import replace
+
+    async def scenario() -> None:
+        assert await cloud_services.controller.new_session().done
+
+    qrun(scenario())
+    dialog = SettingsDialog(cloud_services)
+    assert not dialog.backend_buttons["local"].isEnabled() and dialog.backend_buttons["cloud"].isChecked()
+    dialog.deleteLater()
+    wanted = replace(cloud_services.settings, backend="local", llm=replace(cloud_services.settings.llm, model="gpt-4.1"))
+    messages = cloud_services.save_settings(wanted)
+    assert messages and "Stop the current session" in messages[0]
+    saved = cloud_services.settings_store.load()
+    assert saved.backend == "cloud" and cloud_services.backend_kind == "cloud"
+    assert saved.llm.model == "gpt-4.1"  # the rest of what was typed is kept
+    qrun(cloud_services.controller.shutdown())
+    cloud_services.close()

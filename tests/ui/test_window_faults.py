@@ -15,7 +15,6 @@ from tests.helpers import wait_until
 from tests.ui.actions import click
 
 
-
 def test_an_over_long_task_is_explained_and_kept(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
     window = make_window(cloud_services)
     panel = window.task_panel

@@ -1,0 +1,94 @@
+"""The timeline rows: long or messy text stays readable, and the full text is one click away."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtGui import QFont, QFontMetrics
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.ports import StepReport
+from desktop_app.ui.timeline_view import (
+    DETAIL_LINES,
+    EntryDetail,
+    TimelineView,
+    one_line,
+    wrapped,
+)
+
+LONG_OUTPUT = "The order was placed. " * 40
+
+
+def _incident(text: str) -> tl.Incident:
+    return tl.Incident(at=time.time(), session_id="s", text=text)
+
+
+def _timeline(qtbot, width: int = 360) -> TimelineView:
+    view = TimelineView()
+    qtbot.addWidget(view)
+    view.resize(width, 400)
+    view.show()
+    return view
+
+
+def _row_height(view: TimelineView, row: int) -> int:
+    return view.sizeHintForIndex(view.timeline_model.index(row)).height()
+
+
+def test_whitespace_from_pages_and_models_is_collapsed() -> None:
+    assert one_line("  Total:\n\n  $12.00\t(incl. tax)  ") == "Total: $12.00 (incl. tax)"
+
+
+def test_long_text_is_cut_to_the_line_limit_with_an_ellipsis(qapp) -> None:
+    font = QFont()
+    lines = wrapped(LONG_OUTPUT.strip(), font, 200, 3)
+    assert len(lines) == 3
+    assert lines[-1].endswith("…")
+    assert all(QFontMetrics(font).horizontalAdvance(line) <= 200 for line in lines)
+
+
+def test_short_text_is_left_whole(qapp) -> None:
+    assert wrapped("Clicked Pay", QFont(), 300, 3) == ["Clicked Pay"]
+
+
+def test_rows_grow_with_their_text_up_to_the_limit(qtbot) -> None:
+    view = _timeline(qtbot)
+    view.add(_incident("short"))
+    view.add(_incident("A somewhat longer problem description that needs more than one line here"))
+    view.add(_incident(LONG_OUTPUT))
+    view.add(_incident(LONG_OUTPUT * 5))
+    short, medium, long, longer = (_row_height(view, row) for row in range(4))
+    assert short < medium < long
+    assert long == longer  # capped: the detail pane shows the rest
+    line = QFontMetrics(view.font()).lineSpacing()
+    assert long >= line * (1 + DETAIL_LINES)
+
+
+def test_a_narrower_panel_wraps_into_more_lines(qtbot) -> None:
+    view = _timeline(qtbot, width=700)
+    view.add(_incident("A problem description long enough to wrap in a narrow panel but not a wide one"))
+    wide = _row_height(view, 0)
+    view.resize(260, 400)
+    qtbot.waitUntil(lambda: _row_height(view, 0) > wide)
+
+
+def test_rows_with_screenshots_fit_the_thumbnail(qtbot) -> None:
+    view = _timeline(qtbot)
+    view.add(tl.AgentStep(at=time.time(), session_id="s", step=StepReport("t", 1, "Open", "https://a.test", screenshot_url="file:///none.png")))
+    assert _row_height(view, 0) >= 45 + 10
+
+
+def test_selecting_an_entry_shows_all_of_it_for_reading_and_copying(qtbot) -> None:
+    view = _timeline(qtbot)
+    detail = EntryDetail(view)
+    qtbot.addWidget(detail)
+    assert detail.isHidden()
+    view.add(_incident("line one\nline two " + LONG_OUTPUT))
+    view.setCurrentIndex(view.timeline_model.index(0))
+    assert not detail.isHidden()
+    text = detail.toPlainText()
+    assert text.startswith("Problem — ")
+    assert "line one\nline two " in text and text.rstrip().endswith("The order was placed.")
+    assert detail.isReadOnly()
+    view.add(tl.SessionStarted(at=time.time(), session_id="s2", backend="Local"))
+    assert detail.isHidden() and detail.toPlainText() == ""  # a new session clears the old selection

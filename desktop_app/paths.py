@@ -21,6 +21,7 @@ class Paths:
     data: Path
     cache: Path
     downloads: Path
+    exports: Path  # where History suggests saving audit trails
     temporary: bool = False
 
     @property
@@ -75,6 +76,7 @@ class Paths:
             data=base / "data",
             cache=base / "cache",
             downloads=base / "downloads",
+            exports=base / "exports",
             temporary=temporary,
         )
 
@@ -98,7 +100,7 @@ class Paths:
             config = _xdg("XDG_CONFIG_HOME", home / ".config") / APP_ID
             data = _xdg("XDG_DATA_HOME", home / ".local" / "share") / APP_ID
             cache = _xdg("XDG_CACHE_HOME", home / ".cache") / APP_ID
-        return cls(config=config, data=data, cache=cache, downloads=user_downloads_dir())
+        return cls(config=config, data=data, cache=cache, downloads=user_downloads_dir(), exports=user_documents_dir())
 
     @classmethod
     def from_options(cls, *, basedir: str | None, temp_basedir: bool) -> Paths:
@@ -116,12 +118,20 @@ def _xdg(variable: str, default: Path) -> Path:
 
 
 def user_downloads_dir() -> Path:
+    return _user_dir("XDG_DOWNLOAD_DIR", "Downloads")
+
+
+def user_documents_dir() -> Path:
+    return _user_dir("XDG_DOCUMENTS_DIR", "Documents")
+
+
+def _user_dir(xdg_name: str, usual_name: str) -> Path:
     home = Path.home()
     if sys.platform.startswith("linux"):
-        configured = _xdg_user_dir("XDG_DOWNLOAD_DIR", home)
+        configured = _xdg_user_dir(xdg_name, home)
         if configured:
             return configured
-    return home / "Downloads"
+    return home / usual_name
 
 
 def _xdg_user_dir(name: str, home: Path) -> Path | None:

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, TypeVar
 
 from desktop_app.core import timeline as tl
@@ -69,6 +70,11 @@ KEEP_ALIVE_TASK = (
     "This is only a keep-alive check for this browser session. Do not open, click or type anything; "
     "finish immediately with done."
 )
+
+
+class QuitConcern(Enum):
+    BILLED_SESSION = "billed_session"  # the provider bills while the session is alive: stop it or keep it?
+    UNFINISHED_TASK = "unfinished_task"  # quitting ends the agent's task before it is done
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,15 @@ class SessionController:
     @property
     def interrupted_goal(self) -> str | None:
         return self._interrupted_goal
+
+    @property
+    def quit_concern(self) -> QuitConcern | None:
+        """What quitting now would cost the person, so the window can ask first (or None)."""
+        if self.state.session_alive and self.capabilities.billed_while_alive:
+            return QuitConcern.BILLED_SESSION
+        if self._run is not None and self.state.session_alive:
+            return QuitConcern.UNFINISHED_TASK  # running, or paused while the person has the browser
+        return None
 
     # -- commands ------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ class NoticeAction(Enum):
     OPEN_SETTINGS = "open_settings"
     NEW_SESSION = "new_session"
     KEEP_ALIVE = "keep_alive"
+    OPEN_DOWNLOADS = "open_downloads"
 
 
 @dataclass(frozen=True)

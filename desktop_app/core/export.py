@@ -11,11 +11,13 @@ import html
 import json
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from desktop_app import __version__
 from desktop_app.core import timeline as tl
 from desktop_app.core.store import SessionRecord
+from desktop_app.core.wording import format_cost
 from desktop_app.redaction import redactor
 
 FORMAT = "handoff-audit-trail"
@@ -115,16 +117,21 @@ th{background:#f4f6fb;font-weight:600}.agent{border-left:4px solid #3b6fd8}.pers
 """
 
 
+def _readable(iso: str | None, missing: str = "") -> str:
+    """"2026-11-24T14:03:05.123Z" as a person reads it in a table: "2026-11-24 14:03:05"."""
+    return iso[:19].replace("T", " ") if iso else missing
+
+
 def to_html(trail: dict[str, Any]) -> str:
     esc = html.escape
     session = trail["session"]
     control_rows = "".join(
         f'<tr class="{esc(p["actor"])}"><td>{esc(ACTOR_LABELS.get(p["actor"], p["actor"]))}</td>'
-        f'<td class="time">{esc(p["from"] or "")}</td><td class="time">{esc(p["to"] or "still open")}</td></tr>'
+        f'<td class="time">{esc(_readable(p["from"]))}</td><td class="time">{esc(_readable(p["to"], "still open"))}</td></tr>'
         for p in trail["control"]
     )
     event_rows = "".join(
-        f'<tr><td class="time">{esc(e["time"] or "")}</td><td><b>{esc(e["title"])}</b>'
+        f'<tr><td class="time">{esc(_readable(e["time"]))}</td><td><b>{esc(e["title"])}</b>'
         f'<div class="detail">{esc(e["detail"])}</div></td></tr>'
         for e in trail["events"]
     )
@@ -132,9 +139,9 @@ def to_html(trail: dict[str, Any]) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>Handoff audit trail — session {esc(session["id"])}</title>
 <style>{_STYLE}</style></head><body>
 <h1>Audit trail of a Handoff session</h1>
-<p class="meta">Session {esc(session["id"])} · {esc(session["backend"])} · started {esc(session["started_at"] or "")}
-· ended {esc(session["ended_at"] or "not recorded")}{" (" + esc(session["end_reason"]) + ")" if session["end_reason"] else ""}
-· cost ${esc(session["total_cost_usd"])} · exported {esc(trail["exported_at"])} by {esc(trail["exported_by"])} (times in UTC)</p>
+<p class="meta">Session {esc(session["id"])} · {esc(session["backend"])} · started {esc(_readable(session["started_at"]))}
+· ended {esc(_readable(session["ended_at"], "not recorded"))}{" (" + esc(session["end_reason"]) + ")" if session["end_reason"] else ""}
+· cost {esc(format_cost(Decimal(session["total_cost_usd"])))} · exported {esc(_readable(trail["exported_at"]))} by {esc(trail["exported_by"])} (times in UTC)</p>
 <h2>Who had control</h2>
 <table><thead><tr><th>Who</th><th>From</th><th>To</th></tr></thead><tbody>{control_rows}</tbody></table>
 <h2>What happened</h2>

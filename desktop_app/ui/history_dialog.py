@@ -35,12 +35,13 @@ def describe(session: SessionRecord) -> str:
 
 
 class HistoryDialog(QDialog):
-    def __init__(self, history: HistoryStore, parent: QWidget | None = None) -> None:
+    def __init__(self, history: HistoryStore, export_folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("historyDialog")
         self.setWindowTitle("Handoff — History")
         self.resize(1000, 640)
         self._history = history
+        self._export_folder = export_folder
         self.sessions = QListWidget(self)
         self.sessions.setObjectName("historySessions")
         self.timeline = TimelineView(self)
@@ -118,7 +119,9 @@ class HistoryDialog(QDialog):
         chooser.setNameFilter("JSON (*.json)" if kind == "json" else "Web page (*.html)")
         chooser.setDefaultSuffix(kind)
         stamp = time.strftime("%Y%m%d-%H%M", time.localtime(session.started_at))
-        chooser.selectFile(f"handoff-session-{stamp}.{kind}")
+        folder = self._export_folder if self._export_folder.is_dir() else Path.home()
+        chooser.setDirectory(str(folder))
+        chooser.selectFile(str(folder / f"handoff-session-{stamp}.{kind}"))
         chooser.fileSelected.connect(lambda path: self.export_to(Path(path), kind))
         chooser.open()  # never exec(): it would nest an event loop (qasync)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
-from PySide6.QtWebEngineCore import QWebEngineProfile
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -60,7 +60,9 @@ class InputShield(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setMouseTracking(True)
         layout = QVBoxLayout(self)
-        layout.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        # At the bottom: the top of a page (its header, the form's first fields) is what the agent
+        # is usually working on, and what the person watches.
+        layout.setAlignment(Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter)
         card = QWidget(self)
         card.setObjectName("shieldCard")
         card.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -153,8 +155,9 @@ class BrowserBar(QWidget):
 class LiveView(QWidget):
     takeOverRequested = Signal()
     pageCrashed = Signal(str)
+    pageBlocked = Signal(str)  # a permission or pop-up the page asked for and did not get
     downloadStarted = Signal(str, str)
-    downloadFinished = Signal(str, bool)
+    downloadFinished = Signal(str, bool, str)
 
     def __init__(self, *, resources: Path, browser_storage: Path, browser_cache: Path, downloads: Path, parent: QWidget | None = None):
         super().__init__(parent)
@@ -163,6 +166,7 @@ class LiveView(QWidget):
         self._browser_cache = browser_cache
         self._downloads = downloads
         self._profiles: dict[bool, QWebEngineProfile] = {}
+        self._parked_browser_page: HandoffPage | None = None  # the Local page while Cloud is shown
         self._downloaders: list[DownloadKeeper] = []
         self.is_browser: bool | None = None
         self.first_load_done = False  # the first page (start page) has finished loading
@@ -203,13 +207,25 @@ class LiveView(QWidget):
             return
         self.is_browser = is_browser
         old_page = self.web_view.page() if isinstance(self.web_view.page(), HandoffPage) else None
-        page = HandoffPage(self._profile(is_browser), is_browser=is_browser, resources=self._resources, parent=self.web_view)
-        page.crashed.connect(self.pageCrashed)
+        page, self._parked_browser_page = (self._parked_browser_page, None) if is_browser else (None, None)
+        resumed = page is not None
+        if page is None:
+            page = HandoffPage(self._profile(is_browser), is_browser=is_browser, resources=self._resources, parent=self)
+            page.crashed.connect(self.pageCrashed)
+            page.blocked.connect(self.pageBlocked)
         self.web_view.setPage(page)
-        if old_page is not None:
-            old_page.deleteLater()
+        if old_page is not None and old_page.is_browser:
+            # Kept, so a trip to Cloud and back finds the page the person was on; frozen meanwhile
+            # so it runs no scripts and plays nothing while out of sight.
+            old_page.setLifecycleState(QWebEnginePage.LifecycleState.Frozen)
+            self._parked_browser_page = old_page
+        elif old_page is not None:
+            old_page.deleteLater()  # a remote viewer holds nothing worth keeping
         self.bar.setVisible(is_browser)
-        if is_browser:
+        if resumed:
+            page.setLifecycleState(QWebEnginePage.LifecycleState.Active)
+            self._stack.setCurrentWidget(self.web_view)
+        elif is_browser:
             self.load_start_page()
         else:
             self.show_placeholder("No browser session yet.\nPress New session, or type a task and press Run.")

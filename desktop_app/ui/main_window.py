@@ -78,6 +78,9 @@ class MainWindow(QMainWindow):
         self._splitter.setStretchFactor(0, 3)
         self._splitter.setStretchFactor(1, 1)
         self._splitter.setSizes([880, 400])
+        # Neither side can be dragged away: a hidden task panel would hide Hand back.
+        self._splitter.setChildrenCollapsible(False)
+        self.setMinimumSize(QSize(900, 560))
         central = QWidget(self)
         self._layout = QVBoxLayout(central)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -104,7 +107,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import QTimer
 
         from desktop_app.backends import BACKEND_LABELS
-        from desktop_app.core.events import Level
+        from desktop_app.core.events import Level, Notice
         from desktop_app.core.tasks import TaskSet
         from desktop_app.ui.bridge import CoreBridge
         from desktop_app.ui.notice_banner import NoticeBanner
@@ -149,13 +152,10 @@ class MainWindow(QMainWindow):
         panel.backendChosen.connect(self._choose_backend)
         self.live_view.takeOverRequested.connect(self.take_over)
         self.live_view.downloadStarted.connect(
-            lambda name, folder: self.banner.show_message(f"Downloading {name} to {folder}")
+            lambda name, folder: self.banner.show_aside(Notice(Level.INFO, f"Downloading {name} to {folder}"))
         )
-        self.live_view.downloadFinished.connect(
-            lambda name, ok: self.banner.show_message(
-                f"Downloaded {name}" if ok else f"The download of {name} failed", Level.INFO if ok else Level.WARNING
-            )
-        )
+        self.live_view.downloadFinished.connect(self._on_download_finished)
+        self.live_view.pageBlocked.connect(lambda text: self.banner.show_aside(Notice(Level.INFO, text)))
         self.live_view.pageCrashed.connect(self._on_page_crashed)
         self.banner.actionRequested.connect(self._on_notice_action)
         self._install_shortcuts()
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
             return
         from desktop_app.ui.history_dialog import HistoryDialog
 
-        dialog = HistoryDialog(self._services.history, self)
+        dialog = HistoryDialog(self._services.history, self._services.paths.exports, self)
         dialog.finished.connect(self._history_closed)
         self._history_dialog = dialog
         dialog.show()
@@ -421,10 +421,7 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         capabilities = self._controller.capabilities
-        session = self._controller.session
         text = capabilities.display_name
-        if session is not None:
-            text += f" · session {session.id[:8]}"
         reading = self._controller.clock_to_show()
         if reading is not None:
             text += f" · {reading.describe()}"
@@ -479,6 +476,25 @@ class MainWindow(QMainWindow):
             self.new_session()
         elif action is NoticeAction.KEEP_ALIVE:
             self._follow(self._controller.keep_alive())
+        elif action is NoticeAction.OPEN_DOWNLOADS:
+            self._open_folder(self._services.paths.downloads)
+
+    def _on_download_finished(self, name: str, succeeded: bool, folder: str) -> None:
+        from desktop_app.core.events import Level, Notice, NoticeAction
+
+        if succeeded:
+            self.banner.show_aside(Notice(Level.INFO, f"Downloaded {name} to {folder}", NoticeAction.OPEN_DOWNLOADS))
+        else:
+            self.banner.show_message(f"The download of {name} failed.", Level.WARNING)
+
+    def _open_folder(self, folder: Path) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from desktop_app.core.events import Level
+
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.banner.show_message(f"Could not open the folder. It is here: {folder}", Level.WARNING)
 
     def _on_human_requested(self, reason: str) -> None:
         from PySide6.QtWidgets import QApplication, QSystemTrayIcon
@@ -525,9 +541,12 @@ class MainWindow(QMainWindow):
             self._spawn(self.close_gracefully(ask=ask, stop_session=stop_session))
 
     async def close_gracefully(self, *, ask: bool = False, stop_session: bool = True) -> None:
+        from desktop_app.core.controller import QuitConcern
+
         controller = self._controller
-        if ask and controller.state.session_alive and controller.capabilities.billed_while_alive:
-            choice = await self._ask_stop_session()
+        concern = controller.quit_concern if ask else None
+        if concern is not None:
+            choice = await (self._ask_stop_session() if concern is QuitConcern.BILLED_SESSION else self._ask_stop_task())
             if self._forced_close:
                 stop_session = True
             elif choice is None:
@@ -552,11 +571,9 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QMessageBox
 
         from desktop_app.core.control import Control
-        from desktop_app.ui.dialogs import ask
 
         running = self._controller.state in (Control.AGENT, Control.TAKING_OVER)
-        choice = await ask(
-            self,
+        choice = await self._ask_before_quitting(
             "Stop the browser session?",
             "The Browser Use session is billed while it is alive.",
             [
@@ -565,10 +582,25 @@ class MainWindow(QMainWindow):
                 ("Cancel", QMessageBox.ButtonRole.RejectRole),
             ],
             informative="The running task will be stopped first." if running else "",
-            on_open=lambda box: setattr(self, "_close_question", box),
         )
-        self._close_question = None
         return None if choice in (None, 2) else choice == 0
+
+    async def _ask_stop_task(self) -> bool | None:
+        from PySide6.QtWidgets import QMessageBox
+
+        choice = await self._ask_before_quitting(
+            "Stop the agent and quit?",
+            "The agent has not finished its task. Quitting stops it; the timeline so far stays in History.",
+            [("Stop and quit", QMessageBox.ButtonRole.AcceptRole), ("Cancel", QMessageBox.ButtonRole.RejectRole)],
+        )
+        return None if choice in (None, 1) else True
+
+    async def _ask_before_quitting(self, title: str, text: str, buttons: list[Any], informative: str = "") -> int | None:
+        from desktop_app.ui.dialogs import ask
+
+        choice = await ask(self, title, text, buttons, informative=informative, on_open=lambda box: setattr(self, "_close_question", box))
+        self._close_question = None
+        return choice
 
     def _spawn(self, coroutine: Any) -> None:
         self._tasks.spawn(coroutine)

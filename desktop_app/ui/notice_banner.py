@@ -11,6 +11,7 @@ ACTION_LABELS = {
     NoticeAction.OPEN_SETTINGS: "Open Settings",
     NoticeAction.NEW_SESSION: "New session",
     NoticeAction.KEEP_ALIVE: "Keep it alive (billed)",
+    NoticeAction.OPEN_DOWNLOADS: "Open folder",
 }
 
 
@@ -56,6 +57,13 @@ class NoticeBanner(QWidget):
 
     def show_message(self, text: str, level: Level = Level.INFO) -> None:
         self.show_notice(Notice(level, text))
+
+    def show_aside(self, notice: Notice) -> None:
+        """Something worth knowing (a download, a blocked pop-up) that must not push aside a
+        warning or an error the person has not dismissed yet."""
+        if self.isVisible() and self.property("level") in (Level.WARNING.value, Level.ERROR.value):
+            return
+        self.show_notice(notice)
 
     @property
     def message(self) -> str:

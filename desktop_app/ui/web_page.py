@@ -33,8 +33,23 @@ js_log = logging.getLogger("handoff.page")
 ALLOWED_SCHEMES = {"http", "https", "about", "data", "blob"}
 
 
+_PERMISSION_WORDING = {
+    "MediaAudioCapture": "use your microphone",
+    "MediaVideoCapture": "use your camera",
+    "MediaAudioVideoCapture": "use your camera and microphone",
+    "DesktopVideoCapture": "see your screen",
+    "DesktopAudioVideoCapture": "see and hear your screen",
+    "Geolocation": "know your location",
+    "Notifications": "show notifications",
+    "ClipboardReadWrite": "read your clipboard",
+    "LocalFontsAccess": "list your fonts",
+    "MouseLock": "lock the mouse pointer",
+}
+
+
 class HandoffPage(QWebEnginePage):
     crashed = Signal(str)  # why the page's renderer went away
+    blocked = Signal(str)  # a request the page made that Handoff refused, worded for the person
 
     def __init__(self, profile: QWebEngineProfile, *, is_browser: bool, resources: Path, parent: QObject | None = None):
         super().__init__(profile, parent)
@@ -51,6 +66,8 @@ class HandoffPage(QWebEnginePage):
     def _deny_permission(self, permission: QWebEnginePermission) -> None:
         log.info("Denied a %s permission request from %s", permission.permissionType().name, safe_url(permission.origin().toString()))
         permission.deny()
+        wanted = _PERMISSION_WORDING.get(permission.permissionType().name, "use a device or browser feature")
+        self.blocked.emit(f"Handoff blocked {_host(permission.origin())} from asking to {wanted}.")
 
     def _on_new_window(self, request: QWebEngineNewWindowRequest) -> None:
         url = request.requestedUrl()
@@ -59,6 +76,7 @@ class HandoffPage(QWebEnginePage):
             self.setUrl(url)
         else:
             log.info("Ignored a new-window request to %s", safe_url(url.toString()))
+            self.blocked.emit("The page tried to open a new window; Handoff keeps everything in this view, so it was not opened.")
 
     def acceptNavigationRequest(self, url: QUrl | str, navigation_type: QWebEnginePage.NavigationType, is_main_frame: bool) -> bool:
         url = QUrl(url)
@@ -145,7 +163,7 @@ class DownloadKeeper(QObject):
     """Downloads in the local browser go to the user's Downloads folder, with a visible notice."""
 
     started = Signal(str, str)  # file name, folder
-    finished = Signal(str, bool)  # file name, succeeded
+    finished = Signal(str, bool, str)  # file name, succeeded, folder
 
     def __init__(self, profile: QWebEngineProfile, folder: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -164,4 +182,8 @@ class DownloadKeeper(QObject):
     def _done(self, download: QWebEngineDownloadRequest) -> None:
         if download.isFinished():
             succeeded = download.state() is QWebEngineDownloadRequest.DownloadState.DownloadCompleted
-            self.finished.emit(download.downloadFileName(), succeeded)
+            self.finished.emit(download.downloadFileName(), succeeded, download.downloadDirectory())
+
+
+def _host(origin: QUrl) -> str:
+    return origin.host() or "a page"

@@ -180,6 +180,9 @@ def test_exports_carry_the_trail_and_no_secrets() -> None:
     assert "bu_export_secret_123456" not in page and "X-Amz-Signature" not in page
     assert page.count("<tr class=") == 5 and "You handed back to the agent" in page
     assert "http" not in page.split("<body>")[1].replace("https://shop", "")  # nothing loaded from anywhere
+    assert "1970-01-01 00:01:40" in page and "T00:01:40" not in page  # times as people read them (UTC)
+    assert "cost $0.04" in page
+    assert json.loads(text)["session"]["started_at"] == "1970-01-01T00:01:40.000Z"  # machine-readable in JSON
 
 
 class HistoryStoreStub:

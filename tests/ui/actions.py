@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 
 def click(widget: Any) -> None:
@@ -16,3 +17,13 @@ def run_task(window: Any, text: str) -> None:
     """Type a task into the task box and press Run."""
     window.task_panel.task_input.setPlainText(text)
     click(window.task_panel.run_button)
+
+
+def answer_question(button_text: str):
+    """Click a button of the open question box (returns False until one is showing)."""
+    box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+    if box is None:
+        return False
+    button = next(b for b in box.findChildren(QPushButton) if b.text() == button_text)
+    click(button)
+    return True

@@ -62,6 +62,10 @@ def test_the_export_button_asks_where_and_saves(cloud: FakeCloud, cloud_services
     async def scenario() -> None:
         click(dialog.export_html)
         chooser = await wait_until(lambda: dialog.findChild(QFileDialog, "exportFileDialog"), what="the file chooser")
+        suggested = Path(chooser.selectedFiles()[0])
+        assert suggested.name.startswith("handoff-session-") and suggested.suffix == ".html"
+        exports = cloud_services.paths.exports
+        assert suggested.parent == (exports if exports.is_dir() else Path.home())  # Documents, or home without one
         chooser.selectFile(str(target))
         chooser.accept()
         await wait_until(target.exists, what="the exported file")

@@ -42,8 +42,10 @@ async def load(view: LiveView, url: str) -> None:
     assert await load_url(view.web_view, url)
 
 
-def test_permission_requests_are_denied(live_view: LiveView, site: SiteServer, qrun) -> None:
+def test_permission_requests_are_denied_and_said(live_view: LiveView, site: SiteServer, qrun) -> None:
     live_view.configure(is_browser=True)
+    blocked: list[str] = []
+    live_view.pageBlocked.connect(blocked.append)
 
     async def scenario() -> None:
         await load(live_view, site.url("permissions.html"))
@@ -52,6 +54,7 @@ def test_permission_requests_are_denied(live_view: LiveView, site: SiteServer, q
         assert js_cached(web, "geo") == "denied:1"
         assert await js(web, "document.getElementById('notify').textContent") in ("denied", "default", "pending")
         assert await js(web, "Notification.permission") != "granted"
+        await wait_until(lambda: blocked, what="the blocked notice")
 
     cache: dict[str, str] = {}
 
@@ -60,10 +63,13 @@ def test_permission_requests_are_denied(live_view: LiveView, site: SiteServer, q
         return cache.get(element_id, "pending")
 
     qrun(scenario())
+    assert "Handoff blocked 127.0.0.1 from asking to know your location." in blocked
 
 
 def test_a_remote_live_view_stays_put(live_view: LiveView, qrun) -> None:
     live_view.configure(is_browser=False)
+    blocked: list[str] = []
+    live_view.pageBlocked.connect(blocked.append)
     with FakeCloud() as cloud:
         token = "tok-" + "x" * 40
         cloud.sessions["s1"] = FakeSession(id="s1", token=token, started_at=datetime.now(UTC), live_url_after=0)
@@ -80,6 +86,7 @@ def test_a_remote_live_view_stays_put(live_view: LiveView, qrun) -> None:
 
         qrun(scenario())
         assert live_view.web_view.url().toString() == live
+        assert any("tried to open a new window" in text for text in blocked)
 
 
 def test_the_local_browser_opens_new_windows_in_the_same_view(live_view: LiveView, site: SiteServer, qrun) -> None:
@@ -91,6 +98,24 @@ def test_the_local_browser_opens_new_windows_in_the_same_view(live_view: LiveVie
         await wait_until(lambda: live_view.web_view.url().toString() == site.url("form.html"), what="the popup in the same view")
 
     qrun(scenario())
+    assert live_view.bar.address.text() == site.url("form.html")
+
+
+def test_the_local_page_is_kept_across_a_trip_to_cloud(live_view: LiveView, site: SiteServer, qrun) -> None:
+    live_view.configure(is_browser=True)
+
+    async def scenario() -> None:
+        await load(live_view, site.url("form.html"))
+        await type_into_field(live_view.web_view, "name", "Ada")
+        local_page = live_view.web_view.page()
+        live_view.configure(is_browser=False)
+        assert live_view.web_view.page() is not local_page and not live_view.bar.isVisible()
+        live_view.configure(is_browser=True)
+        assert live_view.web_view.page() is local_page
+        assert await js(live_view.web_view, "document.getElementById('name').value") == "Ada"
+
+    qrun(scenario())
+    assert live_view.web_view.url().toString() == site.url("form.html")
     assert live_view.bar.address.text() == site.url("form.html")
 
 

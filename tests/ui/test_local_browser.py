@@ -30,10 +30,12 @@ def test_downloads_go_to_the_downloads_folder_with_a_notice(local_services, site
     async def scenario() -> None:
         await browse(window, site.url("downloads.html"))
         await js(window.live_view.web_view, "document.getElementById('report').click()")
-        await wait_until(lambda: window.banner.message == "Downloaded report.txt", what="the finished notice")
+        await wait_until(lambda: window.banner.message.startswith("Downloaded report.txt"), what="the finished notice")
 
     qrun(scenario())
     assert shown[0] == f"Downloading report.txt to {local_services.paths.downloads}"
+    assert window.banner.message == f"Downloaded report.txt to {local_services.paths.downloads}"
+    assert window.banner.action_button.isVisible() and window.banner.action_button.text() == "Open folder"
     saved = local_services.paths.downloads / "report.txt"
     assert saved.read_text() == "quarterly numbers\n"
 

@@ -17,7 +17,7 @@ from desktop_app.services import Services
 from desktop_app.settings import LLMSettings
 from tests.fakes import scripted_llm as sl
 from tests.helpers import wait_until
-from tests.ui.actions import click
+from tests.ui.actions import answer_question, click
 from tests.ui.web import js, type_into_field
 
 
@@ -257,3 +257,25 @@ def test_each_task_numbers_its_own_steps_and_failed_steps_are_shown(local_servic
     results = [e.result for e in entries(window, tl.TaskFinished)]
     assert [r.output for r in results] == ["First task done", "Second task done"]
     assert [r.steps for r in results] == [3, 2]
+
+
+def test_quitting_while_the_agent_works_asks_first(local_services, site, make_window, qrun) -> None:
+    sl.install(sl.ScriptedModel([sl.navigate(site.url("form.html"))] + [sl.wait(1, delay=0.3) for _ in range(20)]))
+    window = make_window(local_services, interactive=True)
+    controller = local_services.controller
+    assert controller.quit_concern is None  # nothing to lose yet: closing would not ask
+
+    async def scenario() -> None:
+        window.task_panel.task_input.setPlainText("Keep waiting")
+        click(window.task_panel.run_button)
+        await wait_until(lambda: entries(window, tl.AgentStep), timeout=60, what="the agent to work")
+        window.close()
+        await wait_until(lambda: answer_question("Cancel"), what="the question")
+        await wait_until(lambda: not window._closing)
+        assert window.isVisible() and controller.state is Control.AGENT  # the agent carries on
+        window.close()
+        await wait_until(lambda: answer_question("Stop and quit"), what="the question again")
+        await window.closed
+
+    qrun(scenario(), timeout=90)
+    assert controller.state is Control.NO_SESSION

@@ -6,13 +6,13 @@ import asyncio
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.core.control import Control
 from desktop_app.early_init import free_loopback_port
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
-from tests.ui.actions import click
+from tests.ui.actions import answer_question, click
 
 
 def test_an_over_long_task_is_explained_and_kept(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
@@ -132,16 +132,6 @@ def test_shortcuts_work_with_focus_in_the_page(cloud: FakeCloud, cloud_services,
         await wait_until(lambda: controller.state is Control.AGENT)
 
     qrun(scenario())
-
-
-def answer_question(button_text: str):
-    """Click a button of the open question box (returns False until one is showing)."""
-    box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
-    if box is None:
-        return False
-    button = next(b for b in box.findChildren(QPushButton) if b.text() == button_text)
-    click(button)
-    return True
 
 
 def test_closing_asks_and_keeping_the_session_leaves_it_running(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:

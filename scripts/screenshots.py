@@ -23,6 +23,8 @@ from desktop_app.paths import Paths  # noqa: E402
 PATHS = Paths.temporary_base().ensure()
 EARLY = prepare_environment(PATHS.data / "browser-use")
 os.environ["HANDOFF_TEST_LLM"] = "tests.fakes.scripted_llm:installed"
+# An in-memory keychain stands in for the desktop's (Xvfb has none), as a user's machine would have.
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.fakes.memory_keyring.MemoryKeyring"
 
 import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402

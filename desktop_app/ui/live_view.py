@@ -210,7 +210,7 @@ class LiveView(QWidget):
         page, self._parked_browser_page = (self._parked_browser_page, None) if is_browser else (None, None)
         resumed = page is not None
         if page is None:
-            page = HandoffPage(self._profile(is_browser), is_browser=is_browser, resources=self._resources, parent=self)
+            page = HandoffPage(self._profile(is_browser), is_browser=is_browser, resources=self._resources, parent=self.web_view)
             page.crashed.connect(self.pageCrashed)
             page.blocked.connect(self.pageBlocked)
         self.web_view.setPage(page)

@@ -502,7 +502,10 @@ class MainWindow(QMainWindow):
         from desktop_app.core.events import Level
 
         self.task_panel.show_request(reason)
-        self.banner.show_message(f"The agent needs you: {reason} — do it in the browser, then press Hand back.", Level.WARNING)
+        ending = "" if reason.rstrip().endswith((".", "!", "?")) else "."
+        self.banner.show_message(
+            f"The agent needs you: {reason.rstrip()}{ending} Do it in the browser, then press Hand back.", Level.WARNING
+        )
         QApplication.alert(self)
         self.raise_()
         if QSystemTrayIcon.isSystemTrayAvailable():

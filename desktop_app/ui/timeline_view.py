@@ -228,10 +228,13 @@ class TimelineDelegate(QStyledItemDelegate):
         if url:
             pixmap = self._thumbnails.get(url)
             frame = QRect(rect.left() + 12, rect.top() + _PADDING, THUMB_SIZE.width(), THUMB_SIZE.height())
-            if pixmap is not None:
-                painter.drawPixmap(frame.topLeft(), pixmap)
-            else:
-                painter.fillRect(frame, QColor("#e6e8ee"))
+            painter.fillRect(frame, QColor("#e6e8ee"))
+            if pixmap is not None:  # scaled to fit: centre it in the frame
+                painter.drawPixmap(
+                    frame.left() + (frame.width() - pixmap.width()) // 2,
+                    frame.top() + (frame.height() - pixmap.height()) // 2,
+                    pixmap,
+                )
         metrics = QFontMetrics(option.font)
         stamp_width = self._stamp_width(metrics)
         left = self._text_left(rect, entry)

@@ -134,6 +134,19 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
         watcher.close()
         instance.close()
         crashes.uninstall()
+        _shut_down_qt(app, window)
+
+
+def _shut_down_qt(app: QApplication, window: MainWindow) -> None:
+    """Take QtWebEngine down now rather than in an exit handler: Chromium writes the browser profile
+    as it shuts down, and the --temp-basedir folder is removed after this returns. (A frozen build
+    imports PySide6 before main(), so exit-handler order cannot be relied on there.)"""
+    import shiboken6
+
+    if shiboken6.isValid(window):
+        shiboken6.delete(window)  # its pages go before their profiles, as WebEngine requires
+    app.processEvents()
+    app.shutdown()
 
 
 def _start_live_view(args: argparse.Namespace, paths: Paths) -> LiveView:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,3 +86,14 @@ def test_a_second_launch_brings_the_first_forward(tmp_path: Path) -> None:
         first.wait_for(lambda: "Another launch asked for this window" in first.stderr, what="the first window to be asked")
         code = first.terminate_and_wait()
     assert code == 0
+
+
+@pytest.mark.parametrize("qt_first", [False, True], ids=["from-source", "qt-imported-first-like-a-frozen-build"])
+def test_a_temporary_basedir_is_gone_after_exit(tmp_path: Path, qt_first: bool) -> None:
+    # A frozen build imports PySide6 before main() (PyInstaller's runtime hook); the removal must
+    # not depend on the order of exit handlers.
+    command = [sys.executable, "-c", "import PySide6.QtWidgets, sys; from desktop_app.app import main; sys.exit(main())"]
+    env = app_environment(TMPDIR=str(tmp_path))
+    with AppProcess(["--temp-basedir", "--no-err-windows", "--smoke-test"], env, command=command if qt_first else None) as app:
+        assert app.wait_exit() == 0, app.stderr
+    assert list(tmp_path.iterdir()) == []

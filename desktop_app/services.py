@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from desktop_app.backends import BackendContext, build_backend
@@ -71,10 +72,9 @@ class Services:
         if settings.backend != self.backend_kind:
             result = self.switch_backend(settings.backend)
             return messages if result.accepted else [*messages, result.reason]
-        if before.effective_cloud_base_url() != settings.effective_cloud_base_url():
-            if self.controller.session is not None:
-                return [*messages, "The new Browser Use address is used from the next session."]
-            self.controller.replace_backend(self._build(self.backend_kind))
+        address_changed = before.effective_cloud_base_url() != settings.effective_cloud_base_url()
+        if address_changed and self.backend_kind == BILLED_KIND and self.controller.state.session_alive:
+            messages.append("The new Browser Use address is used from the next session.")
         return messages
 
     def switch_backend(self, kind: str) -> CommandResult:
@@ -114,7 +114,9 @@ class Services:
             switched = self.switch_backend(BILLED_KIND)
             if not switched.accepted:
                 return switched
-        return self.controller.reattach(session_id, recorded_steps(self.history, session_id))
+        record = self.history.session(session_id)
+        earlier_cost = record.total_cost if record is not None else Decimal(0)
+        return self.controller.reattach(session_id, recorded_steps(self.history, session_id), earlier_cost)
 
     async def stop_left_running(self, session_id: str) -> None:
         """Raises BackendError when the provider cannot be reached (the session stays listed)."""

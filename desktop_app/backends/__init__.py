@@ -34,7 +34,7 @@ def build_backend(kind: str, settings: Callable[[], Settings], keychain: Keychai
 
         return CloudBackend(
             lambda: keychain.get(SecretName.BROWSER_USE),
-            base_url=settings().effective_cloud_base_url(),
+            base_url=lambda: settings().effective_cloud_base_url(),
         )
     if kind == "local":
         # browser-use is a heavy import: only pay for it when Local mode is chosen.

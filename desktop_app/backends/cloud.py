@@ -50,8 +50,8 @@ T = TypeVar("T")
 CAPABILITIES = CLOUD
 
 TERMINAL = {"finished", "failed", "stopped"}
-CLOCK_SKEW_SECONDS = 30.0
-LOST_CONTACT_AFTER = 3  # failed polls in a row before the person is told  # between our clock and Browser Use's, when matching a session by start time
+CLOCK_SKEW_SECONDS = 30.0  # between our clock and Browser Use's, when matching a session by start time
+LOST_CONTACT_AFTER = 3  # failed polls in a row before the person is told
 # At most one poll a second per task, with a margin for network jitter between request starts.
 POLL_INTERVAL = 1.02
 REQUEST_TOKEN_KEY = "handoffRequest"
@@ -64,7 +64,7 @@ class CloudBackend:
         self,
         api_key: Callable[[], str | None],
         *,
-        base_url: str | None = None,
+        base_url: str | None | Callable[[], str | None] = None,
         poll_interval: float = POLL_INTERVAL,
         live_url_timeout: float = 90.0,
         stop_confirm_timeout: float = 20.0,
@@ -74,7 +74,10 @@ class CloudBackend:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._api_key = api_key
-        self._base_url = base_url
+        # Read when a session starts: a new address applies from the next session, never mid-session.
+        self._base_url = base_url if callable(base_url) else (lambda: base_url)
+        self._session_base_url: str | None = None
+        self._client_base_url: str | None = None
         self._poll_interval = poll_interval
         self._live_url_timeout = live_url_timeout
         self._stop_confirm_timeout = stop_confirm_timeout
@@ -106,7 +109,7 @@ class CloudBackend:
             if error.problem is not Problem.UNCERTAIN:
                 raise
             session_id, live_url = await self._find_session_created_since(client, asked_at, error), None
-        self._session_id = session_id
+        self._session_id, self._session_base_url = session_id, self._client_base_url
         log.info("Cloud session %s created; waiting for its live view", session_id)
         try:
             live_url = live_url or await self._wait_for_live_url(client, session_id)
@@ -133,8 +136,9 @@ class CloudBackend:
             )
         raise BackendError(
             Problem.UNCERTAIN,
-            "The connection to Browser Use broke while starting the session, and several sessions started just "
-            "then. Check your Browser Use dashboard for sessions you do not need; nothing was sent twice.",
+            "The connection to Browser Use broke while starting the session, and more than one session started "
+            "at that moment (perhaps from another computer), so Handoff used none of them. Sessions are billed "
+            "while alive: stop any you do not need on your Browser Use dashboard, then try again.",
             detail=lost.detail,
         )
 
@@ -209,14 +213,14 @@ class CloudBackend:
             raise BackendError(Problem.SESSION_GONE, "That session has already ended.")
         live_url = view.live_url or await self._wait_for_live_url(client, session_id)
         session = SessionInfo(id=session_id, live_url=self._checked_live_url(live_url), started_at=view.started_at.timestamp())
-        self._session_id = session_id
+        self._session_id, self._session_base_url = session_id, self._client_base_url
         running = next((t for t in view.tasks if t.status.value not in TERMINAL), None)
         if running is None:
             return session, None
         # The agent kept working while Handoff was gone: follow it from here.
         task_id = str(running.id)
         self._reported_steps[task_id] = 0
-        self._pollers[task_id] = asyncio.get_running_loop().create_task(self._poll(task_id))
+        self._follow(task_id)
         return session, RunHandle(task_id=task_id, text=running.task)
 
     async def stop_remote_session(self, session_id: str) -> None:
@@ -251,7 +255,7 @@ class CloudBackend:
             log.info("The create's answer was lost, but task %s exists: carrying on with it", found)
             task_id = found
         self._reported_steps[task_id] = 0
-        self._pollers[task_id] = asyncio.get_running_loop().create_task(self._poll(task_id))
+        self._follow(task_id)
         return RunHandle(task_id=task_id, text=request.text)
 
     async def _raise_if_session_gone(self, client: AsyncBrowserUse, session_id: str) -> None:
@@ -300,15 +304,19 @@ class CloudBackend:
             poller.cancel()
         deadline = time.monotonic() + self._stop_confirm_timeout
         asked = time.monotonic()
-        while time.monotonic() < deadline:
-            await _sleep_until(asked + self._poll_interval)
-            asked = time.monotonic()
-            view = await self._call(lambda: client.tasks.get(task_id))
-            if view.status.value in TERMINAL:
-                return view
-            self._deliver(view)
-        self._pollers[task_id] = asyncio.get_running_loop().create_task(self._poll(task_id))
-        raise BackendError(Problem.TIMEOUT, "Browser Use has not confirmed that the agent stopped.")
+        try:
+            while time.monotonic() < deadline:
+                await _sleep_until(asked + self._poll_interval)
+                asked = time.monotonic()
+                view = await self._call(lambda: client.tasks.get(task_id))
+                if view.status.value in TERMINAL:
+                    return view
+                self._deliver(view)
+            raise BackendError(Problem.TIMEOUT, "Browser Use has not confirmed that the agent stopped.")
+        except Exception:
+            # The agent may still be working: keep following it, or its steps and end never arrive.
+            self._follow(task_id)
+            raise
 
     async def resume(self, run: RunHandle, context: HandBackContext) -> None:
         raise BackendError(Problem.INTERNAL, "Browser Use Cloud cannot resume a stopped task.")
@@ -324,6 +332,12 @@ class CloudBackend:
         self._deliver_final(view)
 
     # -- step streaming ------------------------------------------------------------------------
+
+    def _follow(self, task_id: str) -> None:
+        """Poll the task for steps and its end (one poller a task)."""
+        poller = self._pollers.get(task_id)
+        if poller is None or poller.done():
+            self._pollers[task_id] = asyncio.get_running_loop().create_task(self._poll(task_id))
 
     async def _poll(self, task_id: str) -> None:
         client = self._client_for_current_key()
@@ -347,7 +361,7 @@ class CloudBackend:
                 await asyncio.sleep(min(10.0, self._poll_interval * 2**failures))
                 continue
             if failures >= LOST_CONTACT_AFTER and self._listener is not None:
-                self._listener.on_notice("Back in contact with Browser Use.")
+                self._listener.on_notice("Back in contact with Browser Use.", resolved=True)
             failures = 0
             if self._deliver(view):
                 self._pollers.pop(task_id, None)
@@ -438,14 +452,15 @@ class CloudBackend:
                 Problem.AUTH,
                 "Add your Browser Use API key in Settings to use Browser Use Cloud.",
             )
-        if self._client is None or key != self._client_key:
+        base_url = self._session_base_url if self._session_id is not None else self._base_url()
+        if self._client is None or key != self._client_key or base_url != self._client_base_url:
             if self._client is not None:
                 self._retired_clients.append(self._client)  # closed in aclose(); a request may be in flight
             redactor.add_secret(key)
             self._client = AsyncBrowserUse(
-                api_key=key, base_url=self._base_url, timeout=self._request_timeout, max_retries=self._read_retries
+                api_key=key, base_url=base_url, timeout=self._request_timeout, max_retries=self._read_retries
             )
-            self._client_key = key
+            self._client_key, self._client_base_url = key, base_url
         return self._client
 
     async def _call(self, call: Callable[[], Awaitable[T]], *, creating: str | None = None) -> T:

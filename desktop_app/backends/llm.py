@@ -98,10 +98,18 @@ class GuardedModel:
 
     _verified_api_keys = True
 
-    def __init__(self, inner: Any, on_fault: Callable[[BackendError], None], timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        on_fault: Callable[[BackendError], None],
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        user_address: bool = False,
+    ) -> None:
         self._inner = inner
         self._on_fault = on_fault
         self.timeout = timeout
+        self._user_address = user_address  # the person typed the server's address (it may be wrong)
         self.model = getattr(inner, "model", "model")
 
     @property
@@ -128,14 +136,14 @@ class GuardedModel:
                 f"The AI model did not answer within {plural(round(self.timeout), 'second')}.",
             )
         except Exception as error:
-            fault = classify_model_error(error)
+            fault = classify_model_error(error, user_address=self._user_address)
             if fault is None:
                 raise
         self._on_fault(fault)
         raise fault
 
 
-def classify_model_error(error: BaseException) -> BackendError | None:
+def classify_model_error(error: BaseException, *, user_address: bool = False) -> BackendError | None:
     """A fault that retrying within seconds will not fix, or None to let browser-use retry."""
     status = getattr(error, "status_code", None)
     if status in (401, 403):
@@ -152,10 +160,10 @@ def classify_model_error(error: BaseException) -> BackendError | None:
         )
     if isinstance(error, AttributeError | TypeError | KeyError):
         # e.g. "'str' object has no attribute 'choices'": the address is not a model server of that kind.
+        check = "its address and the provider" if user_address else "the provider and the model name"
         return BackendError(
             Problem.LLM_NOT_CONFIGURED,
-            "The AI model server answered in a way Handoff does not understand. Check its address and the "
-            "provider in Settings.",
+            f"The AI model server answered in a way Handoff does not understand. Check {check} in Settings.",
             detail=f"{type(error).__name__}: {error}"[:300],
         )
     import httpx  # loaded by the model client by now; not at app startup

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import importlib
 import io
 import json
@@ -42,7 +43,7 @@ from desktop_app.core.ports import (
     TaskRequest,
 )
 from desktop_app.keychain import Keychain
-from desktop_app.settings import LLMSettings
+from desktop_app.settings import PROVIDER_SECRETS, SERVER_PROVIDERS, LLMSettings
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +89,8 @@ def _no_about_blank_screensaver() -> None:
     AboutBlankWatchdog._check_and_ensure_about_blank_tab = do_nothing  # type: ignore[method-assign]
 
 
-def task_result(task_id: str, items: list[Any], *, stopped: bool) -> RunResult:
-    """The outcome of one task from its part of the agent's history (a reused agent's history also
-    holds the session's earlier tasks, whose "done" must not count for this one)."""
+def task_result(task_id: str, items: list[Any], *, steps: int, stopped: bool) -> RunResult:
+    """The outcome of one task from the agent's history of it and the steps it took."""
     last = items[-1].result[-1] if items and items[-1].result else None
     done = last is not None and last.is_done is True
     errors = [r.error for item in items for r in item.result if r.error]
@@ -108,7 +108,7 @@ def task_result(task_id: str, items: list[Any], *, stopped: bool) -> RunResult:
         status=status,
         output=output,
         success=last.success if done and last is not None else None,
-        steps=len(items),
+        steps=steps,
     )
 
 
@@ -125,7 +125,8 @@ class LocalBackend:
         llm_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._llm_settings = llm_settings
-        self._agent_llm: LLMSettings | None = None  # the model settings the current agent was built with
+        # The model settings (and a fingerprint of the key) the current agent was built with.
+        self._agent_model: tuple[LLMSettings, str] | None = None
         self._llm_timeout = llm_timeout
         self._keychain = keychain
         self._devtools_url = context.devtools_url
@@ -144,7 +145,7 @@ class LocalBackend:
         self._step_started = 0.0
         self._step_number = 0  # the agent's own count: it runs on across the tasks of a session
         self._first_step = 1  # the agent's count at this task's first step
-        self._history_start = 0  # where this task's part of the agent's history begins
+        self._result_before: Any = None  # the agent's last result as a step began
         self._last_step: dict[str, Any] | None = None
         self._pending_request: str | None = None
         self._fault: BackendError | None = None
@@ -233,12 +234,18 @@ class LocalBackend:
         browser_use = await asyncio.to_thread(_import_browser_use)
         task_id = f"local-task-{uuid.uuid4().hex[:12]}"
         settings = self._llm_settings()
-        if self._agent is not None and settings != self._agent_llm:
-            log.info("The AI model settings changed: the next task starts with a fresh agent")
+        model_identity = (settings, self._key_fingerprint(settings))
+        if self._agent is not None and model_identity != self._agent_model:
+            log.info("The AI model settings or key changed: the next task starts with a fresh agent")
             self._agent = None
         if self._agent is None:
-            llm = GuardedModel(make_llm(settings, self._keychain), self._fail_run, self._llm_timeout)
-            self._agent_llm = settings
+            llm = GuardedModel(
+                make_llm(settings, self._keychain),
+                self._fail_run,
+                self._llm_timeout,
+                user_address=settings.provider in SERVER_PROVIDERS,
+            )
+            self._agent_model = model_identity
             self._agent = browser_use.Agent(
                 task=request.text,
                 llm=llm,
@@ -256,9 +263,8 @@ class LocalBackend:
         else:
             # The same agent keeps what it learnt earlier in this session (like Cloud's same session).
             self._agent.add_new_task(request.text)
-            self._agent.state.consecutive_failures = 0  # the last task's failures are not this one's
+            self._start_afresh(self._agent)
         self._first_step = self._agent.state.n_steps
-        self._history_start = len(self._agent.history.history)
         self._task_id = task_id
         self._fault = None
         self._stop_requested = False
@@ -289,7 +295,24 @@ class LocalBackend:
             return
         if self._listener is None:
             return
-        self._listener.on_finished(task_result(task_id, history.history[self._history_start :], stopped=self._stop_requested))
+        steps = agent.state.n_steps - self._first_step
+        self._listener.on_finished(task_result(task_id, history.history, steps=steps, stopped=self._stop_requested))
+
+    @staticmethod
+    def _start_afresh(agent: Any) -> None:
+        """A follow-up task keeps the agent's memory (its messages) but not the last task's outcome:
+        browser-use ends a run as soon as the last history item says "done", and a step that adds
+        no item of its own (one paused mid-way) would otherwise end the new task with the old result."""
+        agent.history = type(agent.history)(history=[], usage=None)
+        agent.state.last_result = None
+        agent.state.last_model_output = None
+        agent.state.consecutive_failures = 0
+
+    def _key_fingerprint(self, settings: LLMSettings) -> str:
+        """Changes when the provider's key does (a corrected key must take effect), without keeping it."""
+        secret = PROVIDER_SECRETS.get(settings.provider)
+        key = (self._keychain.get(secret) or "") if secret is not None else ""
+        return hashlib.sha256(key.encode()).hexdigest()
 
     def _connection_dropped(self, event: Any) -> None:
         """browser-use reconnects quietly; a dropped DevTools connection mid-run ends the run instead
@@ -354,6 +377,7 @@ class LocalBackend:
         self._step_idle.clear()
         self._step_started = time.monotonic()
         self._step_number = agent.state.n_steps
+        self._result_before = agent.state.last_result
         self._last_step = None
 
     def _task_step(self, agent_step: int) -> int:
@@ -362,7 +386,13 @@ class LocalBackend:
     async def _step_ends(self, agent: Any) -> None:
         report = self._last_step
         self._last_step = None
-        errors = [r.error for r in (agent.state.last_result or ()) if getattr(r, "error", None)]
+        result = agent.state.last_result
+        if agent.state.n_steps == self._step_number or result is None or result is self._result_before:
+            # Interrupted (a pause) before it acted: browser-use runs this step again on resume, so
+            # showing it now would list a step that did nothing, then its number twice.
+            report = None
+            result = None
+        errors = [r.error for r in (result or ()) if getattr(r, "error", None)]
         if errors and self._fault is None:
             # A step can fail before the model says anything (a bad reply, a timeout): show it anyway,
             # so the timeline does not skip a number and the person sees why the agent is stuck.

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -99,6 +100,7 @@ class SessionController:
     def __init__(self, backend: Backend, bus: EventBus | None = None, *, clock: Callable[[], float] = time.time):
         self.bus = bus or EventBus()
         self.timeline = tl.Timeline()
+        self._earlier_cost = Decimal(0)
         self._clock = clock
         self._machine = ControlMachine(clock)
         self._backend = backend
@@ -142,6 +144,11 @@ class SessionController:
         return self._interrupted_goal
 
     @property
+    def session_cost(self) -> Decimal:
+        """What the current session has cost so far, including before a restart (reattached)."""
+        return self._earlier_cost + self.timeline.total_cost
+
+    @property
     def quit_concern(self) -> QuitConcern | None:
         """What quitting now would cost the person, so the window can ask first (or None)."""
         if self.state.session_alive and self.capabilities.billed_while_alive:
@@ -157,13 +164,15 @@ class SessionController:
             return _refused("A session is already open.")
         return CommandResult(True, done=self._begin_opening())
 
-    def reattach(self, session_id: str, recorded_steps: dict[str, int] | None = None) -> CommandResult:
-        """Carry on with a session an earlier run left running (after a crash or a kept session)."""
+    def reattach(
+        self, session_id: str, recorded_steps: dict[str, int] | None = None, earlier_cost: Decimal = Decimal(0)
+    ) -> CommandResult:
+        """Carry on with a session an earlier run left running (after a crash or a kept session).
+        ``recorded_steps`` and ``earlier_cost`` are what the history holds of it already."""
         if not self._try(Trigger.START_SESSION):
             return _refused("Stop the current session before reattaching to another one.")
-        self.timeline.clear()
-        self._known_tasks.clear()
-        self._finished_tasks.clear()
+        self._forget_session_state()
+        self._earlier_cost = earlier_cost
         self._step_floor = dict(recorded_steps or {})
         self._opening = self._spawn(self._adopt(session_id))
         return CommandResult(True, done=self._opening)
@@ -212,7 +221,8 @@ class SessionController:
             self._apply(Trigger.TAKE_OVER)
             return CommandResult(True, done=self._spawn(self._interrupt()))
         if state is Control.TAKING_OVER:
-            return _refused("Already pausing the agent — the view unlocks as soon as it has stopped.")
+            doing = "pausing the agent" if self.capabilities.pauses_in_place else "stopping the agent's task"
+            return _refused(f"Already {doing} — the view unlocks as soon as that is confirmed.")
         if state is Control.HUMAN:
             return _refused("You already have control.")
         return _refused("Start a session first.")
@@ -293,10 +303,14 @@ class SessionController:
 
     # -- the slow halves of the commands -------------------------------------------------------
 
-    def _begin_opening(self) -> asyncio.Task[bool]:
+    def _forget_session_state(self) -> None:
         self.timeline.clear()
         self._known_tasks.clear()
         self._finished_tasks.clear()
+        self._earlier_cost = Decimal(0)
+
+    def _begin_opening(self) -> asyncio.Task[bool]:
+        self._forget_session_state()
         self._opening = self._spawn(self._open_session())
         return self._opening
 
@@ -524,8 +538,8 @@ class SessionController:
             action,
         )
 
-    def on_notice(self, text: str) -> None:
-        self._notice(Level.WARNING, text)
+    def on_notice(self, text: str, *, resolved: bool = False) -> None:
+        self._notice(Level.INFO if resolved else Level.WARNING, text)
 
     def on_session_lost(self, reason: str) -> None:
         if self.state is Control.NO_SESSION:

@@ -120,8 +120,9 @@ class AgentListener(Protocol):
 
     def on_session_lost(self, reason: str) -> None: ...
 
-    def on_notice(self, text: str) -> None:
-        """Something the person should know that is not a failure (e.g. contact lost, retrying)."""
+    def on_notice(self, text: str, *, resolved: bool = False) -> None:
+        """Something the person should know that is not a failure (e.g. contact lost, retrying);
+        ``resolved``: good news, the trouble an earlier notice reported is over."""
         ...
 
 

@@ -48,6 +48,12 @@ MIGRATIONS: list[str] = [
     UPDATE sessions SET backend_kind = CASE WHEN backend LIKE '%Cloud%' THEN 'cloud' ELSE 'local' END;
     CREATE INDEX sessions_open ON sessions(backend_kind) WHERE ended_at IS NULL;
     """,
+    # Early builds ran migration 2 without its backfill: their open sessions had no kind, so a
+    # Cloud session left running was never offered for Reattach.
+    """
+    UPDATE sessions SET backend_kind = CASE WHEN backend LIKE '%Cloud%' THEN 'cloud' ELSE 'local' END
+    WHERE backend_kind = '';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_SECONDS = 2.0

@@ -211,9 +211,10 @@ class LiveView(QWidget):
         resumed = page is not None
         if page is None:
             page = HandoffPage(self._profile(is_browser), is_browser=is_browser, resources=self._resources, parent=self.web_view)
-            page.crashed.connect(self.pageCrashed)
-            page.blocked.connect(self.pageBlocked)
         self.web_view.setPage(page)
+        self._report_from(page)
+        if old_page is not None:
+            self._report_from(old_page, reporting=False)  # only the page on screen speaks
         if old_page is not None and old_page.is_browser:
             # Kept, so a trip to Cloud and back finds the page the person was on; frozen meanwhile
             # so it runs no scripts and plays nothing while out of sight.
@@ -229,6 +230,14 @@ class LiveView(QWidget):
             self.load_start_page()
         else:
             self.show_placeholder("No browser session yet.\nPress New session, or type a task and press Run.")
+
+    def _report_from(self, page: HandoffPage, *, reporting: bool = True) -> None:
+        pairs = ((page.crashed, self.pageCrashed), (page.blocked, self.pageBlocked))
+        for source, target in pairs:
+            if reporting:
+                source.connect(target)
+            else:
+                source.disconnect(target)
 
     def _profile(self, is_browser: bool) -> QWebEngineProfile:
         if is_browser not in self._profiles:
@@ -279,6 +288,9 @@ class LiveView(QWidget):
 
     def forget_site_data(self) -> str:
         """Cookies, cache and history go now; other site storage at the next start (it is in use)."""
+        parked, self._parked_browser_page = self._parked_browser_page, None
+        if parked is not None:
+            parked.deleteLater()  # its page and session storage would outlive the wipe
         profile = self._profiles.get(True)
         if profile is not None:
             profile.cookieStore().deleteAllCookies()

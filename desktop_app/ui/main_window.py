@@ -432,20 +432,18 @@ class MainWindow(QMainWindow):
 
         self.task_panel.timeline.add(entry)
         if isinstance(entry, tl.TaskFinished):
-            self._show_cost(entry.session_id)
+            self._show_cost()
 
-    def _show_cost(self, session_id: str) -> None:
+    def _show_cost(self) -> None:
         from desktop_app.core.wording import format_cost
 
-        # The history's total also counts what a session cost before a restart (reattached sessions).
-        record = self._services.history.session(session_id)
-        total = record.total_cost if record is not None else self._controller.timeline.total_cost
+        total = self._controller.session_cost
         self.task_panel.cost_label.setText(f"Cost this session: {format_cost(total)}" if total else "")
 
     def _on_session_opened(self, opened: SessionOpened) -> None:
         if opened.reattached:
             self.task_panel.timeline.show_earlier(self._services.history.entries(opened.session.id))
-            self._show_cost(opened.session.id)
+            self._show_cost()
         else:
             self.task_panel.cost_label.clear()
         self._show_live_view(opened)

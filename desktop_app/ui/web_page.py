@@ -67,7 +67,7 @@ class HandoffPage(QWebEnginePage):
         log.info("Denied a %s permission request from %s", permission.permissionType().name, safe_url(permission.origin().toString()))
         permission.deny()
         wanted = _PERMISSION_WORDING.get(permission.permissionType().name, "use a device or browser feature")
-        self.blocked.emit(f"Handoff blocked {_host(permission.origin())} from asking to {wanted}.")
+        self.blocked.emit(f"Handoff did not let {_host(permission.origin())} {wanted}.")
 
     def _on_new_window(self, request: QWebEngineNewWindowRequest) -> None:
         url = request.requestedUrl()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,9 +30,11 @@ class Listener:
         self.lost: list[str] = []
         self.asked: list[tuple[str, str]] = []
         self.notices: list[str] = []
+        self.resolved: list[bool] = []
 
-    def on_notice(self, text: str) -> None:
+    def on_notice(self, text: str, *, resolved: bool = False) -> None:
         self.notices.append(text)
+        self.resolved.append(resolved)
 
     def on_step(self, step: StepReport) -> None:
         self.steps.append(step)
@@ -157,6 +160,27 @@ def test_interrupt_waits_for_a_slow_stop_to_be_confirmed(cloud: FakeCloud, harne
         assert cloud.latest_task().status == "stopped"
 
     arun(scenario())
+
+
+def test_a_failed_follow_of_a_slow_stop_keeps_following_the_task(cloud: FakeCloud, arun) -> None:
+    cloud.manual_steps = True
+    cloud.stop_delay = 2.0
+    made = Harness(cloud, read_retries=0)
+
+    async def scenario() -> None:
+        await made.backend.open_session()
+        run = await made.backend.start_task(request())
+        await asyncio.sleep(0.3)
+        cloud.fail(rf"/tasks/{run.task_id}", 500, method="GET", times=10_000)
+        with pytest.raises(BackendError):
+            await made.backend.interrupt(run)  # the stop was accepted; checking on it failed
+        cloud.clear_faults()
+        # The agent may still be working: its end must still arrive.
+        await wait_until(lambda: made.listener.finished, timeout=10, what="the stopped task")
+        assert made.listener.finished[-1].status is RunStatus.STOPPED
+        await made.backend.aclose()
+
+    arun(scenario(), timeout=30)
 
 
 def test_interrupt_of_a_task_that_already_finished(cloud: FakeCloud, harness: Harness, arun) -> None:
@@ -365,6 +389,21 @@ def test_a_lost_answer_to_a_session_create_finds_the_session(cloud: FakeCloud, h
     assert session.live_url.endswith(cloud.sessions[session.id].token)
 
 
+def test_a_lost_session_create_with_another_session_starting_then_uses_neither(cloud: FakeCloud, harness: Harness, arun) -> None:
+    from datetime import UTC, datetime
+
+    from tests.fakes.cloud_server import FakeSession
+
+    other = FakeSession(id="00000000-0000-4000-8000-0000000000aa", token="tok" + "o" * 40, started_at=datetime.now(UTC), live_url_after=0)
+    cloud.sessions[other.id] = other  # e.g. started from another computer with the same key
+    cloud.fail(r"/sessions", method="POST", drop=True, after_processing=True)
+    with pytest.raises(BackendError) as caught:
+        arun(harness.backend.open_session())
+    assert caught.value.problem is Problem.UNCERTAIN and "used none of them" in caught.value.message
+    assert all(s.status == "active" for s in cloud.sessions.values())  # nobody's session was stopped
+    assert harness.backend._session_id is None
+
+
 def test_a_session_create_lost_before_it_happened_says_nothing_was_created(cloud: FakeCloud, harness: Harness, arun) -> None:
     cloud.fail(r"/sessions", method="POST", drop=True)
     with pytest.raises(BackendError) as caught:
@@ -426,3 +465,4 @@ def test_losing_contact_while_following_a_task_is_told(cloud: FakeCloud, arun) -
 
     arun(scenario(), timeout=40)
     assert made.listener.notices[-1] == "Back in contact with Browser Use."
+    assert made.listener.resolved == [False, True]  # the trouble as a warning, the recovery as good news

@@ -34,6 +34,12 @@ def test_model_failures_get_a_clear_message(error: Exception, problem: Problem, 
     assert fault is not None and fault.problem is problem and words in fault.message
 
 
+def test_an_odd_answer_points_at_the_address_only_where_the_person_typed_one() -> None:
+    odd = AttributeError("'str' object has no attribute 'choices'")
+    assert "Check its address" in classify_model_error(odd, user_address=True).message
+    assert "address" not in classify_model_error(odd, user_address=False).message
+
+
 def test_a_rate_limit_is_left_to_browser_use_to_retry() -> None:
     assert classify_model_error(ProviderError(429)) is None
 

@@ -82,6 +82,28 @@ def test_open_sessions_are_those_never_seen_to_end(tmp_path: Path) -> None:
     assert store.open_sessions("cloud") == []
 
 
+def test_a_v2_history_without_kinds_gets_them(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    old = sqlite3.connect(path)
+    # Schema 2 as early builds made it: the columns, but no backfill of the kind.
+    old.executescript(
+        MIGRATIONS[0]
+        + """
+        ALTER TABLE sessions ADD COLUMN backend_kind TEXT NOT NULL DEFAULT '';
+        ALTER TABLE sessions ADD COLUMN total_cost TEXT NOT NULL DEFAULT '0';
+        CREATE INDEX sessions_open ON sessions(backend_kind) WHERE ended_at IS NULL;
+        PRAGMA user_version = 2;
+        """
+    )
+    old.execute("INSERT INTO sessions (id, backend, started_at) VALUES ('c', 'Browser Use Cloud', 1.0)")
+    old.execute("INSERT INTO sessions (id, backend, started_at) VALUES ('l', 'Local', 2.0)")
+    old.commit()
+    old.close()
+    store = HistoryStore.open(path)
+    assert [s.id for s in store.open_sessions("cloud")] == ["c"]
+    assert [s.id for s in store.open_sessions("local")] == ["l"]
+
+
 def test_an_old_schema_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     old = sqlite3.connect(path)

@@ -192,6 +192,10 @@ class FakeCloud(LoopbackServer):
                 Fault(method, re.compile(path), status, body, retry_after, drop, stall, after_processing, times)
             )
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def add_step(self, task_id: str | None = None, *, goal: str | None = None) -> float:
         """Manual mode: make one more step appear now; returns the monotonic time it appeared."""
         with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from desktop_app.core.controller import KEEP_ALIVE_TASK
+from desktop_app.core.ports import RunResult, RunStatus
 from tests.fakes.cloud_server import FakeCloud, FakeSession
 from tests.helpers import wait_until
 from tests.ui.actions import click
@@ -85,6 +87,8 @@ def left_running_session(cloud: FakeCloud, services, steps: int = 0) -> str:
 
 def test_a_session_left_running_can_be_reattached(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
     session_id = left_running_session(cloud, cloud_services)
+    earlier = RunResult("t0", RunStatus.FINISHED, output="Done before the crash", cost_usd=Decimal("0.04"))
+    cloud_services.history.record(tl.TaskFinished(time.time(), session_id, earlier))
     window = make_window(cloud_services)
     controller = cloud_services.controller
 
@@ -99,7 +103,9 @@ def test_a_session_left_running_can_be_reattached(cloud: FakeCloud, cloud_servic
     assert not window.recovery_bar.isVisible()
     assert controller.session.id == session_id
     kinds = [e.kind for e in window.task_panel.timeline.timeline_model.entries]
-    assert kinds == ["SessionStarted", "SessionReattached"]  # the earlier run's entries come first
+    assert kinds == ["SessionStarted", "TaskFinished", "SessionReattached"]  # the earlier run's entries come first
+    assert controller.session_cost == Decimal("0.04")  # what it cost before the restart still counts
+    assert window.task_panel.cost_label.text() == "Cost this session: $0.04"
 
 
 def test_a_session_left_running_can_be_stopped(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:

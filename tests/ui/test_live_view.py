@@ -63,7 +63,7 @@ def test_permission_requests_are_denied_and_said(live_view: LiveView, site: Site
         return cache.get(element_id, "pending")
 
     qrun(scenario())
-    assert "Handoff blocked 127.0.0.1 from asking to know your location." in blocked
+    assert "Handoff did not let 127.0.0.1 know your location." in blocked
 
 
 def test_a_remote_live_view_stays_put(live_view: LiveView, qrun) -> None:
@@ -110,13 +110,34 @@ def test_the_local_page_is_kept_across_a_trip_to_cloud(live_view: LiveView, site
         local_page = live_view.web_view.page()
         live_view.configure(is_browser=False)
         assert live_view.web_view.page() is not local_page and not live_view.bar.isVisible()
+        heard: list[str] = []
+        live_view.pageBlocked.connect(heard.append)
+        local_page.blocked.emit("from the hidden page")  # a page out of sight does not speak for the view
+        assert heard == []
         live_view.configure(is_browser=True)
         assert live_view.web_view.page() is local_page
+        local_page.blocked.emit("from the page on screen")
+        assert heard == ["from the page on screen"]
         assert await js(live_view.web_view, "document.getElementById('name').value") == "Ada"
 
     qrun(scenario())
     assert live_view.web_view.url().toString() == site.url("form.html")
     assert live_view.bar.address.text() == site.url("form.html")
+
+
+def test_forgetting_site_data_drops_the_hidden_local_page(live_view: LiveView, site: SiteServer, qrun) -> None:
+    live_view.configure(is_browser=True)
+
+    async def scenario() -> None:
+        await load(live_view, site.url("form.html"))
+
+    qrun(scenario())
+    local_page = live_view.web_view.page()
+    live_view.configure(is_browser=False)
+    live_view.forget_site_data()
+    live_view.configure(is_browser=True)
+    assert live_view.web_view.page() is not local_page  # a fresh page at the start page, not the old one
+    assert live_view.web_view.url().toString() in ("", "about:blank")
 
 
 def test_the_local_browser_blocks_local_files_outside_its_resources(live_view: LiveView, qrun, tmp_path) -> None:

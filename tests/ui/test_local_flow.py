@@ -279,3 +279,106 @@ def test_quitting_while_the_agent_works_asks_first(local_services, site, make_wi
 
     qrun(scenario(), timeout=90)
     assert controller.state is Control.NO_SESSION
+
+
+def test_take_over_in_the_first_step_of_a_follow_up_task_pauses_it(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel(
+        [
+            sl.navigate(site.url("form.html")),
+            sl.done("First task done"),
+            sl.wait(1, delay=2.0),  # the second task's first answer is slow: take over meanwhile
+            sl.done("Second task done"),
+        ]
+    )
+    sl.install(model)
+    window = make_window(local_services)
+    panel = window.task_panel
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Open the form")
+        click(panel.run_button)
+        await wait_until(lambda: len(entries(window, tl.TaskFinished)) == 1, timeout=60, what="the first task")
+        await wait_until(lambda: controller.state is Control.IDLE)
+        panel.task_input.setPlainText("Wait a moment")
+        click(panel.run_button)
+        await wait_until(lambda: len(model.steps) == 1, timeout=60, what="the slow answer to be asked for")
+        click(panel.take_over_button)
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
+        await asyncio.sleep(2.5)  # the slow answer arrives while paused: the task must stay paused
+        assert controller.has_paused_run and len(entries(window, tl.TaskFinished)) == 1
+        click(panel.hand_back_button)
+        await wait_until(lambda: len(entries(window, tl.TaskFinished)) == 2, timeout=60, what="the second task")
+
+    qrun(scenario(), timeout=120)
+    second = entries(window, tl.TaskFinished)[-1].result
+    assert (second.status.value, second.output) == ("finished", "Second task done")  # not the first task's "done"
+
+
+def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, site, make_window, qrun, monkeypatch) -> None:
+    typing = sl.type_text("id=name", "Ada", goal="Type the name")
+    # The model answers step 2 twice: once before the pause (its actions never run), once after.
+    model = sl.ScriptedModel([sl.navigate(site.url("form.html")), typing, typing, sl.done("Done")])
+    sl.install(model)
+    window = make_window(local_services)
+    panel = window.task_panel
+    controller = local_services.controller
+    backend = type(controller.backend)
+    answered = asyncio.Event()
+    original = backend._save_screenshot
+
+    async def slow_save(self: Any, task_id: str, number: int, data: str | None) -> str | None:
+        if number == 2 and not answered.is_set():  # the model has answered step 2; its actions have not run
+            answered.set()
+            await asyncio.sleep(1.5)
+        return await original(self, task_id, number, data)
+
+    monkeypatch.setattr(backend, "_save_screenshot", slow_save)
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Fill in the name")
+        click(panel.run_button)
+        await asyncio.wait_for(answered.wait(), 60)
+        click(panel.take_over_button)
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
+        await asyncio.sleep(2)  # past the slow screenshot: the step ends, interrupted
+        assert [e.step.number for e in entries(window, tl.AgentStep)] == [1]
+        assert await js(window.live_view.web_view, "document.getElementById('name').value") == ""
+        click(panel.hand_back_button)
+        await wait_until(lambda: entries(window, tl.TaskFinished), timeout=60, what="the task to finish")
+
+    qrun(scenario(), timeout=120)
+    name_after = qrun(js(window.live_view.web_view, "document.getElementById('name').value"))
+    steps = [e.step for e in entries(window, tl.AgentStep)]
+    assert [s.number for s in steps] == [1, 2, 3]  # step 2 listed once, when it really ran
+    assert steps[1].next_goal == "Type the name"
+    assert name_after == "Ada"
+
+
+def test_a_corrected_model_key_is_used_by_the_next_task(local_services, site, make_window, qrun, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from desktop_app.keychain import SecretName
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    sl.install(sl.ScriptedModel([sl.done("One"), sl.done("Two"), sl.done("Three")]))
+    local_services.save_settings(replace(local_services.settings, llm=LLMSettings("openai", "gpt-4.1")))
+    local_services.keychain.set(SecretName.OPENAI, "sk-old-key-000000000000")
+    window = make_window(local_services)
+    backend = local_services.controller.backend
+    agents = []
+
+    async def run(text: str, count: int) -> None:
+        window.task_panel.task_input.setPlainText(text)
+        click(window.task_panel.run_button)
+        await wait_until(lambda: len(entries(window, tl.TaskFinished)) == count, timeout=60, what=text)
+        agents.append(backend._agent)
+
+    async def scenario() -> None:
+        await run("First", 1)
+        await run("Second", 2)  # nothing changed: the same agent carries on
+        local_services.keychain.set(SecretName.OPENAI, "sk-new-key-111111111111")
+        await run("Third", 3)
+
+    qrun(scenario(), timeout=90)
+    assert agents[0] is agents[1] and agents[2] is not agents[1]

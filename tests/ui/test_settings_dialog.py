@@ -162,3 +162,31 @@ def test_switching_backend_with_a_session_open_is_refused_and_not_saved(cloud, c
     assert saved.llm.model == "gpt-4.1"  # the rest of what was typed is kept
     qrun(cloud_services.controller.shutdown())
     cloud_services.close()
+
+
+def test_a_new_cloud_address_applies_from_the_next_session(paths, cloud, qrun, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from desktop_app.core.ports import TaskRequest
+    from tests.fakes.cloud_server import FakeCloud
+
+    monkeypatch.delenv("BROWSER_USE_BASE_URL", raising=False)
+    services = services_for(paths, "cloud")
+    services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+    assert services.save_settings(replace(services.settings, backend="cloud", cloud_base_url=cloud.base_url)) == []
+    controller = services.controller
+    with FakeCloud() as other:
+
+        async def scenario() -> None:
+            assert await controller.new_session().done
+            messages = services.save_settings(replace(services.settings, cloud_base_url=other.base_url))
+            assert messages == ["The new Browser Use address is used from the next session."]
+            await controller.backend.start_task(TaskRequest("Carry on", request_id="r1"))  # the open session's server
+            assert cloud.task_creates() and not other.requests
+            assert await controller.stop_session().done
+            assert await controller.new_session().done  # now the new address
+            assert other.sessions and len(cloud.sessions) == 1
+
+        qrun(scenario())
+        qrun(controller.shutdown())
+    services.close()

@@ -59,6 +59,7 @@ async def type_into_field(view: QWebEngineView, element_id: str, text: str) -> N
         await wait_until(lambda: view.focusProxy() is not None and view.focusProxy().hasFocus(), timeout=5, what="keyboard focus")
         focused = await js(view, "document.activeElement && document.activeElement.id")
         if focused == element_id:
+            _values.pop((id(view), element_id), None)  # an answer from before the typing must not count
             type_into(view, text)
             try:
                 await wait_until(lambda: _value(view, element_id) == text, timeout=5, what="typed text in the page")
@@ -67,6 +68,7 @@ async def type_into_field(view: QWebEngineView, element_id: str, text: str) -> N
                 if attempt:
                     raise
         await asyncio.sleep(0.2)
+    raise AssertionError(f"the field {element_id!r} never got the keyboard focus (it is now on {focused!r})")
 
 
 _values: dict[tuple[int, str], Any] = {}

@@ -1,10 +1,12 @@
 """Local mode: the open-source browser-use Agent drives the app's own view over QtWebEngine's DevTools.
 
-- Take over pauses the agent (``Agent.pause()`` acts between steps) and returns only once no step
-  is running; a guard on every action refuses input whenever the agent does not have control, so
-  the agent can never type into the page while the person does.
+- Take over pauses the agent and returns as soon as no action is under way — it does not wait for
+  the model to finish thinking: browser-use checks the pause after the model answers and before
+  every action, and a guard on every action refuses input whenever the agent does not have control,
+  so the agent can never type into the page while the person does.
 - Hand back injects the person's note (and instruction) as the latest result and resumes the same
-  run; the next step reads the page afresh.
+  run; the next step reads the page afresh. A step the model was still thinking about when the
+  person took over was planned on the page as it was before: it ends unexecuted first.
 - ``request_human`` lets the agent ask for the person (logins, 2FA, CAPTCHAs, payment, final
   confirmations): it pauses the run at the end of the step and hands control over.
 - browser-use is imported on first use, in a worker thread (it takes ~0.5 s): startup stays fast.
@@ -59,6 +61,7 @@ note tells you what they did; look at the page again before you continue.
 """.strip()
 
 STOP_TIMEOUT = 15.0
+STOP_GRACE = 1.0  # how long a stopped run may take to end by itself before its step is cancelled
 
 
 def _quietly(call: Any) -> None:
@@ -142,6 +145,9 @@ class LocalBackend:
         self._may_act = False
         self._step_idle = asyncio.Event()
         self._step_idle.set()
+        self._action_idle = asyncio.Event()  # no browser action is being carried out
+        self._action_idle.set()
+        self._deferred_notes: list[Any] = []  # hand-back notes waiting for a stale step to end
         self._step_started = 0.0
         self._step_number = 0  # the agent's own count: it runs on across the tasks of a session
         self._first_step = 1  # the agent's count at this task's first step
@@ -340,16 +346,24 @@ class LocalBackend:
             return InterruptOutcome.ALREADY_OVER
         self._may_act = False  # from here on every action is refused, whatever step is in flight
         _quietly(self._agent.pause)
-        await self._step_idle.wait()  # pause takes effect between steps
+        await self._action_idle.wait()  # an action under way completes; none starts after it
         return InterruptOutcome.ALREADY_OVER if self._run.done() else InterruptOutcome.PAUSED
 
     async def resume(self, run: RunHandle, context: HandBackContext) -> None:
         if self._run is None or self._run.done() or run.task_id != self._task_id:
             raise BackendError(Problem.INVALID, "The paused task has already ended; give the agent a new task.")
         note = _import_browser_use().ActionResult(extracted_content=context.message, long_term_memory=context.message, include_in_memory=True)
-        state = self._agent.state
-        state.last_result = [*(state.last_result or []), note]
         self._pending_request = None
+        self._deferred_notes.append(note)
+        if self._step_idle.is_set():
+            self._resume_with_notes()
+        # Otherwise the step under way was planned before the person acted: the agent stays paused,
+        # so it ends without acting, and _step_ends resumes the run.
+
+    def _resume_with_notes(self) -> None:
+        notes, self._deferred_notes = self._deferred_notes, []
+        state = self._agent.state
+        state.last_result = [*(state.last_result or []), *notes]
         self._may_act = True
         _quietly(self._agent.resume)
 
@@ -363,13 +377,17 @@ class LocalBackend:
             return
         self._stop_requested = True
         self._may_act = False
+        self._deferred_notes.clear()
         self._agent.stop()  # also releases a paused run
+        await self._action_idle.wait()
         try:
-            await asyncio.wait_for(asyncio.shield(run), STOP_TIMEOUT)
+            # Between model calls the run ends by itself at once; a model still thinking is not waited for.
+            await asyncio.wait_for(asyncio.shield(run), STOP_GRACE)
         except TimeoutError:
-            log.warning("The agent did not stop within %.0f s; cancelling it", STOP_TIMEOUT)
+            log.info("The model is still thinking; cancelling the agent's step")
             run.cancel()
             await asyncio.wait([run])
+            self._agent = None  # cut off mid-step: the next task starts with a fresh agent
 
     # -- step tracking -------------------------------------------------------------------------
 
@@ -405,6 +423,8 @@ class LocalBackend:
         self._step_idle.set()
         if request is not None and self._listener is not None and self._task_id is not None:
             self._listener.on_human_requested(self._task_id, request)
+        if self._deferred_notes and not self._stop_requested:
+            self._resume_with_notes()  # handed back while this (stale) step was still under way
 
     async def _on_model_output(self, state: Any, output: Any, step_number: int) -> None:
         task_id = self._task_id or ""
@@ -451,7 +471,11 @@ class LocalBackend:
                 if not backend._may_act:
                     backend.actions_refused += 1
                     raise InterruptedError("The person has control of the browser")
-                return await super().act(action, browser_session, *args, **kwargs)
+                backend._action_idle.clear()
+                try:
+                    return await super().act(action, browser_session, *args, **kwargs)
+                finally:
+                    backend._action_idle.set()
 
         tools = GuardedTools()
 

@@ -382,3 +382,59 @@ def test_a_corrected_model_key_is_used_by_the_next_task(local_services, site, ma
 
     qrun(scenario(), timeout=90)
     assert agents[0] is agents[1] and agents[2] is not agents[1]
+
+
+def test_take_over_does_not_wait_for_a_slow_model_and_its_stale_answer_is_dropped(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel(
+        [
+            sl.navigate(site.url("form.html")),
+            sl.Step("input", {"text": "Stale plan", "clear": True}, find="id=name", goal="Type a name", delay=4.0),
+            sl.type_text("id=name", "Fresh plan", goal="Type a name"),
+            sl.done("Done"),
+        ]
+    )
+    sl.install(model)
+    window = make_window(local_services)
+    panel = window.task_panel
+    controller = local_services.controller
+    view = window.live_view.web_view
+    timings: dict[str, float] = {}
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Fill in a name")
+        click(panel.run_button)
+        # The model is thinking about step 2 when the person takes over.
+        await wait_until(lambda: len(model.steps) == 2, timeout=60, what="the slow answer to be asked for")
+        await asyncio.sleep(0.3)
+        clicked = time.monotonic()
+        click(panel.take_over_button)
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=10)
+        timings["take_over"] = time.monotonic() - clicked
+        assert not window.live_view.locked
+        click(panel.hand_back_button)  # before the slow answer arrives
+        await wait_until(lambda: entries(window, tl.TaskFinished), timeout=60, what="the task to finish")
+
+    qrun(scenario(), timeout=120)
+    assert timings["take_over"] < 1.5, timings  # not the 4 s the model still needed
+    assert qrun(js(view, "document.getElementById('name').value")) == "Fresh plan"  # the stale plan never ran
+    assert [e.step.number for e in entries(window, tl.AgentStep)] == [1, 2, 3]
+    assert controller.backend.actions_refused == 0  # the pause stopped it, not the guard
+
+
+def test_stop_session_does_not_wait_for_a_slow_model(local_services, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.wait(1, delay=30.0)])
+    sl.install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        window.task_panel.task_input.setPlainText("Think for a long time")
+        click(window.task_panel.run_button)
+        await wait_until(lambda: len(model.steps) == 0 and len(model.calls) >= 1, timeout=60, what="the slow answer to be asked for")
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        assert await controller.stop_session().done
+        assert time.monotonic() - started < 5.0
+        assert controller.state is Control.NO_SESSION
+
+    qrun(scenario(), timeout=90)

@@ -17,7 +17,7 @@ from desktop_app.backends import BackendContext, build_backend
 from desktop_app.backends.capabilities import CLOUD, LOCAL
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
-from desktop_app.core.events import EventBus, Level, Notice
+from desktop_app.core.events import EventBus, Level, Notice, NoticeAction
 from desktop_app.core.recovery import (
     close_local_leftovers,
     find_left_running,
@@ -92,19 +92,21 @@ class Services:
 
     async def find_left_running(self) -> list[RemoteSession]:
         """Billed sessions earlier runs left open that the provider still runs (told as a notice on failure)."""
-        close_local_leftovers(self.history)
-        if not self.history.open_sessions(BILLED_KIND):
+        current = self.controller.session.id if self.controller.session is not None else None
+        close_local_leftovers(self.history, current=current)
+        earlier = [s for s in self.history.open_sessions(BILLED_KIND) if s.id != current]
+        if not earlier:
             return []
         try:
             async with self._billed_backend() as checker:
-                return await find_left_running(self.history, checker)
+                return await find_left_running(self.history, checker, current=current)
         except BackendError as error:
-            count = len(self.history.open_sessions(BILLED_KIND))
             self.bus.publish(
                 Notice(
                     Level.WARNING,
-                    f"{plural(count, 'Browser Use session')} from an earlier run may still be running (and billed), but "
-                    f"Handoff could not check: {error.message}",
+                    f"{plural(len(earlier), 'Browser Use session')} from an earlier run may still be running (and "
+                    f"billed), but Handoff could not check: {error.message}",
+                    NoticeAction.OPEN_SETTINGS if error.needs_settings else NoticeAction.NONE,
                 )
             )
             return []

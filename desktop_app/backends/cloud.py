@@ -99,6 +99,9 @@ class CloudBackend:
 
     # -- session -------------------------------------------------------------------------------
 
+    def preflight(self) -> None:
+        self._current_key()
+
     async def open_session(self) -> SessionInfo:
         client = self._client_for_current_key()
         asked_at = time.time()
@@ -445,13 +448,14 @@ class CloudBackend:
             raise BackendError(Problem.SESSION_GONE, "There is no browser session. Start a new session.")
         return self._session_id
 
-    def _client_for_current_key(self) -> AsyncBrowserUse:
+    def _current_key(self) -> str:
         key = (self._api_key() or "").strip()
         if not key:
-            raise BackendError(
-                Problem.AUTH,
-                "Add your Browser Use API key in Settings to use Browser Use Cloud.",
-            )
+            raise BackendError(Problem.AUTH, "Add your Browser Use API key in Settings to use Browser Use Cloud.")
+        return key
+
+    def _client_for_current_key(self) -> AsyncBrowserUse:
+        key = self._current_key()
         base_url = self._session_base_url if self._session_id is not None else self._base_url()
         if self._client is None or key != self._client_key or base_url != self._client_base_url:
             if self._client is not None:

@@ -29,14 +29,24 @@ NOT_CONFIGURED = (
 )
 
 
+def check_llm_settings(settings: LLMSettings, keychain: Keychain) -> None:
+    """BackendError(LLM_NOT_CONFIGURED) if these settings cannot give a model (nothing is built)."""
+    if os.environ.get(TEST_LLM_VARIABLE) and not getattr(sys, "frozen", False):
+        return
+    if settings.provider not in LLM_PROVIDER_LABELS:
+        raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
+    _key_for(settings.provider, keychain)
+    if settings.provider == "ollama" and not settings.effective_model():
+        raise BackendError(Problem.LLM_NOT_CONFIGURED, "Choose which Ollama model the agent should use in Settings.")
+
+
 def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:
     """A browser-use chat model for these settings, or BackendError(LLM_NOT_CONFIGURED)."""
     scripted = _test_llm(settings)
     if scripted is not None:
         return scripted
+    check_llm_settings(settings, keychain)
     provider = settings.provider
-    if not provider:
-        raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
     model = settings.effective_model()
     key = _key_for(provider, keychain)
     if provider == "browser_use":
@@ -62,8 +72,6 @@ def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:
     if provider == "ollama":
         from browser_use.llm.ollama.chat import ChatOllama
 
-        if not model:
-            raise BackendError(Problem.LLM_NOT_CONFIGURED, "Choose which Ollama model the agent should use in Settings.")
         return ChatOllama(model=model, host=settings.base_url or None, timeout=DEFAULT_TIMEOUT)
     raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
 

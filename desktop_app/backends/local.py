@@ -30,7 +30,12 @@ from typing import Any
 
 from desktop_app.backends import BackendContext
 from desktop_app.backends.capabilities import LOCAL
-from desktop_app.backends.llm import DEFAULT_TIMEOUT, GuardedModel, make_llm
+from desktop_app.backends.llm import (
+    DEFAULT_TIMEOUT,
+    GuardedModel,
+    check_llm_settings,
+    make_llm,
+)
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
     AgentListener,
@@ -232,6 +237,9 @@ class LocalBackend:
 
     # -- runs ----------------------------------------------------------------------------------
 
+    def preflight(self) -> None:
+        check_llm_settings(self._llm_settings(), self._keychain)
+
     async def start_task(self, request: TaskRequest) -> RunHandle:
         if self._browser is None:
             raise BackendError(Problem.SESSION_GONE, "There is no browser session. Start a new session.")
@@ -297,6 +305,9 @@ class LocalBackend:
             self._step_idle.set()
         self._may_act = False
         if self._fault is not None:
+            # The model or the connection broke: the next task starts with a fresh agent and model
+            # client (the fault may be fixed by then: a server started, a setting corrected).
+            self._agent = None
             self._report_fault(task_id, self._fault)
             return
         if self._listener is None:

@@ -38,6 +38,7 @@ from desktop_app.core.events import (
     NoticeAction,
     SessionClosed,
     SessionOpened,
+    TaskReturned,
     TimelineAdded,
 )
 from desktop_app.core.next_run import (
@@ -83,10 +84,11 @@ class CommandResult:
     accepted: bool
     reason: str = ""
     done: asyncio.Future[bool] | None = None
+    needs_settings: bool = False  # refused for something to fix in Settings (a key, a model)
 
 
-def _refused(reason: str) -> CommandResult:
-    return CommandResult(False, reason)
+def _refused(reason: str, *, needs_settings: bool = False) -> CommandResult:
+    return CommandResult(False, reason, needs_settings=needs_settings)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class _Run:
     handle: RunHandle
     goal: str  # what the person asked for, without the hand-back context around it
     paused: bool = False
+    got_going: bool = False  # the agent reported a step (or asked for the person) in this run
 
 
 class SessionController:
@@ -195,6 +198,10 @@ class SessionController:
             composed = compose_task(text, self._carried_notes, max_chars=self.capabilities.task_max_chars)
         except TaskTooLong as error:
             return _refused(str(error))
+        try:
+            self._backend.preflight()  # no key or no model: say so now, before a session opens (and bills)
+        except BackendError as error:
+            return _refused(f"{error.message}", needs_settings=error.needs_settings)
         state = self.state
         if state in (Control.NO_SESSION, Control.STARTING):
             if self._queued_run is not None and not self._queued_run.done():
@@ -493,6 +500,8 @@ class SessionController:
     def on_step(self, step: StepReport) -> None:
         if step.task_id in self._known_tasks and step.number > self._step_floor.get(step.task_id, 0):
             self._agent_active()
+            if self._run is not None and self._run.handle.task_id == step.task_id:
+                self._run.got_going = True
             self._record(tl.AgentStep, step=step)
 
     def on_finished(self, result: RunResult) -> None:
@@ -529,9 +538,17 @@ class SessionController:
         self._finished_tasks.add(task_id)
         message = error.message if isinstance(error, BackendError) else str(error) or type(error).__name__
         self._record(tl.TaskFinished, result=RunResult(task_id, RunStatus.FAILED, output=message))
+        action = NoticeAction.OPEN_SETTINGS if isinstance(error, BackendError) and error.needs_settings else NoticeAction.NONE
+        if not run.got_going and not run.paused and self.state is Control.AGENT:
+            # Nothing happened in the browser: nobody needs to take control. The task goes back
+            # to the box as it was, to run again once the cause is fixed.
+            self._apply(Trigger.RUN_FAILED)
+            self._interrupted_goal = None
+            self.bus.publish(TaskReturned(run.goal))
+            self._notice(Level.ERROR, f"The agent could not start: {message} Your task is kept; press Run to try again.", action)
+            return
         if self._try(Trigger.AGENT_FAULTED):
             self._record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.AGENT, reason=message, fault=True)
-        action = NoticeAction.OPEN_SETTINGS if isinstance(error, BackendError) and error.needs_settings else NoticeAction.NONE
         self._notice(
             Level.ERROR,
             f"The agent stopped: {message} You have control of the browser; hand back to let the agent try again.",

@@ -72,6 +72,13 @@ class HumanRequested:
     reason: str
 
 
+@dataclass(frozen=True)
+class TaskReturned:
+    """A task that could not get going, given back so the person can run it again as it was."""
+
+    text: str
+
+
 Handler = Callable[[Any], None]
 
 

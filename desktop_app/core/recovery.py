@@ -15,14 +15,16 @@ GONE_REASON = "Had already ended when Handoff started again"
 CUT_SHORT_REASON = "Handoff closed unexpectedly"
 
 
-def close_local_leftovers(history: HistoryStore, local_kind: str = "local") -> None:
+def close_local_leftovers(history: HistoryStore, local_kind: str = "local", *, current: str | None = None) -> None:
     for session in history.open_sessions(local_kind):
-        history.mark_ended(session.id, CUT_SHORT_REASON)
+        if session.id != current:
+            history.mark_ended(session.id, CUT_SHORT_REASON)
 
 
-async def find_left_running(history: HistoryStore, checker: Backend) -> list[RemoteSession]:
-    """Raises BackendError when the provider cannot be asked (the sessions stay marked open)."""
-    recorded = history.open_sessions(checker.capabilities.kind)
+async def find_left_running(history: HistoryStore, checker: Backend, *, current: str | None = None) -> list[RemoteSession]:
+    """Sessions earlier runs left open that still run (``current``, this run's own, is not one).
+    Raises BackendError when the provider cannot be asked (the sessions stay marked open)."""
+    recorded = [s for s in history.open_sessions(checker.capabilities.kind) if s.id != current]
     if not recorded:
         return []
     live = await checker.find_live_sessions({s.id for s in recorded})

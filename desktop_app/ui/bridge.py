@@ -16,6 +16,7 @@ class CoreBridge(QObject):
     sessionOpened = Signal(object)  # events.SessionOpened
     sessionClosed = Signal(object)  # events.SessionClosed
     humanRequested = Signal(str)
+    taskReturned = Signal(str)
     backendChanged = Signal(object)  # Capabilities
 
     def __init__(self, bus: ev.EventBus, parent: QObject | None = None) -> None:
@@ -35,5 +36,7 @@ class CoreBridge(QObject):
             self.sessionClosed.emit(event)
         elif isinstance(event, ev.HumanRequested):
             self.humanRequested.emit(event.reason)
+        elif isinstance(event, ev.TaskReturned):
+            self.taskReturned.emit(event.text)
         elif isinstance(event, ev.BackendChanged):
             self.backendChanged.emit(event.capabilities)

@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         self.bridge.sessionOpened.connect(self._on_session_opened)
         self.bridge.sessionClosed.connect(self._on_session_closed)
         self.bridge.humanRequested.connect(self._on_human_requested)
+        self.bridge.taskReturned.connect(self._on_task_returned)
         self.bridge.backendChanged.connect(self._show_capabilities)
 
         panel = self.task_panel
@@ -314,7 +315,10 @@ class MainWindow(QMainWindow):
 
     def _follow(self, result: CommandResult, on_success: Callable[[], None] | None = None) -> None:
         if not result.accepted:
-            self.banner.show_message(result.reason)
+            from desktop_app.core.events import Level, Notice, NoticeAction
+
+            action = NoticeAction.OPEN_SETTINGS if result.needs_settings else NoticeAction.NONE
+            self.banner.show_notice(Notice(Level.WARNING if result.needs_settings else Level.INFO, result.reason, action))
             return
         if on_success is None or result.done is None:
             return
@@ -368,6 +372,8 @@ class MainWindow(QMainWindow):
             self.banner.show_message(" ".join(messages))
         else:
             self.banner.hide()  # e.g. "Add your key in Settings": done now
+        # A key added now may let Handoff check on sessions an earlier run left running (and billed).
+        self._spawn(self.check_left_running())
 
     def _forget_site_data(self) -> None:
         self._spawn(self._confirm_forget_site_data())
@@ -493,6 +499,11 @@ class MainWindow(QMainWindow):
 
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
             self.banner.show_message(f"Could not open the folder. It is here: {folder}", Level.WARNING)
+
+    def _on_task_returned(self, text: str) -> None:
+        task_input = self.task_panel.task_input
+        if not task_input.toPlainText().strip():  # never over what the person has typed since
+            task_input.setPlainText(text)
 
     def _on_human_requested(self, reason: str) -> None:
         from PySide6.QtWidgets import QApplication, QSystemTrayIcon

@@ -19,6 +19,7 @@ from desktop_app.core.events import (
     NoticeAction,
     SessionClosed,
     SessionOpened,
+    TaskReturned,
 )
 from desktop_app.core.ports import InterruptOutcome, RunStatus
 from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend
@@ -380,6 +381,7 @@ def test_the_agent_asking_for_a_person_hands_control_over(arun) -> None:
 def test_a_run_fault_stops_cleanly_and_gives_the_person_control(arun) -> None:
     controller, backend, events = make(LOCAL_LIKE)
     task_id = arun(running(controller, "Fill the form"))
+    backend.report_step(task_id, 1)  # the agent has been at work in the browser
     controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The model server stopped answering."))
     assert controller.state is Control.HUMAN
     assert entries(controller, tl.TaskFinished)[-1].result.status is RunStatus.FAILED
@@ -387,6 +389,26 @@ def test_a_run_fault_stops_cleanly_and_gives_the_person_control(arun) -> None:
     assert controller.interrupted_goal == "Fill the form"
     handoff = entries(controller, tl.Handoff)[-1]
     assert handoff.fault and handoff.title == "The agent stopped — you have control"
+
+
+def test_a_run_that_fails_before_doing_anything_gives_the_task_back(arun) -> None:
+    controller, backend, events = make(LOCAL_LIKE)
+    task_id = arun(running(controller, "Fill the form"))
+    controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The AI model server refused the connection."))
+    assert controller.state is Control.IDLE  # nobody needs to take control of an untouched page
+    assert events.of(TaskReturned) == [TaskReturned("Fill the form")]
+    notice = events.of(Notice)[-1]
+    assert "could not start" in notice.text and "refused the connection" in notice.text and "press Run" in notice.text
+    assert entries(controller, tl.Handoff) == []  # no "you have control" handoff
+    assert controller.interrupted_goal is None
+
+
+def test_run_without_a_key_or_model_is_refused_before_a_session_opens(arun) -> None:
+    controller, backend, events = make(LOCAL_LIKE)
+    backend.fail_next("preflight", BackendError(Problem.LLM_NOT_CONFIGURED, "Choose the AI model in Settings."))
+    result = controller.run("Fill the form")
+    assert not result.accepted and result.needs_settings and "Choose the AI model" in result.reason
+    assert controller.state is Control.NO_SESSION and backend.names() == []
 
 
 def test_stop_session_stops_the_running_task_first(arun) -> None:

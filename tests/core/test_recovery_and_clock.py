@@ -164,6 +164,7 @@ def test_a_crashed_page_ends_a_local_run_and_gives_control(arun) -> None:
     async def scenario() -> None:
         await controller.new_session().done
         await controller.run("Fill the form").done
+        backend.report_step(controller._run.handle.task_id, 1)
         controller.on_view_crashed("the page crashed")
         import asyncio
 
@@ -183,6 +184,7 @@ def test_a_crashed_remote_viewer_does_not_touch_the_agent(arun) -> None:
     async def scenario() -> None:
         await controller.new_session().done
         await controller.run("Fill the form").done
+        backend.report_step(controller._run.handle.task_id, 1)
         controller.on_view_crashed("the page crashed")
 
     arun(scenario())

@@ -62,6 +62,7 @@ class ScriptedBackend:
         self.interrupt_outcome: InterruptOutcome | None = None
         self.adopted_task: str | None = None  # a task still running on an adopted session
         self.alive = True  # what session_alive() answers
+        self.preflights = 0
 
     # -- test controls -------------------------------------------------------------------------
 
@@ -101,6 +102,13 @@ class ScriptedBackend:
         if gate is not None:
             await gate.wait()
         failures = self._failures.get(name)
+        if failures:
+            raise failures.pop(0)
+
+    def preflight(self) -> None:
+        # Not in ``calls``: it is a check, not an operation on the provider.
+        self.preflights += 1
+        failures = self._failures.get("preflight")
         if failures:
             raise failures.pop(0)
 

@@ -108,6 +108,32 @@ def test_a_session_left_running_can_be_reattached(cloud: FakeCloud, cloud_servic
     assert window.task_panel.cost_label.text() == "Cost this session: $0.04"
 
 
+def test_a_key_added_later_still_finds_a_session_left_running(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+
+    from desktop_app.keychain import SecretName
+
+    session_id = left_running_session(cloud, cloud_services)
+    cloud_services.keychain.delete(SecretName.BROWSER_USE)
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        await window.check_left_running()
+        assert "may still be running (and billed)" in window.banner.message
+        assert window.banner.action_button.text() == "Open Settings"
+        cloud_services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+        window.open_settings()
+        dialog = window._settings_dialog
+        dialog.save()
+        await wait_until(lambda: window.recovery_bar.isVisible(), what="the bar once the key is there")
+        assert window.recovery_bar.session_ids == [session_id]
+        # This run's own session is never offered as "left running".
+        assert await cloud_services.controller.new_session().done
+        await window.check_left_running()
+        assert window.recovery_bar.session_ids == [session_id]
+
+    qrun(scenario())
+
+
 def test_a_session_left_running_can_be_stopped(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
     session_id = left_running_session(cloud, cloud_services)
     window = make_window(cloud_services)

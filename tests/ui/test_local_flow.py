@@ -159,7 +159,8 @@ def test_run_with_no_model_configured_says_what_to_set_up(local_services, site, 
     async def scenario() -> None:
         panel.task_input.setPlainText("Find a recipe")
         click(panel.run_button)
-        await wait_until(lambda: "Choose the AI model" in window.banner.message, timeout=30, what="the message")
+        assert "Choose the AI model" in window.banner.message  # at once: nothing was started
+        assert window.banner.action_button.text() == "Open Settings"
         # The browser stays usable.
         window.live_view.bar.address.setText(site.url("form.html"))
         QTest.keyClick(window.live_view.bar.address, Qt.Key.Key_Return)
@@ -167,11 +168,12 @@ def test_run_with_no_model_configured_says_what_to_set_up(local_services, site, 
 
     qrun(scenario(), timeout=60)
     assert panel.task_input.toPlainText() == "Find a recipe"
-    assert local_services.controller.state is Control.IDLE
+    assert local_services.controller.state is Control.NO_SESSION  # and Local/Cloud can still be switched
+    assert panel.backend_selector.isEnabled()
 
 
-def test_a_model_set_up_after_the_first_run_is_used_in_the_same_session(local_services, site, make_window, qrun, monkeypatch) -> None:
-    """Run with no model → the session opens and says what to set up → Settings saved → Run again."""
+def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, site, make_window, qrun, monkeypatch) -> None:
+    """Run → the model server refuses → Ready again with the task in the box → fix Settings → Run."""
     from dataclasses import replace
 
     from desktop_app.early_init import free_loopback_port
@@ -180,27 +182,25 @@ def test_a_model_set_up_after_the_first_run_is_used_in_the_same_session(local_se
     window = make_window(local_services)
     panel = window.task_panel
     controller = local_services.controller
+    refusing = LLMSettings("openai_compatible", "some-model", f"http://127.0.0.1:{free_loopback_port()}/v1")
+    assert local_services.save_settings(replace(local_services.settings, llm=refusing)) == []
 
     async def scenario() -> None:
         panel.task_input.setPlainText("Summarise the page")
         click(panel.run_button)
-        await wait_until(lambda: "Choose the AI model" in window.banner.message, timeout=60, what="what to set up")
-        assert controller.session is not None  # the session stays open
-        refusing = LLMSettings("openai_compatible", "some-model", f"http://127.0.0.1:{free_loopback_port()}/v1")
-        assert local_services.save_settings(replace(local_services.settings, llm=refusing)) == []
-        click(panel.run_button)
-        # The new settings were used: this model server refuses the connection.
         await wait_until(lambda: "refused the connection" in window.banner.message, timeout=60, what="the message")
-        await wait_until(lambda: controller.state is Control.HUMAN)
-        assert not window.live_view.locked
-        window.live_view.bar.address.setText(site.url("form.html"))
-        QTest.keyClick(window.live_view.bar.address, Qt.Key.Key_Return)
-        await wait_until(lambda: window.live_view.web_view.title() == "Sign up", what="browsing to still work")
+        await wait_until(lambda: controller.state is Control.IDLE)  # not "You are in control": nothing happened
+        assert "press Run to try again" in window.banner.message
+        await wait_until(lambda: panel.task_input.toPlainText() == "Summarise the page", what="the task back in the box")
+        assert panel.run_button.isEnabled()
+        sl.install(sl.ScriptedModel([sl.done("Summarised")]))
+        monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
+        click(panel.run_button)  # the same task, as it was
+        await wait_until(lambda: entries(window, tl.TaskFinished)[-1].result.output == "Summarised", timeout=60)
 
     qrun(scenario(), timeout=90)
-    assert panel.task_input.toPlainText() == ""  # the task was sent; it is in the timeline
-    assert entries(window, tl.TaskStarted)[-1].text == "Summarise the page"
-    assert controller.interrupted_goal == "Summarise the page"  # Hand back retries it
+    started = [e.text for e in entries(window, tl.TaskStarted)]
+    assert started == ["Summarise the page", "Summarise the page"]
 
 
 def test_a_silent_model_times_out_with_a_clear_message(local_services, site, make_window, qrun) -> None:

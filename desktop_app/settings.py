@@ -100,6 +100,8 @@ class Settings:
             found.append("The model server address must start with http:// or https://.")
         if self.llm.provider == "openai_compatible" and not self.llm.model:
             found.append("Name the model your OpenAI-compatible server should use.")
+        if self.llm.provider == "ollama" and not self.llm.model:
+            found.append("Name the Ollama model the agent should use (for example qwen3:8b).")
         return found
 
 

@@ -25,7 +25,7 @@ TEST_LLM_VARIABLE = "HANDOFF_TEST_LLM"
 DEFAULT_TIMEOUT = 90.0
 NOT_CONFIGURED = (
     "Choose the AI model for the local agent in Settings: a provider with your API key, or a model server "
-    "on this computer (Ollama or OpenAI-compatible). Your task is kept, and you can keep browsing meanwhile."
+    "on this computer (Ollama or OpenAI-compatible)."
 )
 
 
@@ -84,8 +84,7 @@ def _key_for(provider: str, keychain: Keychain) -> str | None:
     if not key and provider != "openai_compatible":
         raise BackendError(
             Problem.LLM_NOT_CONFIGURED,
-            f"Add your {LLM_PROVIDER_LABELS[provider].split(' (')[0]} API key in Settings so the local agent can think. "
-            "Your task is kept.",
+            f"Add your {LLM_PROVIDER_LABELS[provider].split(' (')[0]} API key in Settings so the local agent can think.",
         )
     return key
 

@@ -146,6 +146,14 @@ class SessionController:
     def interrupted_goal(self) -> str | None:
         return self._interrupted_goal
 
+    def setup_problem(self) -> BackendError | None:
+        """What must be set up before the agent can run a task (a key, a model), or None."""
+        try:
+            self._backend.preflight()
+        except BackendError as error:
+            return error
+        return None
+
     @property
     def session_cost(self) -> Decimal:
         """What the current session has cost so far, including before a restart (reattached)."""
@@ -198,10 +206,9 @@ class SessionController:
             composed = compose_task(text, self._carried_notes, max_chars=self.capabilities.task_max_chars)
         except TaskTooLong as error:
             return _refused(str(error))
-        try:
-            self._backend.preflight()  # no key or no model: say so now, before a session opens (and bills)
-        except BackendError as error:
-            return _refused(f"{error.message}", needs_settings=error.needs_settings)
+        problem = self.setup_problem()  # no key or no model: say so now, before a session opens (and bills)
+        if problem is not None:
+            return _refused(f"{problem.message} Your task is kept.", needs_settings=problem.needs_settings)
         state = self.state
         if state in (Control.NO_SESSION, Control.STARTING):
             if self._queued_run is not None and not self._queued_run.done():
@@ -516,9 +523,20 @@ class SessionController:
         self._run = None
         if self.state is Control.AGENT:
             self._apply(Trigger.AGENT_FINISHED)
+            if run.goal:  # a task the person gave (not a keep-alive): its outcome is worth a notice
+                self._tell_outcome(result)
         elif self.state is Control.TAKING_OVER:
             self._interrupted_goal = run.goal if result.status is RunStatus.STOPPED else None
             self._confirm_person_control()
+
+    def _tell_outcome(self, result: RunResult) -> None:
+        output = result.output or ""
+        if result.status is RunStatus.FINISHED and result.success is not False:
+            self._notice(Level.INFO, f"Done: {output}" if output else "The agent finished the task.")
+        elif result.status is RunStatus.FINISHED:
+            self._notice(Level.WARNING, f"The agent could not do it: {output}" if output else "The agent could not do the task.")
+        elif result.status is RunStatus.FAILED:
+            self._notice(Level.WARNING, f"The task failed: {output}" if output else "The task failed.")
 
     def on_human_requested(self, task_id: str, reason: str) -> None:
         run = self._run

@@ -63,6 +63,7 @@ class InputShield(QWidget):
         # At the bottom: the top of a page (its header, the form's first fields) is what the agent
         # is usually working on, and what the person watches.
         layout.setAlignment(Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter)
+        layout.setContentsMargins(0, 0, 0, 24)
         card = QWidget(self)
         card.setObjectName("shieldCard")
         card.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)

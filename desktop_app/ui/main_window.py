@@ -120,15 +120,22 @@ class MainWindow(QMainWindow):
         self._tasks = TaskSet()
         self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
 
-        self.banner = NoticeBanner(self)
-        self._layout.insertWidget(0, self.banner)
         self.recovery_bar = RecoveryBar(self)
-        self._layout.insertWidget(1, self.recovery_bar)
+        self._layout.insertWidget(0, self.recovery_bar)
         self.recovery_bar.reattachRequested.connect(self._reattach)
         self.recovery_bar.stopRequested.connect(lambda session_id: self._spawn(self._stop_left_running(session_id)))
         self._history_dialog: Any = None
         self.task_panel = TaskPanel(BACKEND_LABELS, self)
-        starting = self._splitter.replaceWidget(1, self.task_panel)
+        # Notices sit above the panel, not above the page: the page never jumps when one comes or
+        # goes, just as the person is about to click in it.
+        right = QWidget(self)
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.banner = NoticeBanner(right)
+        column.addWidget(self.banner)
+        column.addWidget(self.task_panel, 1)
+        starting = self._splitter.replaceWidget(1, right)
         if starting is not None:
             starting.deleteLater()
 
@@ -140,7 +147,7 @@ class MainWindow(QMainWindow):
         self.bridge.sessionClosed.connect(self._on_session_closed)
         self.bridge.humanRequested.connect(self._on_human_requested)
         self.bridge.taskReturned.connect(self._on_task_returned)
-        self.bridge.backendChanged.connect(self._show_capabilities)
+        self.bridge.backendChanged.connect(self._on_backend_changed)
 
         panel = self.task_panel
         panel.runRequested.connect(self.run_task)
@@ -421,9 +428,21 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _show_capabilities(self, capabilities: Capabilities) -> None:
+        from desktop_app.core.events import Level, Notice, NoticeAction
+
         self.live_view.configure(is_browser=capabilities.view_is_browser)
         self.task_panel.set_capabilities(capabilities)
         self._show_state(self._controller.state)
+        problem = self._controller.setup_problem()
+        if problem is not None:  # say what to set up before the first Run fails on it
+            self.banner.show_aside(Notice(Level.INFO, f"Before the agent can work: {problem.message}", NoticeAction.OPEN_SETTINGS))
+
+    def _on_backend_changed(self, capabilities: Capabilities) -> None:
+        # What the panel shows belonged to the other mode's last session (History keeps it).
+        self.task_panel.timeline.timeline_model.clear()
+        self.task_panel.cost_label.clear()
+        self.banner.hide()
+        self._show_capabilities(capabilities)
 
     def _update_status(self) -> None:
         capabilities = self._controller.capabilities
@@ -510,11 +529,8 @@ class MainWindow(QMainWindow):
 
         from desktop_app.core.events import Level
 
-        self.task_panel.show_request(reason)
-        ending = "" if reason.rstrip().endswith((".", "!", "?")) else "."
-        self.banner.show_message(
-            f"The agent needs you: {reason.rstrip()}{ending} Do it in the browser, then press Hand back.", Level.WARNING
-        )
+        self.task_panel.show_request(reason)  # in full, below the buttons
+        self.banner.show_message("The agent needs you — see its request below. Do it in the browser, then press Hand back.", Level.WARNING)
         QApplication.alert(self)
         self.raise_()
         if QSystemTrayIcon.isSystemTrayAvailable():

@@ -15,6 +15,9 @@ ACTION_LABELS = {
 }
 
 
+MAX_SHOWN = 280  # characters: a long error must not push the panel's buttons away
+
+
 class NoticeBanner(QWidget):
     actionRequested = Signal(object)  # NoticeAction
 
@@ -40,14 +43,18 @@ class NoticeBanner(QWidget):
         layout.addWidget(self.action_button)
         layout.addWidget(self.close_button)
         self._action = NoticeAction.NONE
+        self._full_text = ""
         self.hide()
 
     def show_notice(self, notice: Notice) -> None:
         self.setProperty("level", notice.level.value)
         self.style().unpolish(self)
         self.style().polish(self)
-        self.text.setText(notice.text)
+        shown = notice.text if len(notice.text) <= MAX_SHOWN else notice.text[: MAX_SHOWN - 1].rstrip() + "…"
+        self.text.setText(shown)
+        self.text.setToolTip(notice.text if shown != notice.text else "")  # the rest, on hover
         self.setAccessibleDescription(notice.text)
+        self._full_text = notice.text
         self._action = notice.action
         label = ACTION_LABELS.get(notice.action)
         self.action_button.setVisible(label is not None)
@@ -67,7 +74,7 @@ class NoticeBanner(QWidget):
 
     @property
     def message(self) -> str:
-        return self.text.text() if self.isVisible() else ""
+        return self._full_text if self.isVisible() else ""
 
     def _act(self) -> None:
         action = self._action

@@ -54,20 +54,30 @@ class SecretField(QWidget):
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.setClearButtonEnabled(True)
         source = services.keychain.source(name)
-        self.edit.setPlaceholderText("Paste your key" if source == "not set" else f"Set ({source}) — type to replace")
+        self.is_set = source != "not set"
+        where = {"keychain": "in your system keychain"}.get(source, f"from {source}")
+        self.edit.setPlaceholderText(f"Saved {where} — paste a new key to replace it" if self.is_set else "Paste your key")
+        # Shows what is being typed; a saved key is never read back into the window.
         self.show_button = QPushButton("Show", self)
         self.show_button.setCheckable(True)
-        self.show_button.toggled.connect(
-            lambda shown: self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-        )
+        self.show_button.setToolTip("Show the key you are typing")
+        self.show_button.toggled.connect(self._show_typed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
         layout.addWidget(self.show_button)
 
+    def _show_typed(self, shown: bool) -> None:
+        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        self.show_button.setText("Hide" if shown else "Show")
+
     @property
     def new_value(self) -> str:
         return self.edit.text().strip()
+
+    @property
+    def will_have_key(self) -> bool:
+        return self.is_set or bool(self.new_value)
 
 
 class SettingsDialog(QDialog):
@@ -176,6 +186,11 @@ class SettingsDialog(QDialog):
         for widget in (where, cloud, model, site, self.keychain_status, self.error, buttons):
             layout.addWidget(widget)
         self._provider_changed()
+        # An error shown after Save goes as soon as anything is changed.
+        for edit in (self.cloud_url, self.model, self.llm_url, self.cloud_key.edit, *(f.edit for f in self.provider_keys.values())):
+            edit.textEdited.connect(self.error.hide)
+        self.provider.currentIndexChanged.connect(self.error.hide)
+        self.backend_group.buttonToggled.connect(self.error.hide)
         if focus_cloud_key:
             self.cloud_key.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -226,6 +241,9 @@ class SettingsDialog(QDialog):
             ),
         )
         problems = settings.problems()
+        key_field = self.provider_keys.get(provider)
+        if key_field is not None and provider != "openai_compatible" and not key_field.will_have_key:
+            problems.append(f"Paste your {LLM_PROVIDER_LABELS[provider].split(' (')[0]} API key, or choose another provider.")
         if problems:
             self._show_error("\n".join(problems))
             return

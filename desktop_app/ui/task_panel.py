@@ -8,10 +8,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -93,7 +95,17 @@ class TaskPanel(QWidget):
 
         self.request_label = _named(QLabel(self), "humanRequestReason", "The agent asks")
         self.request_label.setWordWrap(True)
-        self.request_label.hide()
+        self.request_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.request_label.setTextFormat(Qt.TextFormat.PlainText)  # the agent's words, never markup
+        # A long request scrolls in its box rather than squeezing the timeline away.
+        self.request_box = QScrollArea(self)
+        self.request_box.setObjectName("humanRequestBox")
+        self.request_box.setWidget(self.request_label)
+        self.request_box.setWidgetResizable(True)
+        self.request_box.setFrameShape(QFrame.Shape.NoFrame)
+        self.request_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.request_box.setMaximumHeight(96)
+        self.request_box.hide()
         self.note_label = QLabel("What did you do? (optional — the agent is told)", self)
         self.note_input = _named(QPlainTextEdit(self), "handBackNote", "Note for the agent")
         self.note_input.setPlaceholderText("e.g. Entered the card details and confirmed the 2FA code")
@@ -124,7 +136,7 @@ class TaskPanel(QWidget):
         layout.addWidget(self.task_input, 2)
         layout.addWidget(self.char_count)
         layout.addLayout(control_row)
-        layout.addWidget(self.request_label)
+        layout.addWidget(self.request_box)
         layout.addWidget(self.note_label)
         layout.addWidget(self.note_input)
         layout.addWidget(QLabel("Timeline", self))
@@ -137,7 +149,8 @@ class TaskPanel(QWidget):
     # -- what the user asks for ----------------------------------------------------------------
 
     def request_run(self) -> None:
-        if allows(self._state, Command.RUN) and self.task_text:
+        # Even when Run is not possible now (Ctrl+Enter while the agent works): the core says why.
+        if self.task_text:
             self.runRequested.emit(self.task_text)
 
     def request_hand_back(self) -> None:
@@ -173,12 +186,12 @@ class TaskPanel(QWidget):
         self.note_label.setVisible(human)
         self.note_input.setVisible(human)
         if not human:
-            self.request_label.hide()
+            self.request_box.hide()
         self._update_run_button()
 
     def show_request(self, reason: str) -> None:
         self.request_label.setText(f"The agent asks for you: {reason}")
-        self.request_label.show()
+        self.request_box.show()
 
     def _update_counter(self) -> None:
         length = len(self.task_text)  # what is sent: leading and trailing blank lines are dropped

@@ -309,8 +309,15 @@ class EntryDetail(QPlainTextEdit):
         self.setReadOnly(True)
         self.setMaximumHeight(100)
         self.hide()  # until an entry is picked: the timeline itself needs the room
-        timeline.selectionModel().currentChanged.connect(self._show)
+        # Selection, not the current row: focus arriving in the list moves the current row without
+        # anyone picking an entry, and the pane must not open by itself.
+        self._timeline = timeline
+        timeline.selectionModel().selectionChanged.connect(self._selection_changed)
         timeline.timeline_model.modelReset.connect(self._forget)
+
+    def _selection_changed(self) -> None:
+        selected = self._timeline.selectionModel().selectedIndexes()
+        self._show(selected[0] if selected else QModelIndex())
 
     def _show(self, current: QModelIndex) -> None:
         entry: tl.Entry | None = current.data(ENTRY_ROLE) if current.isValid() else None

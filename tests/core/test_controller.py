@@ -21,7 +21,7 @@ from desktop_app.core.events import (
     SessionOpened,
     TaskReturned,
 )
-from desktop_app.core.ports import InterruptOutcome, RunStatus
+from desktop_app.core.ports import InterruptOutcome, RunResult, RunStatus
 from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend
 from tests.helpers import wait_until
 
@@ -409,6 +409,23 @@ def test_run_without_a_key_or_model_is_refused_before_a_session_opens(arun) -> N
     result = controller.run("Fill the form")
     assert not result.accepted and result.needs_settings and "Choose the AI model" in result.reason
     assert controller.state is Control.NO_SESSION and backend.names() == []
+
+
+@pytest.mark.parametrize(
+    ("status", "success", "output", "level", "words"),
+    [
+        (RunStatus.FINISHED, True, "Booked for 8pm", Level.INFO, "Done: Booked for 8pm"),
+        (RunStatus.FINISHED, False, "No tables left", Level.WARNING, "could not do it: No tables left"),
+        (RunStatus.FAILED, None, "Too many errors", Level.WARNING, "The task failed: Too many errors"),
+    ],
+)
+def test_the_outcome_of_a_task_is_told(arun, status: RunStatus, success: bool | None, output: str, level: Level, words: str) -> None:
+    controller, backend, events = make()
+    task_id = arun(running(controller))
+    backend.listener.on_finished(RunResult(task_id, status, output=output, success=success))
+    notice = events.of(Notice)[-1]
+    assert notice.level is level and words in notice.text
+    assert controller.state is Control.IDLE
 
 
 def test_stop_session_stops_the_running_task_first(arun) -> None:

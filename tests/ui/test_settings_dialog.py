@@ -190,3 +190,34 @@ def test_a_new_cloud_address_applies_from_the_next_session(paths, cloud, qrun, m
         qrun(scenario())
         qrun(controller.shutdown())
     services.close()
+
+
+def test_a_provider_that_needs_a_key_is_not_saved_without_one(paths, qtbot, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    services = services_for(paths, "local")
+    dialog = open_dialog(services, qtbot)
+    dialog.provider.setCurrentIndex(dialog.provider.findData("openai"))
+    dialog.save()
+    assert dialog.isVisible() and "Paste your OpenAI API key" in dialog.error.text()
+    assert services.settings.llm.provider != "openai"  # nothing saved
+    QTest.keyClicks(dialog.provider_keys["openai"].edit, "sk-typed-key-000000000000")
+    assert dialog.error.isHidden()  # the message goes as soon as the person acts on it
+    dialog.save()
+    assert not dialog.isVisible() and services.settings.llm.provider == "openai"
+
+
+def test_ollama_needs_a_model_name(paths, qtbot) -> None:
+    dialog = open_dialog(services_for(paths, "local"), qtbot)
+    dialog.provider.setCurrentIndex(dialog.provider.findData("ollama"))
+    dialog.model.clear()
+    dialog.save()
+    assert dialog.isVisible() and "Name the Ollama model" in dialog.error.text()
+
+
+def test_the_show_button_says_what_it_will_do(paths, qtbot) -> None:
+    dialog = open_dialog(services_for(paths, "cloud"), qtbot)
+    field = dialog.cloud_key
+    field.show_button.click()
+    assert field.show_button.text() == "Hide" and field.edit.echoMode() is field.edit.EchoMode.Normal
+    field.show_button.click()
+    assert field.show_button.text() == "Show" and field.edit.echoMode() is field.edit.EchoMode.Password

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QFont, QFontMetrics
 
 from desktop_app.core import timeline as tl
@@ -84,6 +85,8 @@ def test_selecting_an_entry_shows_all_of_it_for_reading_and_copying(qtbot) -> No
     qtbot.addWidget(detail)
     assert detail.isHidden()
     view.add(_incident("line one\nline two " + LONG_OUTPUT))
+    view.selectionModel().setCurrentIndex(view.timeline_model.index(0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    assert detail.isHidden()  # focus moving into the list is not a choice
     view.setCurrentIndex(view.timeline_model.index(0))
     assert not detail.isHidden()
     text = detail.toPlainText()

@@ -209,3 +209,48 @@ def test_after_take_over_the_keyboard_is_in_the_browser_not_on_hand_back(cloud: 
 
     qrun(scenario())
     assert controller.state is Control.HUMAN and len(cloud.task_creates()) == 1
+
+
+def test_ctrl_enter_while_the_agent_works_says_why_nothing_ran(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    panel = window.task_panel
+    controller = cloud_services.controller
+    cloud.manual_steps = True
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Find the opening hours")
+        click(panel.run_button)
+        await wait_until(lambda: controller.state is Control.AGENT, what="the agent to work")
+        panel.task_input.setPlainText("Then book a ticket")
+        QTest.keyClick(panel.task_input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert "already working" in window.banner.message
+        assert panel.task_input.toPlainText() == "Then book a ticket"  # kept
+
+    qrun(scenario())
+
+
+def test_what_to_set_up_is_said_before_the_first_run(paths, make_window, monkeypatch) -> None:
+    from desktop_app.services import Services
+    from tests.conftest import EARLY
+
+    monkeypatch.delenv("BROWSER_USE_API_KEY", raising=False)
+    window = make_window(Services(paths, EARLY.devtools_url, backend_override="cloud"))
+    assert "Before the agent can work: Add your Browser Use API key" in window.banner.message
+    assert window.banner.action_button.text() == "Open Settings"
+
+
+def test_switching_mode_clears_the_other_modes_timeline(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    selector = window.task_panel.backend_selector
+
+    async def scenario() -> None:
+        assert await cloud_services.controller.new_session().done
+        assert await cloud_services.controller.stop_session().done
+        assert window.task_panel.timeline.timeline_model.entries  # the Cloud session's rows
+        selector.setCurrentIndex(selector.findData("local"))
+        selector.activated.emit(selector.currentIndex())
+        await wait_until(lambda: cloud_services.backend_kind == "local")
+
+    qrun(scenario())
+    assert window.task_panel.timeline.timeline_model.entries == []
+    assert window.task_panel.cost_label.text() == ""

@@ -68,6 +68,8 @@ T = TypeVar("T")
 
 # How long closing the app may wait for the provider to confirm the session stopped.
 SHUTDOWN_TIMEOUT = 15.0
+# A step taking longer than this is worth explaining: the model is slow, not the app stuck.
+SLOW_STEP_SECONDS = 45
 KEEP_ALIVE_TASK = (
     "This is only a keep-alive check for this browser session. Do not open, click or type anything; "
     "finish immediately with done."
@@ -97,6 +99,8 @@ class _Run:
     goal: str  # what the person asked for, without the hand-back context around it
     paused: bool = False
     got_going: bool = False  # the agent reported a step (or asked for the person) in this run
+    last_step: int = 0  # the newest step number reported for this run
+    busy_since: float = 0.0  # when the agent last started or resumed work on its next step
 
 
 class SessionController:
@@ -167,6 +171,15 @@ class SessionController:
         if self._run is not None and self.state.session_alive:
             return QuitConcern.UNFINISHED_TASK  # running, or paused while the person has the browser
         return None
+
+    @property
+    def stop_session_concern(self) -> str | None:
+        """What Stop session would cut short, worth a confirmation (or None: nothing is lost)."""
+        if (self._run is None and self._starting is None) or not self.state.session_alive:
+            return None
+        if self.state is Control.HUMAN:
+            return "The agent's task is paused while you have the browser; stopping the session ends it."
+        return "The agent is still working on its task; stopping the session ends it unfinished."
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -357,7 +370,7 @@ class SessionController:
         self._record(tl.SessionReattached)
         self.bus.publish(SessionOpened(session, self.capabilities, reattached=True))
         if running is not None:
-            self._run = _Run(running, running.text)
+            self._run = _Run(running, running.text, busy_since=self._clock())
             self._known_tasks.add(running.task_id)
             self._apply(Trigger.RUN)
         return True
@@ -399,7 +412,7 @@ class SessionController:
             return False
         finally:
             self._starting = None
-        self._run = _Run(handle, goal)
+        self._run = _Run(handle, goal, busy_since=self._clock())
         self._agent_active()
         self._interrupted_goal = None
         self._carried_notes.clear()
@@ -453,6 +466,7 @@ class SessionController:
             self._starting = None
         if self._run is not None and self._run.handle == plan.run:
             self._run.paused = False
+            self._run.busy_since = self._clock()
         self._agent_active()
         self._carried_notes.clear()
         self._record(
@@ -509,6 +523,8 @@ class SessionController:
             self._agent_active()
             if self._run is not None and self._run.handle.task_id == step.task_id:
                 self._run.got_going = True
+                self._run.last_step = max(self._run.last_step, step.number)
+                self._run.busy_since = self._clock()
             self._record(tl.AgentStep, step=step)
 
     def on_finished(self, result: RunResult) -> None:
@@ -598,6 +614,18 @@ class SessionController:
     def clock_to_show(self, now: float | None = None) -> ClockReading | None:
         """The clock matters to the person only while nobody works the agent (idle, or in control)."""
         return self.clock_reading(now) if self.state in (Control.IDLE, Control.HUMAN) else None
+
+    def activity(self, now: float | None = None) -> str | None:
+        """What the agent is doing right now, for someone watching a page that has not moved."""
+        run = self._run
+        if run is None or run.paused or self.state is not Control.AGENT:
+            return None
+        now = self._clock() if now is None else now
+        waited = max(0, int(now - run.busy_since))
+        text = f"Working on step {run.last_step + 1}"
+        if waited >= SLOW_STEP_SECONDS:
+            return f"{text} · {waited} s — slower than usual; you can Take over or Stop at any time"
+        return f"{text} · {waited} s" if waited >= 3 else text
 
     def tick(self, now: float | None = None) -> None:
         """Called about once a second: warns before a session times out and notices when it has."""

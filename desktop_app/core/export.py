@@ -11,6 +11,7 @@ import html
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -117,9 +118,18 @@ th{background:#f4f6fb;font-weight:600}.agent{border-left:4px solid #3b6fd8}.pers
 """
 
 
+def _local(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone()  # the exporting computer's time zone
+
+
 def _readable(iso: str | None, missing: str = "") -> str:
-    """"2026-11-24T14:03:05.123Z" as a person reads it in a table: "2026-11-24 14:03:05"."""
-    return iso[:19].replace("T", " ") if iso else missing
+    """"2026-11-24T14:03:05.123Z" as a person reads it in a table, in local time: "2026-11-24 15:03:05"."""
+    return _local(iso).strftime("%Y-%m-%d %H:%M:%S") if iso else missing
+
+
+def _zone(iso: str) -> str:
+    offset = _local(iso).strftime("%z")  # "+0100"
+    return f"UTC{offset[:3]}:{offset[3:]}"
 
 
 def to_html(trail: dict[str, Any]) -> str:
@@ -141,7 +151,7 @@ def to_html(trail: dict[str, Any]) -> str:
 <h1>Audit trail of a Handoff session</h1>
 <p class="meta">Session {esc(session["id"])} · {esc(session["backend"])} · started {esc(_readable(session["started_at"]))}
 · ended {esc(_readable(session["ended_at"], "not recorded"))}{" (" + esc(session["end_reason"]) + ")" if session["end_reason"] else ""}
-· cost {esc(format_cost(Decimal(session["total_cost_usd"])))} · exported {esc(_readable(trail["exported_at"]))} by {esc(trail["exported_by"])} (times in UTC)</p>
+· cost {esc(format_cost(Decimal(session["total_cost_usd"])))} · exported {esc(_readable(trail["exported_at"]))} by {esc(trail["exported_by"])} (local times, {esc(_zone(session["started_at"]))})</p>
 <h2>Who had control</h2>
 <table><thead><tr><th>Who</th><th>From</th><th>To</th></tr></thead><tbody>{control_rows}</tbody></table>
 <h2>What happened</h2>

@@ -69,6 +69,7 @@ class SessionRecord:
     end_reason: str | None
     total_cost: Decimal
     tasks: int
+    first_task: str = ""  # what the person first asked for: how they recognise the session
 
 
 class HistoryStore:
@@ -195,12 +196,15 @@ class HistoryStore:
         rows = self._db.execute(
             f"""
             SELECT s.id, s.backend, s.backend_kind, s.started_at, s.ended_at, s.end_reason, s.total_cost,
-                   (SELECT count(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'TaskStarted')
+                   (SELECT count(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'TaskStarted'),
+                   (SELECT json_extract(e.data, '$.text') FROM events e
+                    WHERE e.session_id = s.id AND e.kind = 'TaskStarted' AND json_extract(e.data, '$.origin') = 'run'
+                    ORDER BY e.seq LIMIT 1)
             FROM sessions s WHERE {condition} ORDER BY s.started_at DESC LIMIT ?
             """,
             (*parameters, limit),
         ).fetchall()
-        return [SessionRecord(r[0], r[1], r[2], r[3], r[4], r[5], Decimal(r[6] or "0"), r[7]) for r in rows]
+        return [SessionRecord(r[0], r[1], r[2], r[3], r[4], r[5], Decimal(r[6] or "0"), r[7], r[8] or "") for r in rows]
 
     def session(self, session_id: str) -> SessionRecord | None:
         return next(iter(self._sessions_where("s.id = ?", (session_id,), 1)), None)

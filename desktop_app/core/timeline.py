@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from desktop_app.core.ports import RunResult, RunStatus, StepReport
+from desktop_app.core.step_words import describe_actions
 from desktop_app.core.wording import format_cost
 
 
@@ -93,10 +94,12 @@ class AgentStep(Entry):
         parts = []
         if self.step.url:
             parts.append(self.step.url)
+        if self.step.actions:
+            parts.append(f"Did: {describe_actions(self.step.actions)}")
         if self.step.error:
             parts.append(f"Error: {self.step.error}")
         if self.step.evaluation:
-            parts.append(f"Evaluation: {self.step.evaluation}")
+            parts.append(f"Agent's check: {self.step.evaluation}")
         if self.step.duration is not None:
             parts.append(f"{self.step.duration:.1f} s")
         return " · ".join(parts)

@@ -25,13 +25,18 @@ from desktop_app.core.wording import format_cost, plural
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 
 SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
+FIRST_TASK_LIMIT = 90  # characters of the first task shown to recognise a session by
 
 
 def describe(session: SessionRecord) -> str:
     started = time.strftime("%Y-%m-%d %H:%M", time.localtime(session.started_at))
     status = "still open" if session.ended_at is None else (session.end_reason or "ended")
     cost = f" · {format_cost(session.total_cost)}" if session.total_cost else ""
-    return f"{started} · {session.backend} · {plural(session.tasks, 'task')}{cost} · {status}"
+    summary = f"{started} · {session.backend} · {plural(session.tasks, 'task')}{cost} · {status}"
+    first = " ".join(session.first_task.split())
+    if not first:
+        return summary
+    return f"{first if len(first) <= FIRST_TASK_LIMIT else first[: FIRST_TASK_LIMIT - 1] + '…'}\n{summary}"
 
 
 class HistoryDialog(QDialog):
@@ -54,6 +59,11 @@ class HistoryDialog(QDialog):
         self.export_json.setObjectName("exportJsonButton")
         self.export_html = QPushButton("Export HTML…", self)
         self.export_html.setObjectName("exportHtmlButton")
+        self.show_folder = QPushButton("Show in folder", self)
+        self.show_folder.setObjectName("showExportFolderButton")
+        self.show_folder.hide()
+        self.show_folder.clicked.connect(self._show_saved_folder)
+        self._saved_folder: Path | None = None
         close = QPushButton("Close", self)
         close.clicked.connect(self.close)
         self.export_json.clicked.connect(lambda: self._choose_file("json"))
@@ -71,6 +81,7 @@ class HistoryDialog(QDialog):
         splitter.setSizes([380, 620])
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.show_folder)
         buttons.addWidget(self.export_json)
         buttons.addWidget(self.export_html)
         buttons.addWidget(close)
@@ -135,6 +146,15 @@ class HistoryDialog(QDialog):
             path.write_text(text, encoding="utf-8")
         except OSError as error:
             self.status.setText(f"Could not save {path.name}: {error.strerror or error}. Choose another folder.")
+            self.show_folder.hide()
             return False
         self.status.setText(f"Saved {path}")
+        self._saved_folder = path.parent
+        self.show_folder.show()
         return True
+
+    def _show_saved_folder(self) -> None:
+        from desktop_app.ui.folders import open_folder
+
+        if self._saved_folder is not None and not open_folder(self._saved_folder):
+            self.status.setText(f"Could not open the folder. It is here: {self._saved_folder}")

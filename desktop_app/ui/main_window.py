@@ -318,7 +318,27 @@ class MainWindow(QMainWindow):
         self._follow(self._controller.new_session())
 
     def stop_session(self) -> None:
-        self._follow(self._controller.stop_session())
+        concern = self._controller.stop_session_concern
+        if concern is None or not self._interactive:
+            self._follow(self._controller.stop_session())
+            return
+        self._spawn(self._confirm_stop_session(concern))
+
+    async def _confirm_stop_session(self, concern: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from desktop_app.ui.dialogs import ask
+
+        choice = await ask(
+            self,
+            "Stop the session?",
+            concern,
+            [("Stop session", QMessageBox.ButtonRole.AcceptRole), ("Keep working", QMessageBox.ButtonRole.RejectRole)],
+            default=1,
+            informative="The timeline so far stays in History.",
+        )
+        if choice == 0:
+            self._follow(self._controller.stop_session())
 
     def _follow(self, result: CommandResult, on_success: Callable[[], None] | None = None) -> None:
         if not result.accepted:
@@ -451,11 +471,13 @@ class MainWindow(QMainWindow):
         if reading is not None:
             text += f" · {reading.describe()}"
         self.status.setText(text)
+        self.task_panel.show_activity(self._controller.activity())
 
     def _on_timeline(self, entry: tl.Entry) -> None:
         from desktop_app.core import timeline as tl
 
         self.task_panel.timeline.add(entry)
+        self._update_status()  # the activity line moves on to the next step at once
         if isinstance(entry, tl.TaskFinished):
             self._show_cost()
 
@@ -511,12 +533,10 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"The download of {name} failed.", Level.WARNING)
 
     def _open_folder(self, folder: Path) -> None:
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
-
         from desktop_app.core.events import Level
+        from desktop_app.ui.folders import open_folder
 
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        if not open_folder(folder):
             self.banner.show_message(f"Could not open the folder. It is here: {folder}", Level.WARNING)
 
     def _on_task_returned(self, text: str) -> None:

@@ -56,6 +56,10 @@ class TaskPanel(QWidget):
 
         self.indicator = _named(QLabel(Control.NO_SESSION.label, self), "controlIndicator", "Who is in control")
         self.indicator.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.activity_label = _named(QLabel(self), "agentActivity", "What the agent is doing now")
+        self.activity_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.activity_label.setWordWrap(True)
+        self.activity_label.hide()
 
         self.backend_selector = _named(QComboBox(self), "backendSelector", "Where the browser runs")
         for kind, label in backend_labels.items():
@@ -130,6 +134,7 @@ class TaskPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.indicator)
+        layout.addWidget(self.activity_label)
         layout.addLayout(session_row)
         layout.addLayout(buttons_row)
         layout.addWidget(self.task_label)
@@ -188,6 +193,11 @@ class TaskPanel(QWidget):
         if not human:
             self.request_box.hide()
         self._update_run_button()
+
+    def show_activity(self, text: str | None) -> None:
+        if text != self.activity_label.text():
+            self.activity_label.setText(text or "")
+        self.activity_label.setVisible(bool(text))
 
     def show_request(self, reason: str) -> None:
         self.request_label.setText(f"The agent asks for you: {reason}")

@@ -599,3 +599,44 @@ def test_a_second_run_while_the_first_waits_for_the_session_is_refused(arun) -> 
 
     arun(scenario())
     assert backend.last("start_task").args[0].text == "First"
+
+
+def test_activity_says_which_step_the_agent_is_on_and_for_how_long(arun) -> None:
+    now = [1000.0]
+    backend = ScriptedBackend(LOCAL_LIKE)
+    controller = SessionController(backend, clock=lambda: now[0])
+    assert controller.activity() is None  # no session, nothing to say
+    task_id = arun(running(controller))
+    assert controller.activity() == "Working on step 1"
+    now[0] += 12
+    assert controller.activity() == "Working on step 1 · 12 s"
+    backend.report_step(task_id, 1)
+    assert controller.activity() == "Working on step 2"
+    now[0] += 60
+    slow = controller.activity()
+    assert slow.startswith("Working on step 2 · 60 s") and "Take over or Stop" in slow
+
+    async def take_over_and_back() -> None:
+        await controller.take_over().done
+        assert controller.activity() is None  # the person has control: the agent is doing nothing
+        now[0] += 300  # time with the person is not the agent's
+        assert await controller.hand_back(note="done").done
+
+    arun(take_over_and_back())
+    assert controller.activity() == "Working on step 2"
+    backend.report_finished(task_id)
+    assert controller.activity() is None
+
+
+def test_stop_session_concern_names_what_would_be_cut_short(arun) -> None:
+    controller, backend, _ = make(LOCAL_LIKE)
+    arun(open_session(controller))
+    assert controller.stop_session_concern is None  # idle: nothing to lose
+    arun(call(lambda: controller.run("Fill the form").done))
+    assert "still working" in controller.stop_session_concern
+
+    async def take_over() -> None:
+        await controller.take_over().done
+
+    arun(take_over())
+    assert "paused while you have the browser" in controller.stop_session_concern

@@ -190,7 +190,16 @@ def test_control_periods_say_who_had_the_browser_when() -> None:
     assert periods == [("nobody", 100.0, 101.0), ("agent", 101.0, 103.0), ("nobody", 103.0, 103.5), ("person", 103.5, 110.0), ("agent", 110.0, 120.0)]
 
 
-def test_exports_carry_the_trail_and_no_secrets() -> None:
+@pytest.fixture
+def lisbon_time(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TZ", "Europe/Lisbon")  # UTC+1 in 1970
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_exports_carry_the_trail_and_no_secrets(lisbon_time) -> None:
     redactor.add_secret("bu_export_secret_123456")
     session = HistoryStoreStub.record()
     trail = build(session, sample_entries())
@@ -202,9 +211,10 @@ def test_exports_carry_the_trail_and_no_secrets() -> None:
     assert "bu_export_secret_123456" not in page and "X-Amz-Signature" not in page
     assert page.count("<tr class=") == 5 and "You handed back to the agent" in page
     assert "http" not in page.split("<body>")[1].replace("https://shop", "")  # nothing loaded from anywhere
-    assert "1970-01-01 00:01:40" in page and "T00:01:40" not in page  # times as people read them (UTC)
+    assert "1970-01-01 01:01:40" in page and "T00:01:40" not in page  # times as people read them: local
+    assert "local times, UTC+01:00" in page
+    assert json.loads(text)["session"]["started_at"] == "1970-01-01T00:01:40.000Z"  # JSON stays in UTC
     assert "cost $0.04" in page
-    assert json.loads(text)["session"]["started_at"] == "1970-01-01T00:01:40.000Z"  # machine-readable in JSON
 
 
 class HistoryStoreStub:
@@ -247,3 +257,16 @@ def test_a_hand_back_with_nothing_to_run_leaves_nobody_in_control() -> None:
         tl.Handoff(2.0, "s", tl.Actor.NOBODY, tl.Actor.PERSON),
     ]
     assert [(p.actor, p.end) for p in control_periods(entries)] == [("nobody", 1.0), ("person", 2.0), ("nobody", None)]
+
+
+def test_a_session_is_listed_with_the_first_task_the_person_gave(tmp_path: Path) -> None:
+    store = HistoryStore.open(tmp_path / "h.sqlite3")
+    store.record(tl.SessionStarted(1.0, "s", "Local", "local"))
+    store.record(tl.TaskStarted(2.0, "s", "k", "keep-alive", tl.TaskOrigin.KEEP_ALIVE))
+    store.record(tl.TaskStarted(3.0, "s", "t1", "Buy the blue mug", tl.TaskOrigin.RUN))
+    store.record(tl.TaskStarted(4.0, "s", "t2", "Continue with the note", tl.TaskOrigin.HAND_BACK))
+    store.record(tl.TaskStarted(5.0, "s", "t3", "Then print the receipt", tl.TaskOrigin.RUN))
+    store.record(tl.SessionStarted(6.0, "empty", "Local", "local"))
+    by_id = {s.id: s for s in store.sessions()}
+    assert by_id["s"].first_task == "Buy the blue mug" and by_id["s"].tasks == 4
+    assert by_id["empty"].first_task == ""

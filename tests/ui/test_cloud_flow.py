@@ -49,6 +49,10 @@ def test_run_take_over_type_and_hand_back(cloud: FakeCloud, cloud_services, make
         cloud.add_step(goal="Add the blue mug to the cart")
         await wait_until(lambda: len(step_rows(window)) == 2, what="two step rows")
         assert step_rows(window)[1].step.next_goal == "Add the blue mug to the cart"
+        # Between steps the page may not move; the panel says the agent is on it.
+        await wait_until(lambda: panel.activity_label.text().startswith("Working on step 3"), what="the activity line")
+        assert panel.activity_label.isVisible()
+        assert "Did: Clicked on the page" in step_rows(window)[1].detail
 
         # Take over: the task is stopped, then (only then) the view unlocks.
         click(panel.take_over_button)
@@ -56,6 +60,7 @@ def test_run_take_over_type_and_hand_back(cloud: FakeCloud, cloud_services, make
         assert cloud.latest_task().status == "stopped"
         assert not window.live_view.shield.isVisible() and view.isEnabled()
         assert panel.indicator.text() == "You are in control"
+        assert not panel.activity_label.isVisible()
 
         # The person types into the page with real key events.
         await type_into_field(view, "field", "Ada Lovelace")

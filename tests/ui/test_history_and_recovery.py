@@ -40,9 +40,13 @@ def test_history_lists_sessions_and_exports_them(cloud: FakeCloud, cloud_service
     window.open_history()
     dialog = window._history_dialog
     assert dialog.sessions.count() == 1 and "1 task ·" in dialog.sessions.item(0).text()
+    assert dialog.sessions.item(0).text().startswith("Find the museum's opening hours\n")  # recognisable by its task
     titles = [e.title for e in dialog.timeline.timeline_model.entries]
     assert titles[:3] == ["Session started (Browser Use Cloud)", "Task started", "Step 1: Open the museum site"]
+    assert dialog.show_folder.isHidden()
     assert dialog.export_to(tmp_path / "trail.json", "json") and dialog.export_to(tmp_path / "trail.html", "html")
+    assert not dialog.show_folder.isHidden()
+    assert shown_folders(lambda: click(dialog.show_folder)) == [tmp_path]
     trail = json.loads((tmp_path / "trail.json").read_text())
     assert trail["session"]["id"] == session_id and trail["events"][-1]["title"] == "Session ended"
     page = (tmp_path / "trail.html").read_text()
@@ -50,8 +54,31 @@ def test_history_lists_sessions_and_exports_them(cloud: FakeCloud, cloud_service
     token = cloud.sessions[session_id].token
     assert token not in page and token not in (tmp_path / "trail.json").read_text()
     assert not dialog.export_to(tmp_path / "missing-folder" / "trail.json", "json")
-    assert "Could not save" in dialog.status.text()
+    assert "Could not save" in dialog.status.text() and dialog.show_folder.isHidden()
     dialog.close()
+
+
+def shown_folders(action) -> list[Path]:
+    """The folders ``action`` asked the system to show, caught by Qt's own URL-handler hook."""
+    from PySide6.QtCore import QObject, Slot
+    from PySide6.QtGui import QDesktopServices
+
+    class Catcher(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.urls: list[Path] = []
+
+        @Slot("QUrl")
+        def show(self, url) -> None:
+            self.urls.append(Path(url.toLocalFile()))
+
+    catcher = Catcher()
+    QDesktopServices.setUrlHandler("file", catcher, "show")
+    try:
+        action()
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    return catcher.urls
 
 
 def test_the_export_button_asks_where_and_saves(cloud: FakeCloud, cloud_services, make_window, qrun, tmp_path: Path) -> None:

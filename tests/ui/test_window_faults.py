@@ -254,3 +254,39 @@ def test_switching_mode_clears_the_other_modes_timeline(cloud: FakeCloud, cloud_
     qrun(scenario())
     assert window.task_panel.timeline.timeline_model.entries == []
     assert window.task_panel.cost_label.text() == ""
+
+
+def test_stop_session_while_the_agent_works_asks_first(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services, interactive=True)
+    panel = window.task_panel
+    controller = cloud_services.controller
+    cloud.manual_steps = True
+
+    async def scenario() -> None:
+        panel.task_input.setPlainText("Find the opening hours")
+        click(panel.run_button)
+        await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks, what="the agent to work")
+        click(panel.stop_session_button)
+        await wait_until(lambda: answer_question("Keep working"), what="the question")
+        await asyncio.sleep(0.2)
+        assert controller.state is Control.AGENT  # nothing was stopped
+        click(panel.stop_session_button)
+        await wait_until(lambda: answer_question("Stop session"), what="the question again")
+        await wait_until(lambda: controller.state is Control.NO_SESSION, what="the session to end")
+
+    qrun(scenario())
+    assert [s.status for s in cloud.sessions.values()] == ["stopped"]
+    assert cloud.latest_task().status == "stopped"
+
+
+def test_stop_session_with_nothing_running_does_not_ask(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services, interactive=True)
+    controller = cloud_services.controller
+
+    async def scenario() -> None:
+        assert await controller.new_session().done
+        click(window.task_panel.stop_session_button)
+        await wait_until(lambda: controller.state is Control.NO_SESSION, what="the session to end")
+
+    qrun(scenario())
+    assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())

@@ -43,6 +43,13 @@ class SaveResult:
     message: str
 
 
+_FIELD_HINTS = {
+    "keychain": "Saved in your system keychain — paste a new key to replace it",
+    "memory (this run only)": "Kept until you quit (no keychain) — paste a new key to replace it",
+    "not set": "Paste your key",
+}
+
+
 class Keychain:
     _UNKNOWN = "unknown"
 
@@ -95,6 +102,14 @@ class Keychain:
         if name in self._memory:
             return "memory (this run only)"
         return "keychain" if self._read(name) else "not set"
+
+    def field_hint(self, name: SecretName) -> str:
+        """What a key field in Settings says about the key already in effect (never the key)."""
+        source = self.source(name)
+        if source.startswith("environment"):
+            # The environment wins over anything saved here, so pasting a key would change nothing.
+            return f"Set by {ENVIRONMENT_OVERRIDES[name]} in your environment — change it there"
+        return _FIELD_HINTS[source]
 
     def _read(self, name: SecretName) -> str | None:
         if name in self._memory:

@@ -49,6 +49,8 @@ class Services:
         self.history.attach(self.bus.subscribe, self.bus.publish)
         self.context = BackendContext(paths=paths, devtools_url=devtools_url)
         self.backend_kind = chosen_backend(self.settings, backend_override)
+        # ``--backend`` is for this run only: saving other settings must not make it the default.
+        self._stored_backend = self.settings.backend
         self.controller = SessionController(self._build(self.backend_kind), self.bus)
 
     def _build(self, kind: str) -> Backend:
@@ -67,7 +69,10 @@ class Services:
         if settings.backend != self.backend_kind and self.controller.backend_locked_reason is not None:
             messages.append(self.controller.backend_locked_reason + " Your other settings were saved.")
             settings = replace(settings, backend=self.backend_kind)
-        self.settings_store.save(settings)
+        stored = settings
+        if settings.backend == self.backend_kind:  # not a switch: keep the default the person chose
+            stored = replace(settings, backend=self._stored_backend)
+        self.settings_store.save(stored)
         before, self.settings = self.settings, settings
         if settings.backend != self.backend_kind:
             result = self.switch_backend(settings.backend)
@@ -83,7 +88,8 @@ class Services:
         result = self.controller.replace_backend(self._build(kind))
         if result.accepted:
             self.backend_kind = kind
-            if self.settings.backend != kind:
+            if self._stored_backend != kind:  # a switch the person made: their new default
+                self._stored_backend = kind
                 self.settings = replace(self.settings, backend=kind)
                 self.settings_store.save(self.settings)
         return result

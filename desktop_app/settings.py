@@ -96,6 +96,8 @@ class Settings:
         found = []
         if self.cloud_base_url and not _is_http_url(self.cloud_base_url):
             found.append("The Browser Use API address must start with http:// or https://.")
+        if self.backend != "local":
+            return found  # the model settings are only used in Local mode: never block a Cloud user on them
         if self.llm.provider in SERVER_PROVIDERS and not _is_http_url(self.llm.base_url):
             found.append("The model server address must start with http:// or https://.")
         if self.llm.provider == "openai_compatible" and not self.llm.model:

@@ -115,6 +115,7 @@ class SessionController:
         self.session: SessionInfo | None = None
         self._run: _Run | None = None
         self._interrupted_goal: str | None = None
+        self._pending_goal = ""  # the goal of a task being created (no run handle yet)
         self._carried_notes: list[str] = []
         self._known_tasks: set[str] = set()
         self._finished_tasks: set[str] = set()
@@ -175,11 +176,17 @@ class SessionController:
     @property
     def stop_session_concern(self) -> str | None:
         """What Stop session would cut short, worth a confirmation (or None: nothing is lost)."""
-        if (self._run is None and self._starting is None) or not self.state.session_alive:
-            return None
+        if not self._unfinished_goal() or not self.state.session_alive:
+            return None  # nothing asked of the agent is left undone (a keep-alive check has no goal)
         if self.state is Control.HUMAN:
             return "The agent's task is paused while you have the browser; stopping the session ends it."
         return "The agent is still working on its task; stopping the session ends it unfinished."
+
+    def _unfinished_goal(self) -> str:
+        """What the person asked for that the agent has not finished, running, paused or stopped."""
+        if self._run is not None:
+            return self._run.goal
+        return self._pending_goal or self._interrupted_goal or ""
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -370,7 +377,9 @@ class SessionController:
         self._record(tl.SessionReattached)
         self.bus.publish(SessionOpened(session, self.capabilities, reattached=True))
         if running is not None:
-            self._run = _Run(running, running.text, busy_since=self._clock())
+            self._run = _Run(
+                running, running.text, last_step=self._step_floor.get(running.task_id, 0), busy_since=self._clock()
+            )
             self._known_tasks.add(running.task_id)
             self._apply(Trigger.RUN)
         return True
@@ -401,6 +410,7 @@ class SessionController:
         handoff: dict[str, str] | None = None,
     ) -> bool:
         request = TaskRequest(text=text, request_id=uuid.uuid4().hex)
+        self._pending_goal = goal
         try:
             handle = await self._guarded(self._backend.start_task(request))
         except BackendError as error:
@@ -408,10 +418,14 @@ class SessionController:
                 self._confirm_person_control()  # nothing runs, and the person asked for control anyway
             elif self.state is Control.AGENT:
                 self._apply(failure)
-            self._report(error, "The agent could not start")
+            kept = " Your task is kept." if origin is tl.TaskOrigin.RUN else ""  # the window leaves it in the box
+            self._report(error, "The agent could not start", kept)
             return False
         finally:
             self._starting = None
+            self._pending_goal = ""
+        if not self.state.session_alive:
+            return False  # the session ended while the task was being created: the task went with it
         self._run = _Run(handle, goal, busy_since=self._clock())
         self._agent_active()
         self._interrupted_goal = None
@@ -595,7 +609,6 @@ class SessionController:
     def on_session_lost(self, reason: str) -> None:
         if self.state is Control.NO_SESSION:
             return
-        self._run = None
         self._close_session(Trigger.SESSION_LOST, reason)
         self._notice(
             Level.WARNING,
@@ -624,7 +637,7 @@ class SessionController:
         waited = max(0, int(now - run.busy_since))
         text = f"Working on step {run.last_step + 1}"
         if waited >= SLOW_STEP_SECONDS:
-            return f"{text} · {waited} s — slower than usual; you can Take over or Stop at any time"
+            return f"{text} · {waited} s (the model is slow to answer)"
         return f"{text} · {waited} s" if waited >= 3 else text
 
     def tick(self, now: float | None = None) -> None:
@@ -707,6 +720,7 @@ class SessionController:
 
     def _close_session(self, trigger: Trigger, reason: str) -> None:
         session = self.session
+        unfinished = self._unfinished_goal()
         self._apply(trigger)
         if session is not None:
             self._record(tl.SessionEnded, reason=reason)
@@ -716,6 +730,8 @@ class SessionController:
         self._run = None
         self._interrupted_goal = None
         self._carried_notes.clear()
+        if unfinished:  # back in the task box (if it is empty), to run again in a new session
+            self.bus.publish(TaskReturned(unfinished))
 
     def _confirm_person_control(self) -> None:
         self._apply(Trigger.CONTROL_CONFIRMED)

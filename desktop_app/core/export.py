@@ -122,19 +122,35 @@ def _local(iso: str) -> datetime:
     return datetime.fromisoformat(iso).astimezone()  # the exporting computer's time zone
 
 
-def _readable(iso: str | None, missing: str = "") -> str:
-    """"2026-11-24T14:03:05.123Z" as a person reads it in a table, in local time: "2026-11-24 15:03:05"."""
-    return _local(iso).strftime("%Y-%m-%d %H:%M:%S") if iso else missing
-
-
 def _zone(iso: str) -> str:
     offset = _local(iso).strftime("%z")  # "+0100"
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
+class _LocalTimes:
+    """A trail's times as a person reads them: "2026-11-24 15:03:05", in the exporter's local time.
+    The UTC offset is said once, or after every time if it changed during the session (summer time)."""
+
+    def __init__(self, moments: list[str | None]) -> None:
+        zones = {_zone(m) for m in moments if m}
+        self.each = len(zones) > 1
+        self.note = "local times" if self.each or not zones else f"local times, {zones.pop()}"
+
+    def __call__(self, iso: str | None, missing: str = "", *, zone: bool = False) -> str:
+        if not iso:
+            return missing
+        text = _local(iso).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{text} {_zone(iso)}" if zone or self.each else text
+
+
 def to_html(trail: dict[str, Any]) -> str:
     esc = html.escape
     session = trail["session"]
+    _readable = _LocalTimes(
+        [session["started_at"], session["ended_at"]]
+        + [m for p in trail["control"] for m in (p["from"], p["to"])]
+        + [e["time"] for e in trail["events"]]
+    )
     control_rows = "".join(
         f'<tr class="{esc(p["actor"])}"><td>{esc(ACTOR_LABELS.get(p["actor"], p["actor"]))}</td>'
         f'<td class="time">{esc(_readable(p["from"]))}</td><td class="time">{esc(_readable(p["to"], "still open"))}</td></tr>'
@@ -151,7 +167,7 @@ def to_html(trail: dict[str, Any]) -> str:
 <h1>Audit trail of a Handoff session</h1>
 <p class="meta">Session {esc(session["id"])} · {esc(session["backend"])} · started {esc(_readable(session["started_at"]))}
 · ended {esc(_readable(session["ended_at"], "not recorded"))}{" (" + esc(session["end_reason"]) + ")" if session["end_reason"] else ""}
-· cost {esc(format_cost(Decimal(session["total_cost_usd"])))} · exported {esc(_readable(trail["exported_at"]))} by {esc(trail["exported_by"])} (local times, {esc(_zone(session["started_at"]))})</p>
+· cost {esc(format_cost(Decimal(session["total_cost_usd"])))} · exported {esc(_readable(trail["exported_at"], zone=True))} by {esc(trail["exported_by"])} ({esc(_readable.note)})</p>
 <h2>Who had control</h2>
 <table><thead><tr><th>Who</th><th>From</th><th>To</th></tr></thead><tbody>{control_rows}</tbody></table>
 <h2>What happened</h2>

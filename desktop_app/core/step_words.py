@@ -12,20 +12,35 @@ import json
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-_QUOTE_LIMIT = 40
+_QUOTE_LIMIT = 40  # what the agent typed or searched for: enough to recognise it
+_RAW_LIMIT = 160  # an action we cannot read, shown as it came
+
+
+def _shortened(value: object, limit: int) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _quoted(value: object) -> str:
-    text = " ".join(str(value).split())
-    if len(text) > _QUOTE_LIMIT:
-        text = text[: _QUOTE_LIMIT - 1] + "…"
-    return f"“{text}”"
+    return f"“{_shortened(value, _QUOTE_LIMIT)}”"
 
 
 def _site(url: object) -> str:
-    text = str(url or "")
-    host = urlsplit(text if "://" in text else f"https://{text}").hostname
+    text = str(url or "").strip()
+    if not text:
+        return "a page"
+    try:
+        host = urlsplit(text if "://" in text else f"https://{text}").hostname
+    except ValueError:  # e.g. a malformed IPv6 address
+        host = None
     return host.removeprefix("www.") if host else _quoted(text)
+
+
+def _flag(value: object) -> bool:
+    """A yes/no the model may have sent as a string ("false") as well as a boolean."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "")
+    return bool(value)
 
 
 def _typed(p: dict) -> str:
@@ -35,12 +50,12 @@ def _typed(p: dict) -> str:
 
 def _scrolled(p: dict) -> str:
     if "down" in p:
-        return "Scrolled down" if p["down"] else "Scrolled up"
+        return "Scrolled down" if _flag(p["down"]) else "Scrolled up"
     return "Scrolled"
 
 
 def _done(p: dict) -> str:
-    return "Finished the task" if p.get("success", True) else "Gave up on the task"
+    return "Finished the task" if _flag(p.get("success", True)) else "Gave up on the task"
 
 
 _WORDINGS: dict[str, Callable[[dict], str]] = {}
@@ -62,8 +77,8 @@ _wording("navigate", "go_to_url", "open_tab")(lambda p: f"Opened {_site(p.get('u
 _wording("search", "search_google")(lambda p: f"Searched for {_quoted(p.get('query', ''))}")
 _wording("click", "click_element_by_index", "click_element")(lambda p: "Clicked on the page")
 _wording("go_back")(lambda p: "Went back a page")
-_wording("wait")(lambda p: f"Waited {p['seconds']} s" if "seconds" in p else "Waited")
-_wording("send_keys")(lambda p: f"Pressed {p.get('keys', 'keys')}")
+_wording("wait")(lambda p: f"Waited {p['seconds']:g} s" if isinstance(p.get("seconds"), (int, float)) else "Waited")
+_wording("send_keys")(lambda p: f"Pressed {_quoted(p['keys'])}" if p.get("keys") else "Pressed keys")
 _wording("switch", "switch_tab")(lambda p: "Switched tab")
 _wording("close", "close_tab")(lambda p: "Closed a tab")
 _wording("extract", "extract_content", "extract_structured_data")(lambda p: "Read the page")
@@ -79,22 +94,22 @@ _wording("evaluate")(lambda p: "Ran a script on the page")
 
 
 def describe_action(raw: str) -> str:
-    """One action in plain words; text that is not an action is shown as it came."""
+    """One action in plain words; text that is not an action is shown as it came (shortened)."""
     try:
         decoded = json.loads(raw)
-    except (TypeError, ValueError):
-        return " ".join(str(raw).split())
+    except (TypeError, ValueError, RecursionError):  # RecursionError: absurdly nested input
+        return _shortened(raw, _RAW_LIMIT)
     if not isinstance(decoded, dict) or not decoded:
-        return " ".join(str(raw).split())
+        return _shortened(raw, _RAW_LIMIT)
     name, params = next(iter(decoded.items()))
     params = params if isinstance(params, dict) else {}
     describe = _WORDINGS.get(name)
     if describe is None:
-        return f"Used “{name.replace('_', ' ')}”"
+        return f"Used {_quoted(name.replace('_', ' '))}"
     try:
         return describe(params)
     except (KeyError, TypeError, ValueError):
-        return f"Used “{name.replace('_', ' ')}”"
+        return f"Used {_quoted(name.replace('_', ' '))}"
 
 
 def describe_actions(actions: Iterable[str]) -> str:

@@ -198,7 +198,9 @@ class HistoryStore:
             SELECT s.id, s.backend, s.backend_kind, s.started_at, s.ended_at, s.end_reason, s.total_cost,
                    (SELECT count(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'TaskStarted'),
                    (SELECT json_extract(e.data, '$.text') FROM events e
-                    WHERE e.session_id = s.id AND e.kind = 'TaskStarted' AND json_extract(e.data, '$.origin') = 'run'
+                    WHERE e.session_id = s.id AND e.kind = 'TaskStarted'
+                      -- CASE, not AND: only CASE is sure to skip a damaged row before reading it
+                      AND CASE WHEN json_valid(e.data) THEN json_extract(e.data, '$.origin') END = 'run'
                     ORDER BY e.seq LIMIT 1)
             FROM sessions s WHERE {condition} ORDER BY s.started_at DESC LIMIT ?
             """,

@@ -92,12 +92,12 @@ class AgentStep(Entry):
     @property
     def detail(self) -> str:
         parts = []
-        if self.step.url:
-            parts.append(self.step.url)
-        if self.step.actions:
+        if self.step.actions:  # what it did first: that is what a person scanning the list wants
             parts.append(f"Did: {describe_actions(self.step.actions)}")
         if self.step.error:
             parts.append(f"Error: {self.step.error}")
+        if self.step.url and self.step.url != "about:blank":  # the empty start page says nothing
+            parts.append(self.step.url)
         if self.step.evaluation:
             parts.append(f"Agent's check: {self.step.evaluation}")
         if self.step.duration is not None:

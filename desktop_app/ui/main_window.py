@@ -337,7 +337,9 @@ class MainWindow(QMainWindow):
             default=1,
             informative="The timeline so far stays in History.",
         )
-        if choice == 0:
+        # While the question was open the session may have ended on its own (lost, timed out):
+        # then there is nothing to stop, and its notice (with New session) must stay.
+        if choice == 0 and self._controller.state.session_alive:
             self._follow(self._controller.stop_session())
 
     def _follow(self, result: CommandResult, on_success: Callable[[], None] | None = None) -> None:
@@ -399,6 +401,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message(" ".join(messages))
         else:
             self.banner.hide()  # e.g. "Add your key in Settings": done now
+            self._show_setup_hint()  # unless something is still missing (or the other mode needs it)
         # A key added now may let Handoff check on sessions an earlier run left running (and billed).
         self._spawn(self.check_left_running())
 
@@ -448,13 +451,17 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _show_capabilities(self, capabilities: Capabilities) -> None:
-        from desktop_app.core.events import Level, Notice, NoticeAction
-
         self.live_view.configure(is_browser=capabilities.view_is_browser)
         self.task_panel.set_capabilities(capabilities)
         self._show_state(self._controller.state)
+        self._show_setup_hint()
+
+    def _show_setup_hint(self) -> None:
+        """Say what to set up before the first Run fails on it."""
+        from desktop_app.core.events import Level, Notice, NoticeAction
+
         problem = self._controller.setup_problem()
-        if problem is not None:  # say what to set up before the first Run fails on it
+        if problem is not None:
             self.banner.show_aside(Notice(Level.INFO, f"Before the agent can work: {problem.message}", NoticeAction.OPEN_SETTINGS))
 
     def _on_backend_changed(self, capabilities: Capabilities) -> None:

@@ -55,8 +55,7 @@ class SecretField(QWidget):
         self.edit.setClearButtonEnabled(True)
         source = services.keychain.source(name)
         self.is_set = source != "not set"
-        where = {"keychain": "in your system keychain"}.get(source, f"from {source}")
-        self.edit.setPlaceholderText(f"Saved {where} — paste a new key to replace it" if self.is_set else "Paste your key")
+        self.edit.setPlaceholderText(services.keychain.field_hint(name))
         # Shows what is being typed; a saved key is never read back into the window.
         self.show_button = QPushButton("Show", self)
         self.show_button.setCheckable(True)
@@ -242,7 +241,8 @@ class SettingsDialog(QDialog):
         )
         problems = settings.problems()
         key_field = self.provider_keys.get(provider)
-        if key_field is not None and provider != "openai_compatible" and not key_field.will_have_key:
+        needs_key = settings.backend == "local" and provider != "openai_compatible"  # Cloud never uses it
+        if key_field is not None and needs_key and not key_field.will_have_key:
             problems.append(f"Paste your {LLM_PROVIDER_LABELS[provider].split(' (')[0]} API key, or choose another provider.")
         if problems:
             self._show_error("\n".join(problems))

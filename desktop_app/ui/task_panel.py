@@ -58,8 +58,7 @@ class TaskPanel(QWidget):
         self.indicator.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.activity_label = _named(QLabel(self), "agentActivity", "What the agent is doing now")
         self.activity_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.activity_label.setWordWrap(True)
-        self.activity_label.hide()
+        # Always there, one line high (style.qss): the buttons below never move as the agent starts and stops.
 
         self.backend_selector = _named(QComboBox(self), "backendSelector", "Where the browser runs")
         for kind, label in backend_labels.items():
@@ -195,9 +194,8 @@ class TaskPanel(QWidget):
         self._update_run_button()
 
     def show_activity(self, text: str | None) -> None:
-        if text != self.activity_label.text():
+        if (text or "") != self.activity_label.text():
             self.activity_label.setText(text or "")
-        self.activity_label.setVisible(bool(text))
 
     def show_request(self, reason: str) -> None:
         self.request_label.setText(f"The agent asks for you: {reason}")

@@ -25,6 +25,7 @@ def test_the_environment_overrides_the_keychain(memory_keyring: MemoryKeyring, m
     monkeypatch.setenv("BROWSER_USE_API_KEY", "bu_from_env_456")
     assert keychain.get(SecretName.BROWSER_USE) == "bu_from_env_456"
     assert keychain.source(SecretName.BROWSER_USE) == "environment (BROWSER_USE_API_KEY)"
+    assert keychain.field_hint(SecretName.BROWSER_USE) == "Set by BROWSER_USE_API_KEY in your environment — change it there"
 
 
 def test_without_a_keychain_keys_live_in_memory_for_the_run() -> None:
@@ -35,6 +36,8 @@ def test_without_a_keychain_keys_live_in_memory_for_the_run() -> None:
     assert not result.persistent and "this run only" in result.message
     assert keychain.get(SecretName.OPENAI) == "sk-memory-only-key-1234567890"
     assert keychain.source(SecretName.OPENAI) == "memory (this run only)"
+    assert keychain.field_hint(SecretName.OPENAI).startswith("Kept until you quit")
+    assert keychain.field_hint(SecretName.ANTHROPIC) == "Paste your key"
     assert Keychain().get(SecretName.OPENAI) is None  # gone with the run
 
 

@@ -166,7 +166,7 @@ def test_a_failed_create_returns_to_idle_and_says_why(arun) -> None:
 
     assert arun(scenario()) is False
     assert controller.state is Control.IDLE
-    assert "Browser Use is having problems." in events.of(Notice)[-1].text
+    assert events.of(Notice)[-1].text == "The agent could not start: Browser Use is having problems. Your task is kept."
 
 
 def test_take_over_stops_the_task_and_unlocks_only_after_confirmation(arun) -> None:
@@ -613,8 +613,7 @@ def test_activity_says_which_step_the_agent_is_on_and_for_how_long(arun) -> None
     backend.report_step(task_id, 1)
     assert controller.activity() == "Working on step 2"
     now[0] += 60
-    slow = controller.activity()
-    assert slow.startswith("Working on step 2 · 60 s") and "Take over or Stop" in slow
+    assert controller.activity() == "Working on step 2 · 60 s (the model is slow to answer)"
 
     async def take_over_and_back() -> None:
         await controller.take_over().done
@@ -640,3 +639,45 @@ def test_stop_session_concern_names_what_would_be_cut_short(arun) -> None:
 
     arun(take_over())
     assert "paused while you have the browser" in controller.stop_session_concern
+
+
+def test_stop_session_concern_covers_a_stopped_task_and_not_a_keep_alive(arun) -> None:
+    controller, backend, events = make()  # Cloud-like: Take over stops the task
+    arun(running(controller, "Compare three laptops"))
+
+    async def take_over() -> None:
+        await controller.take_over().done
+
+    arun(take_over())
+    assert controller._run is None and "paused while you have the browser" in controller.stop_session_concern
+    assert arun(call(lambda: controller.stop_session().done))
+    assert events.of(TaskReturned)[-1].text == "Compare three laptops"  # back to the box, not lost
+
+    arun(open_session(controller))
+    assert arun(call(lambda: controller.keep_alive().done))
+    assert controller.state is Control.AGENT and controller.stop_session_concern is None
+
+
+def test_a_lost_session_gives_the_unfinished_task_back(arun) -> None:
+    controller, backend, events = make()
+    arun(running(controller, "Book the train"))
+    controller.on_session_lost("The browser session has timed out.")
+    assert [e.text for e in events.of(TaskReturned)] == ["Book the train"]
+
+
+def test_a_session_lost_while_the_task_is_created_leaves_no_run_behind(arun) -> None:
+    controller, backend, events = make()
+    arun(open_session(controller))
+
+    async def scenario() -> bool:
+        gate = backend.gate("start_task")
+        result = controller.run("Book the train")
+        await wait_until(lambda: backend.count("start_task") == 1)
+        controller.on_session_lost("The browser session has timed out.")
+        gate.set()
+        return await result.done
+
+    assert arun(scenario()) is False  # the window keeps the text in the box
+    assert controller.state is Control.NO_SESSION and controller._run is None
+    assert [e.text for e in events.of(TaskReturned)] == ["Book the train"]
+    assert entries(controller, tl.TaskStarted) == []

@@ -71,6 +71,7 @@ def test_reattaching_follows_the_task_still_running_without_repeating_steps(arun
     arun(scenario())
     assert controller.state is Control.AGENT and controller.session.id == "cloud-7"
     assert opened[0].reattached
+    assert controller.activity() == "Working on step 3"  # steps 1-2 happened before the reattach
     for number in (1, 2, 3):
         backend.report_step("adopted-task", number)
     steps = [e.step.number for e in controller.timeline.entries if isinstance(e, tl.AgentStep)]

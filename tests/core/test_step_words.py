@@ -23,8 +23,13 @@ def act(name: str, **params) -> str:
         (act("scroll", down=False, pages=1), "Scrolled up"),
         (act("scroll", down=True), "Scrolled down"),
         (act("search", query="flights to Lisbon"), "Searched for “flights to Lisbon”"),
-        (act("send_keys", keys="Enter"), "Pressed Enter"),
+        (act("send_keys", keys="Enter"), "Pressed “Enter”"),
+        (act("send_keys"), "Pressed keys"),
+        (act("scroll", down="false"), "Scrolled up"),
+        (act("navigate", url=None), "Opened a page"),
+        (act("navigate", url="http://[::1"), "Opened “http://[::1”"),
         (act("wait", seconds=3), "Waited 3 s"),
+        (act("wait", seconds=1.5), "Waited 1.5 s"),
         (act("select_dropdown", index=2, text="Express"), "Picked “Express”"),
         (act("done", text="ok", success=False), "Gave up on the task"),
         (act("done", text="ok", success=True), "Finished the task"),
@@ -45,7 +50,7 @@ def test_long_typed_text_is_cut_so_a_row_stays_readable() -> None:
 
 def test_several_actions_read_as_one_sentence() -> None:
     words = describe_actions([act("input", index=1, text="Ada"), act("send_keys", keys="Enter")])
-    assert words == "Typed “Ada”, then pressed Enter"
+    assert words == "Typed “Ada”, then pressed “Enter”"
     assert describe_actions([]) == ""
 
 
@@ -62,3 +67,8 @@ def test_step_detail_says_what_was_done_without_jargon() -> None:
     assert "Did: Typed “Ada”" in detail
     assert "Agent's check: Success" in detail
     assert "Evaluation" not in detail
+
+
+def test_absurd_input_is_shown_shortened_and_never_breaks_the_row() -> None:
+    assert describe_action("[" * 100_000) == "[" * 159 + "…"
+    assert describe_action(json.dumps({"wait": {"seconds": {"nested": 1}}})) == "Waited"

@@ -191,15 +191,20 @@ def test_control_periods_say_who_had_the_browser_when() -> None:
 
 
 @pytest.fixture
-def lisbon_time(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("TZ", "Europe/Lisbon")  # UTC+1 in 1970
-    time.tzset()
-    yield
+def time_zone(monkeypatch: pytest.MonkeyPatch):
+    """Set this process's local time zone for one test (and put it back after)."""
+
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield set_zone
     monkeypatch.undo()
     time.tzset()
 
 
-def test_exports_carry_the_trail_and_no_secrets(lisbon_time) -> None:
+def test_exports_carry_the_trail_and_no_secrets(time_zone) -> None:
+    time_zone("Europe/Lisbon")  # UTC+1 in 1970
     redactor.add_secret("bu_export_secret_123456")
     session = HistoryStoreStub.record()
     trail = build(session, sample_entries())
@@ -270,3 +275,28 @@ def test_a_session_is_listed_with_the_first_task_the_person_gave(tmp_path: Path)
     by_id = {s.id: s for s in store.sessions()}
     assert by_id["s"].first_task == "Buy the blue mug" and by_id["s"].tasks == 4
     assert by_id["empty"].first_task == ""
+
+
+def test_a_damaged_task_row_does_not_hide_the_session(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    store = HistoryStore.open(path)
+    store.record(tl.SessionStarted(1.0, "s", "Local", "local"))
+    with sqlite3.connect(path) as db:  # as a half-written row from a crash would look
+        db.execute("INSERT INTO events (session_id, at, kind, data) VALUES ('s', 2.0, 'TaskStarted', '{\"text\": \"Bu')")
+    store.record(tl.TaskStarted(3.0, "s", "t", "Buy the blue mug", tl.TaskOrigin.RUN))
+    reopened = HistoryStore.open(path)
+    assert [(s.id, s.first_task) for s in reopened.sessions()] == [("s", "Buy the blue mug")]
+    assert [s.id for s in reopened.open_sessions("local")] == ["s"]
+
+
+def test_a_session_across_a_summer_time_change_shows_each_offset(time_zone) -> None:
+    from dataclasses import replace
+
+    time_zone("Europe/Berlin")
+    # 2026-03-29 00:30 UTC is 01:30 CET; two hours later it is 04:30 CEST.
+    start = 1774744200.0
+    session = replace(HistoryStoreStub.record(), started_at=start, ended_at=start + 7200)
+    entries = [tl.SessionStarted(start, "s1", "Local", "local"), tl.SessionEnded(start + 7200, "s1", "Stopped by you")]
+    page = to_html(build(session, entries))
+    assert "2026-03-29 01:30:00 UTC+01:00" in page and "2026-03-29 04:30:00 UTC+02:00" in page
+    assert "(local times)" in page

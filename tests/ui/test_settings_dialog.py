@@ -144,8 +144,15 @@ def test_no_ollama_says_so(paths, qtbot, qrun) -> None:
     assert dialog.provider.currentData() == ""
 
 
-def test_switching_backend_with_a_session_open_is_refused_and_not_saved(cloud, cloud_services, qrun) -> None:
+def test_switching_backend_with_a_session_open_is_refused_and_not_saved(paths, cloud, qrun, monkeypatch) -> None:
     from dataclasses import replace
+
+    from desktop_app.settings import Settings, SettingsStore
+
+    SettingsStore(paths.settings_file).save(replace(Settings(), backend="cloud"))  # Cloud is this person's default
+    monkeypatch.setenv("BROWSER_USE_BASE_URL", cloud.base_url)
+    cloud_services = Services(paths, EARLY.devtools_url)
+    cloud_services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
 
     async def scenario() -> None:
         assert await cloud_services.controller.new_session().done
@@ -221,3 +228,17 @@ def test_the_show_button_says_what_it_will_do(paths, qtbot) -> None:
     assert field.show_button.text() == "Hide" and field.edit.echoMode() is field.edit.EchoMode.Normal
     field.show_button.click()
     assert field.show_button.text() == "Show" and field.edit.echoMode() is field.edit.EchoMode.Password
+
+
+def test_backend_on_the_command_line_is_not_saved_as_the_default(paths, qtbot, qrun) -> None:
+    services = services_for(paths, "cloud")  # as `handoff --backend cloud`; the saved default is Local
+    dialog = open_dialog(services, qtbot)
+    assert dialog.backend_buttons["cloud"].isChecked()
+
+    async def scenario() -> None:
+        QTest.keyClicks(dialog.cloud_key.edit, "bu_new_key_0123456789")
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    qrun(scenario())
+    assert services.backend_kind == "cloud"  # this run carries on as asked
+    assert services.settings_store.load().backend == "local"  # the next run starts as before

@@ -211,16 +211,20 @@ def test_after_take_over_the_keyboard_is_in_the_browser_not_on_hand_back(cloud: 
     assert controller.state is Control.HUMAN and len(cloud.task_creates()) == 1
 
 
+async def agent_working(window, cloud: FakeCloud) -> None:
+    """Run a task from the panel and wait until the agent works on it (its steps held back)."""
+    cloud.manual_steps = True
+    window.task_panel.task_input.setPlainText("Find the opening hours")
+    click(window.task_panel.run_button)
+    await wait_until(lambda: window._controller.state is Control.AGENT and cloud.tasks, what="the agent to work")
+
+
 def test_ctrl_enter_while_the_agent_works_says_why_nothing_ran(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
     window = make_window(cloud_services)
     panel = window.task_panel
-    controller = cloud_services.controller
-    cloud.manual_steps = True
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Find the opening hours")
-        click(panel.run_button)
-        await wait_until(lambda: controller.state is Control.AGENT, what="the agent to work")
+        await agent_working(window, cloud)
         panel.task_input.setPlainText("Then book a ticket")
         QTest.keyClick(panel.task_input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         assert "already working" in window.banner.message
@@ -260,12 +264,9 @@ def test_stop_session_while_the_agent_works_asks_first(cloud: FakeCloud, cloud_s
     window = make_window(cloud_services, interactive=True)
     panel = window.task_panel
     controller = cloud_services.controller
-    cloud.manual_steps = True
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Find the opening hours")
-        click(panel.run_button)
-        await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks, what="the agent to work")
+        await agent_working(window, cloud)
         click(panel.stop_session_button)
         await wait_until(lambda: answer_question("Keep working"), what="the question")
         await asyncio.sleep(0.2)
@@ -290,3 +291,37 @@ def test_stop_session_with_nothing_running_does_not_ask(cloud: FakeCloud, cloud_
 
     qrun(scenario())
     assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
+def test_switching_to_local_in_settings_says_what_local_still_needs(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services, interactive=True)
+    assert "Before the agent can work" not in window.banner.message  # Cloud has its key
+
+    async def scenario() -> None:
+        window.open_settings()
+        dialog = window._settings_dialog
+        dialog.backend_buttons["local"].setChecked(True)
+        click(dialog.save_button)
+        await wait_until(lambda: cloud_services.backend_kind == "local", what="the switch to Local")
+
+    qrun(scenario())
+    assert "Before the agent can work: Choose the AI model" in window.banner.message
+    assert window.banner.action_button.text() == "Open Settings"
+
+
+def test_a_session_lost_while_the_stop_question_is_open_keeps_its_notice(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services, interactive=True)
+    controller = cloud_services.controller
+
+    async def scenario() -> None:
+        await agent_working(window, cloud)
+        click(window.task_panel.stop_session_button)
+        await wait_until(lambda: window.findChild(QMessageBox, "questionBox") is not None, what="the question")
+        controller.on_session_lost("The Browser Use Cloud session has timed out.")  # as the backend reports it
+        await wait_until(lambda: answer_question("Stop session"), what="the answer")
+        await asyncio.sleep(0.2)
+
+    qrun(scenario())
+    assert controller.state is Control.NO_SESSION
+    assert "timed out" in window.banner.message and window.banner.action_button.text() == "New session"
+    assert window.task_panel.task_input.toPlainText() == "Find the opening hours"  # the unfinished task is back

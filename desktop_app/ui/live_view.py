@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
+# Not ``Qt`` at module level: building that namespace costs ~12 ms, and this module is on the path
+# to the first page on screen. The parts that need it (shield, placeholder) are built when first shown.
+from PySide6.QtCore import QEvent, QObject, QUrl, Signal
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import (
@@ -53,6 +55,8 @@ class InputShield(QWidget):
     takeOverClicked = Signal()
 
     def __init__(self, parent: QWidget) -> None:
+        from PySide6.QtCore import Qt
+
         super().__init__(parent)
         self.setObjectName("inputShield")
         self.setAccessibleName("Agent is working")
@@ -177,17 +181,12 @@ class LiveView(QWidget):
         self.web_view.setAccessibleName("Live view")
         self.web_view.loadFinished.connect(self._first_load)
         self.bar = BrowserBar(self.web_view, self)
-        self.placeholder = QLabel(self)
-        self.placeholder.setObjectName("liveViewPlaceholder")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
+        self._placeholder: QLabel | None = None
+        self._shield: InputShield | None = None
 
         self._page_area = QWidget(self)
         self._stack = QStackedLayout(self._page_area)
-        self._stack.addWidget(self.placeholder)
         self._stack.addWidget(self.web_view)
-        self.shield = InputShield(self._page_area)
-        self.shield.takeOverClicked.connect(self.takeOverRequested)
         self._page_area.installEventFilter(self)
 
         layout = QVBoxLayout(self)
@@ -195,6 +194,26 @@ class LiveView(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.bar)
         layout.addWidget(self._page_area, 1)
+
+    @property
+    def placeholder(self) -> QLabel:
+        if self._placeholder is None:
+            from PySide6.QtCore import Qt
+
+            self._placeholder = QLabel(self._page_area)
+            self._placeholder.setObjectName("liveViewPlaceholder")
+            self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self._placeholder.setWordWrap(True)
+            self._stack.addWidget(self._placeholder)
+        return self._placeholder
+
+    @property
+    def shield(self) -> InputShield:
+        if self._shield is None:
+            self._shield = InputShield(self._page_area)
+            self._shield.setGeometry(self._page_area.rect())
+            self._shield.takeOverClicked.connect(self.takeOverRequested)
+        return self._shield
 
     def _first_load(self) -> None:
         self.first_load_done = True
@@ -316,17 +335,18 @@ class LiveView(QWidget):
             if self.window().isActiveWindow():
                 self.shield.setFocus()
         else:
-            self.shield.hide()
+            if self._shield is not None:
+                self._shield.hide()
             self.web_view.setEnabled(True)
             self.bar.setEnabled(True)
 
     @property
     def locked(self) -> bool:
-        return self.shield.isVisible()
+        return self._shield is not None and self._shield.isVisible()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._page_area and event.type() == QEvent.Type.Resize:
-            self.shield.setGeometry(self._page_area.rect())
+        if watched is self._page_area and self._shield is not None and event.type() == QEvent.Type.Resize:
+            self._shield.setGeometry(self._page_area.rect())
         return super().eventFilter(watched, event)
 
 

@@ -12,9 +12,16 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app import APP_NAME
 from desktop_app.paths import resources_dir
@@ -48,6 +55,7 @@ SHIELD_MESSAGES = {
 }
 # When Take over stops the agent's task instead of pausing it (Capabilities.pauses_in_place).
 STOPPING_MESSAGE = ("Stopping the agent's task… the view unlocks as soon as it has stopped.", False)
+PANEL_WIDTH = 420  # the task panel's starting width (a little over its minimum); the page gets the rest
 PLACEHOLDERS = {
     "no_session": "No browser session.\nPress New session, or type a task and press Run.",
     "starting": "Starting browser…",
@@ -70,22 +78,21 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._settings_dialog: Any = None
         self._tray: QSystemTrayIcon | None = None  # created when first needed
-        self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self._splitter.addWidget(live_view)
-        starting = QLabel("Starting…", self)
-        starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._splitter.addWidget(starting)
-        self._splitter.setStretchFactor(0, 3)
-        self._splitter.setStretchFactor(1, 1)
-        self._splitter.setSizes([880, 400])
-        # Neither side can be dragged away: a hidden task panel would hide Hand back.
-        self._splitter.setChildrenCollapsible(False)
         self.setMinimumSize(QSize(900, 560))
         central = QWidget(self)
         self._layout = QVBoxLayout(central)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(0)
-        self._layout.addWidget(self._splitter, 1)
+        # A plain row until attach() puts both sides in a QSplitter: its first handle builds PySide's
+        # whole ``Qt`` enum namespace (~12 ms, bench/startup.py), which the first page need not wait for.
+        # The row has the splitter's proportions, so the page keeps its width when the panel arrives.
+        self._frame_row = QHBoxLayout()
+        self._frame_row.setSpacing(0)
+        self._frame_row.addWidget(live_view, 1)
+        starting = QLabel('<div align="center">Starting…</div>', self)
+        starting.setFixedWidth(PANEL_WIDTH)
+        self._frame_row.addWidget(starting)
+        self._layout.addLayout(self._frame_row, 1)
         self.setCentralWidget(central)
         self.status = QLabel(self)
         self.status.setObjectName("sessionStatus")
@@ -135,9 +142,23 @@ class MainWindow(QMainWindow):
         self.banner = NoticeBanner(right)
         column.addWidget(self.banner)
         column.addWidget(self.task_panel, 1)
-        starting = self._splitter.replaceWidget(1, right)
-        if starting is not None:
-            starting.deleteLater()
+        from PySide6.QtCore import Qt
+
+        # The page keeps its width as the panel arrives: it must not reflow under the person's pointer.
+        page_width = self.live_view.width() if self.isVisible() else self.width() - PANEL_WIDTH
+        self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self._splitter.addWidget(self.live_view)  # moves the view (its page keeps running)
+        self._splitter.addWidget(right)
+        self._splitter.setStretchFactor(0, 3)
+        self._splitter.setStretchFactor(1, 1)
+        self._splitter.setSizes([page_width, max(self.width() - page_width - self._splitter.handleWidth(), 1)])
+        starting = self._frame_row.takeAt(0)  # only the "Starting…" label is left in the row
+        if starting is not None and starting.widget() is not None:
+            starting.widget().deleteLater()
+        self._layout.removeItem(self._frame_row)
+        # Neither side can be dragged away: a hidden task panel would hide Hand back.
+        self._splitter.setChildrenCollapsible(False)
+        self._layout.addWidget(self._splitter, 1)
 
         self.bridge = CoreBridge(services.bus, self)
         self.bridge.controlChanged.connect(self._on_transition)
@@ -281,6 +302,7 @@ class MainWindow(QMainWindow):
     # -- commands ------------------------------------------------------------------------------
 
     def _install_shortcuts(self) -> None:
+        from PySide6.QtCore import Qt
         from PySide6.QtGui import QAction, QKeySequence, QShortcut
 
         bindings: list[tuple[str, Callable[[], None]]] = [

@@ -163,3 +163,38 @@ def test_the_start_page_stays_when_the_agent_connects(local_services, make_windo
     qrun(scenario())
     assert view.title() == "Handoff" and view.url().toString() == "about:blank"
     assert window.live_view.bar.address.text() == ""
+
+
+def test_the_page_shown_before_the_panel_is_attached_keeps_working(local_services, site, qrun) -> None:
+    """As at startup: the frame and its page first, the task panel (and its splitter) after."""
+    from desktop_app.ui.live_view import make_live_view
+    from desktop_app.ui.main_window import PANEL_WIDTH, MainWindow
+    from tests.ui.conftest import dispose
+    from tests.ui.web import type_into_field
+
+    window = MainWindow(make_live_view(local_services.paths, is_browser=True))
+    window.show()
+    view = window.live_view.web_view
+
+    async def before() -> None:
+        await browse(window, site.url("form.html"))
+        await js(view, "window.keptAcrossAttach = 'yes'")
+
+    qrun(before())
+    page_width = view.width()
+    window.attach(local_services, interactive=False)
+
+    async def after() -> None:
+        assert window.live_view.parent() is window._splitter
+        assert await js(view, "window.keptAcrossAttach") == "yes"  # the same page, not reloaded
+        await type_into_field(view, "name", "Ada")
+        assert await js(view, "document.getElementById('name').value") == "Ada"
+        await window.close_gracefully()
+
+    try:
+        qrun(after())
+        assert abs(view.width() - page_width) <= 8  # the page did not jump when the panel arrived
+        assert window.task_panel.width() >= PANEL_WIDTH - 8
+    finally:
+        local_services.close()
+        dispose(window)

@@ -62,6 +62,14 @@ async def call(command: Any) -> Any:
     return command()
 
 
+async def run_held_at_creation(controller: SessionController, backend: ScriptedBackend, text: str) -> tuple[asyncio.Event, Any]:
+    """Run a task whose creation the provider has not answered yet; set the event to answer."""
+    gate = backend.gate("start_task")
+    result = controller.run(text)
+    await wait_until(lambda: backend.count("start_task") == 1)
+    return gate, result
+
+
 def entries(controller: SessionController, kind: type) -> list[Any]:
     return [e for e in controller.timeline.entries if isinstance(e, kind)]
 
@@ -236,9 +244,7 @@ def test_take_over_while_the_task_is_being_created_stops_it_once_created(arun) -
     arun(open_session(controller))
 
     async def scenario() -> None:
-        gate = backend.gate("start_task")
-        run = controller.run("Find flights")
-        await wait_until(lambda: backend.count("start_task") == 1)
+        gate, run = await run_held_at_creation(controller, backend, "Find flights")
         take = controller.take_over()
         assert take.accepted and controller.state is Control.TAKING_OVER
         await asyncio.sleep(0.05)
@@ -670,9 +676,7 @@ def test_a_session_lost_while_the_task_is_created_leaves_no_run_behind(arun) -> 
     arun(open_session(controller))
 
     async def scenario() -> bool:
-        gate = backend.gate("start_task")
-        result = controller.run("Book the train")
-        await wait_until(lambda: backend.count("start_task") == 1)
+        gate, result = await run_held_at_creation(controller, backend, "Book the train")
         controller.on_session_lost("The browser session has timed out.")
         gate.set()
         return await result.done

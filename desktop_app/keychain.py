@@ -46,7 +46,14 @@ class SaveResult:
 _FIELD_HINTS = {
     "keychain": "Saved in your system keychain — paste a new key to replace it",
     "memory (this run only)": "Kept until you quit (no keychain) — paste a new key to replace it",
-    "not set": "Paste your key",
+}
+# Whose key a field wants, so two empty key fields never read the same.
+KEY_OWNERS = {
+    SecretName.BROWSER_USE: "Browser Use API key",
+    SecretName.OPENAI: "OpenAI API key",
+    SecretName.ANTHROPIC: "Anthropic API key",
+    SecretName.GOOGLE: "Google AI API key",
+    SecretName.OPENAI_COMPATIBLE: "server's API key, if it needs one",
 }
 
 
@@ -109,7 +116,7 @@ class Keychain:
         if source.startswith("environment"):
             # The environment wins over anything saved here, so pasting a key would change nothing.
             return f"Set by {ENVIRONMENT_OVERRIDES[name]} in your environment — change it there"
-        return _FIELD_HINTS[source]
+        return _FIELD_HINTS.get(source) or f"Paste your {KEY_OWNERS[name]}"
 
     def _read(self, name: SecretName) -> str | None:
         if name in self._memory:

@@ -178,6 +178,8 @@ class SessionController:
         """What Stop session would cut short, worth a confirmation (or None: nothing is lost)."""
         if not self._unfinished_goal() or not self.state.session_alive:
             return None  # nothing asked of the agent is left undone (a keep-alive check has no goal)
+        if self.state is Control.HUMAN and self._run is None:
+            return "The agent's task was stopped when you took over; stopping the session drops it."
         if self.state is Control.HUMAN:
             return "The agent's task is paused while you have the browser; stopping the session ends it."
         return "The agent is still working on its task; stopping the session ends it unfinished."
@@ -521,6 +523,8 @@ class SessionController:
         run, self._run = self._run, None
         if run is None or run.handle.task_id in self._finished_tasks:
             return
+        if run.goal:  # unfinished: closing the session gives it back to the task box
+            self._interrupted_goal = run.goal
         try:
             await self._guarded(self._backend.stop_task(run.handle))
         except BackendError as error:

@@ -88,6 +88,7 @@ def build(session: SessionRecord, entries: list[tl.Entry]) -> dict[str, Any]:
         "session": {
             "id": session.id,
             "backend": session.backend,
+            "first_task": _clean(session.first_task),
             "started_at": _iso(session.started_at),
             "ended_at": _iso(session.ended_at),
             "end_reason": _clean(session.end_reason),
@@ -114,7 +115,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2433;mar
 h1{font-size:1.5em;margin-bottom:.2em}.meta{color:#5b6476;margin-top:0}
 table{border-collapse:collapse;width:100%;margin:1em 0}th,td{text-align:left;padding:.45em .6em;border-bottom:1px solid #e3e6ee;vertical-align:top}
 th{background:#f4f6fb;font-weight:600}.agent{border-left:4px solid #3b6fd8}.person{border-left:4px solid #1f9d55}.nobody{border-left:4px solid #c7ccd6}
-.time{white-space:nowrap;color:#5b6476;font-variant-numeric:tabular-nums}.detail{color:#3b4252;white-space:pre-wrap}
+.task{font-size:1.1em;white-space:pre-wrap}.time{white-space:nowrap;color:#5b6476;font-variant-numeric:tabular-nums}.detail{color:#3b4252;white-space:pre-wrap}
 """
 
 
@@ -143,6 +144,14 @@ class _LocalTimes:
         return f"{text} {_zone(iso)}" if zone or self.each else text
 
 
+def _headline(session: dict[str, Any]) -> str:
+    """What the session was for, as its first task says (else its id): how a reader finds it."""
+    task = " ".join(str(session.get("first_task") or "").split())
+    if not task:
+        return f"session {session['id']}"
+    return task if len(task) <= 80 else task[:79] + "…"
+
+
 def to_html(trail: dict[str, Any]) -> str:
     esc = html.escape
     session = trail["session"]
@@ -162,9 +171,10 @@ def to_html(trail: dict[str, Any]) -> str:
         for e in trail["events"]
     )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Handoff audit trail — session {esc(session["id"])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Handoff audit trail — {esc(_headline(session))}</title>
 <style>{_STYLE}</style></head><body>
 <h1>Audit trail of a Handoff session</h1>
+{f'<p class="task">First task: {esc(session["first_task"])}</p>' if session.get("first_task") else ""}
 <p class="meta">Session {esc(session["id"])} · {esc(session["backend"])} · started {esc(_readable(session["started_at"]))}
 · ended {esc(_readable(session["ended_at"], "not recorded"))}{" (" + esc(session["end_reason"]) + ")" if session["end_reason"] else ""}
 · cost {esc(format_cost(Decimal(session["total_cost_usd"])))} · exported {esc(_readable(trail["exported_at"], zone=True))} by {esc(trail["exported_by"])} ({esc(_readable.note)})</p>

@@ -91,6 +91,7 @@ _wording("save_as_pdf")(lambda p: "Saved the page as a PDF")
 _wording("write_file", "replace_file", "replace_file_str")(lambda p: "Wrote notes to a file")
 _wording("read_file")(lambda p: "Read a file")
 _wording("evaluate")(lambda p: "Ran a script on the page")
+_wording("request_human", "request_human_control")(lambda p: "Asked you for help")
 
 
 def describe_action(raw: str) -> str:

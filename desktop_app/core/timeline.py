@@ -10,9 +10,10 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
 
 from desktop_app.core.ports import RunResult, RunStatus, StepReport
-from desktop_app.core.step_words import describe_actions
+from desktop_app.core.step_words import describe_action, describe_actions
 from desktop_app.core.wording import format_cost
 
 
@@ -49,6 +50,11 @@ class Entry:
     def detail(self) -> str:
         return ""
 
+    @property
+    def full_detail(self) -> str:
+        """Everything known about the entry, for the detail pane (rows show ``detail``, cut to fit)."""
+        return self.detail
+
 
 @dataclass(frozen=True)
 class SessionStarted(Entry):
@@ -79,6 +85,14 @@ class TaskStarted(Entry):
         return self.text
 
 
+def _short_url(url: str) -> str:
+    """An address as a row shows it: no scheme, no query (the detail pane has it all)."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url
+    return parts.netloc.removeprefix("www.") + (parts.path if parts.path != "/" else "")
+
+
 @dataclass(frozen=True)
 class AgentStep(Entry):
     step: StepReport
@@ -97,12 +111,28 @@ class AgentStep(Entry):
         if self.step.error:
             parts.append(f"Error: {self.step.error}")
         if self.step.url and self.step.url != "about:blank":  # the empty start page says nothing
-            parts.append(self.step.url)
-        if self.step.evaluation:
-            parts.append(f"Agent's check: {self.step.evaluation}")
+            parts.append(f"on {_short_url(self.step.url)}")  # where the step began (a navigation ends elsewhere)
+        if self.step.evaluation and self.step.number > 1:  # the agent's verdict on its previous step
+            parts.append(f"Last step: {self.step.evaluation}")
         if self.step.duration is not None:
             parts.append(f"{self.step.duration:.1f} s")
         return " · ".join(parts)
+
+    @property
+    def full_detail(self) -> str:
+        step = self.step
+        lines = [f"  • {describe_action(raw)}" for raw in step.actions]
+        if lines:
+            lines.insert(0, "What it did:")
+        facts = [
+            ("Went wrong", step.error),
+            ("Page at the start of the step", step.url),
+            ("Its verdict on the step before", step.evaluation if step.number > 1 else ""),
+            ("What it keeps in mind", step.memory),
+            ("Took", f"{step.duration:.1f} s" if step.duration is not None else ""),
+        ]
+        lines += [f"{label}: {value}" for label, value in facts if value]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -126,16 +156,17 @@ class Handoff(Entry):
             return "You handed back (nothing for the agent to do yet)"
         return "You handed back to the agent"
 
+    def _facts(self) -> list[str]:
+        labelled = (("Reason", self.reason), ("Note", self.note), ("Next", self.instruction))
+        return [f"{label}: {value}" for label, value in labelled if value]
+
     @property
     def detail(self) -> str:
-        parts = []
-        if self.reason:
-            parts.append(f"Reason: {self.reason}")
-        if self.note:
-            parts.append(f"Note: {self.note}")
-        if self.instruction:
-            parts.append(f"Next: {self.instruction}")
-        return " · ".join(parts)
+        return " · ".join(self._facts())
+
+    @property
+    def full_detail(self) -> str:
+        return "\n".join(self._facts())
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class HistoryDialog(QDialog):
         self._export_folder = export_folder
         self.sessions = QListWidget(self)
         self.sessions.setObjectName("historySessions")
+        self.sessions.setWordWrap(True)  # a long first task wraps instead of running off the edge
+        self.sessions.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.timeline = TimelineView(self)
         self.timeline.setObjectName("historyTimeline")
         self.entry_detail = EntryDetail(self.timeline, self)

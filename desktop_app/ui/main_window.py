@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._close_question: Any = None
         self._shut_down = False
         self._settings_dialog: Any = None
+        self._asking_about_secrets = False
         self._tray: QSystemTrayIcon | None = None  # created when first needed
         self.setMinimumSize(QSize(900, 560))
         central = QWidget(self)
@@ -328,6 +329,40 @@ class MainWindow(QMainWindow):
         self._follow(self._controller.take_over())
 
     def hand_back(self, note: str, instruction: str) -> None:
+        if self._interactive and self._controller.capabilities.view_is_browser:
+            self._spawn(self._hand_back_unless_secrets_shown(note, instruction))
+        else:
+            self._hand_back(note, instruction)
+
+    async def _hand_back_unless_secrets_shown(self, note: str, instruction: str) -> None:
+        """The agent reads the page again when it takes over: say so if card details or a password
+        the person typed are still on it (an unsent payment form, say)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from desktop_app.ui.dialogs import ask
+
+        if self._asking_about_secrets:
+            return  # a second Ctrl+H while the question is open
+        self._asking_about_secrets = True
+        try:
+            shown = await self.live_view.secrets_left_on_page()
+            if shown:
+                choice = await ask(
+                    self,
+                    "Hand back with this on the page?",
+                    f"The page still shows the {' and '.join(shown)} you typed. When you hand back, the agent "
+                    "reads this page (its text and a screenshot go to the AI model).",
+                    [("Hand back anyway", QMessageBox.ButtonRole.AcceptRole), ("Keep control", QMessageBox.ButtonRole.RejectRole)],
+                    default=1,
+                    informative="Submit the form first (pay, log in), or clear the field, then hand back.",
+                )
+                if choice != 0:
+                    return
+        finally:
+            self._asking_about_secrets = False
+        self._hand_back(note, instruction)
+
+    def _hand_back(self, note: str, instruction: str) -> None:
         panel = self.task_panel
 
         def clear() -> None:

@@ -185,6 +185,9 @@ class SettingsDialog(QDialog):
         for widget in (where, cloud, model, site, self.keychain_status, self.error, buttons):
             layout.addWidget(widget)
         self._provider_changed()
+        self.model_group = model
+        self.backend_group.buttonToggled.connect(self._mode_changed)
+        self._mode_changed()
         # An error shown after Save goes as soon as anything is changed.
         for edit in (self.cloud_url, self.model, self.llm_url, self.cloud_key.edit, *(f.edit for f in self.provider_keys.values())):
             edit.textEdited.connect(self.error.hide)
@@ -223,6 +226,11 @@ class SettingsDialog(QDialog):
             field.setVisible(name == provider)
         self.provider_key_label.setVisible(provider in self.provider_keys)
         self.model.setPlaceholderText(DEFAULT_MODELS.get(provider) or "Model name")
+
+    def _mode_changed(self) -> None:
+        # Cloud's agent runs on Browser Use's servers: the local model settings would only confuse.
+        self.model_group.setVisible(self.chosen_backend() == "local")
+        self.adjustSize()
 
     def chosen_backend(self) -> str:
         return next(kind for kind, button in self.backend_buttons.items() if button.isChecked())

@@ -111,8 +111,15 @@ class TaskPanel(QWidget):
         self.request_box.hide()
         self.note_label = QLabel("What did you do? (optional — the agent is told)", self)
         self.note_input = _named(QPlainTextEdit(self), "handBackNote", "Note for the agent")
-        self.note_input.setPlaceholderText("e.g. Entered the card details and confirmed the 2FA code")
+        self.note_input.setPlaceholderText("e.g. Paid with my card and confirmed the 2FA code (never type the numbers here)")
         self.note_input.setTabChangesFocus(True)
+        self.privacy_hint = _named(
+            QLabel("When you hand back, the agent reads this page again. Finish payments and logins first.", self),
+            "privacyHint",
+            "What the agent sees after hand back",
+        )
+        self.privacy_hint.setWordWrap(True)
+        self.privacy_hint.setProperty("hint", True)
         self.note_input.setMaximumHeight(70)
 
         self.timeline = TimelineView(self)
@@ -143,6 +150,7 @@ class TaskPanel(QWidget):
         layout.addWidget(self.request_box)
         layout.addWidget(self.note_label)
         layout.addWidget(self.note_input)
+        layout.addWidget(self.privacy_hint)
         layout.addWidget(QLabel("Timeline", self))
         layout.addWidget(self.timeline, 5)
         layout.addWidget(self.entry_detail)
@@ -189,6 +197,7 @@ class TaskPanel(QWidget):
         human = state is Control.HUMAN
         self.note_label.setVisible(human)
         self.note_input.setVisible(human)
+        self.privacy_hint.setVisible(human)
         if not human:
             self.request_box.hide()
         self._update_run_button()

@@ -325,7 +325,7 @@ class EntryDetail(QPlainTextEdit):
             self._forget()
             return
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.at))
-        self.setPlainText(f"{entry.title} — {stamp}\n{entry.detail}".rstrip())
+        self.setPlainText(f"{entry.title} — {stamp}\n{entry.full_detail}".rstrip())
         self.show()
 
     def _forget(self) -> None:

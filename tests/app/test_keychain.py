@@ -37,7 +37,7 @@ def test_without_a_keychain_keys_live_in_memory_for_the_run() -> None:
     assert keychain.get(SecretName.OPENAI) == "sk-memory-only-key-1234567890"
     assert keychain.source(SecretName.OPENAI) == "memory (this run only)"
     assert keychain.field_hint(SecretName.OPENAI).startswith("Kept until you quit")
-    assert keychain.field_hint(SecretName.ANTHROPIC) == "Paste your key"
+    assert keychain.field_hint(SecretName.ANTHROPIC) == "Paste your Anthropic API key"
     assert Keychain().get(SecretName.OPENAI) is None  # gone with the run
 
 

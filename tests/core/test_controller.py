@@ -655,7 +655,7 @@ def test_stop_session_concern_covers_a_stopped_task_and_not_a_keep_alive(arun) -
         await controller.take_over().done
 
     arun(take_over())
-    assert controller._run is None and "paused while you have the browser" in controller.stop_session_concern
+    assert controller._run is None and "stopped when you took over" in controller.stop_session_concern
     assert arun(call(lambda: controller.stop_session().done))
     assert events.of(TaskReturned)[-1].text == "Compare three laptops"  # back to the box, not lost
 
@@ -685,3 +685,23 @@ def test_a_session_lost_while_the_task_is_created_leaves_no_run_behind(arun) -> 
     assert controller.state is Control.NO_SESSION and controller._run is None
     assert [e.text for e in events.of(TaskReturned)] == ["Book the train"]
     assert entries(controller, tl.TaskStarted) == []
+
+
+@pytest.mark.parametrize("person_has_it", [False, True], ids=["agent working", "paused for the person"])
+def test_stop_session_gives_the_unfinished_task_back(arun, person_has_it: bool) -> None:
+    controller, backend, events = make(LOCAL_LIKE)
+    arun(running(controller, "Fill the form"))
+    if person_has_it:
+        controller.on_human_requested(controller._run.handle.task_id, "Enter the card")
+        assert controller.state is Control.HUMAN
+    assert arun(call(lambda: controller.stop_session().done))
+    assert controller.state is Control.NO_SESSION
+    assert [e.text for e in events.of(TaskReturned)] == ["Fill the form"]
+
+
+def test_stop_session_after_the_task_finished_gives_nothing_back(arun) -> None:
+    controller, backend, events = make()
+    task_id = arun(running(controller))
+    backend.report_finished(task_id)
+    assert arun(call(lambda: controller.stop_session().done))
+    assert events.of(TaskReturned) == []

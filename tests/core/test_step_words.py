@@ -33,7 +33,8 @@ def act(name: str, **params) -> str:
         (act("select_dropdown", index=2, text="Express"), "Picked “Express”"),
         (act("done", text="ok", success=False), "Gave up on the task"),
         (act("done", text="ok", success=True), "Finished the task"),
-        (act("request_human_control", reason="2FA"), "Used “request human control”"),
+        (act("request_human", reason="2FA"), "Asked you for help"),
+        (act("open_new_window", url="x"), "Used “open new window”"),
         ("not json at all", "not json at all"),
         (json.dumps(["a list"]), '["a list"]'),
         (json.dumps({"wait": "three"}), "Waited"),
@@ -65,8 +66,10 @@ def test_step_detail_says_what_was_done_without_jargon() -> None:
     )
     detail = AgentStep(at=0.0, session_id="s", step=step).detail
     assert "Did: Typed “Ada”" in detail
-    assert "Agent's check: Success" in detail
+    assert "Last step: Success" in detail and "on shop.test ·" in detail
     assert "Evaluation" not in detail
+    first = AgentStep(at=0.0, session_id="s", step=StepReport(task_id="t", number=1, next_goal="Open", url="about:blank", evaluation="Start"))
+    assert first.detail == ""  # no previous step to judge, and the empty start page says nothing
 
 
 def test_absurd_input_is_shown_shortened_and_never_breaks_the_row() -> None:

@@ -300,3 +300,16 @@ def test_a_session_across_a_summer_time_change_shows_each_offset(time_zone) -> N
     page = to_html(build(session, entries))
     assert "2026-03-29 01:30:00 UTC+01:00" in page and "2026-03-29 04:30:00 UTC+02:00" in page
     assert "(local times)" in page
+
+
+def test_an_export_is_titled_by_the_sessions_first_task() -> None:
+    from dataclasses import replace
+
+    session = replace(HistoryStoreStub.record(), first_task="Buy two <blue> mugs\nand ship them")
+    trail = build(session, sample_entries())
+    assert trail["session"]["first_task"] == "Buy two <blue> mugs\nand ship them"
+    page = to_html(trail)
+    assert "<title>Handoff audit trail — Buy two &lt;blue&gt; mugs and ship them</title>" in page
+    assert '<p class="task">First task: Buy two &lt;blue&gt; mugs\nand ship them</p>' in page
+    untitled = to_html(build(HistoryStoreStub.record(), sample_entries()))
+    assert "<title>Handoff audit trail — session s1</title>" in untitled and 'class="task"' not in untitled

@@ -198,3 +198,63 @@ def test_the_page_shown_before_the_panel_is_attached_keeps_working(local_service
     finally:
         local_services.close()
         dispose(window)
+
+
+def test_hand_back_with_card_details_still_on_the_page_asks_first(local_services, site, make_window, qrun) -> None:
+    from tests.ui.actions import answer_question, click
+    from tests.ui.web import type_into_field
+
+    window = make_window(local_services, interactive=True)
+    controller = local_services.controller
+    panel = window.task_panel
+    view = window.live_view.web_view
+
+    async def scenario() -> None:
+        assert await controller.new_session().done
+        assert await controller.take_over().done and controller.state is Control.HUMAN
+        assert panel.privacy_hint.isVisible()
+        await browse(window, site.url("checkout.html"))
+        await type_into_field(view, "card", "4111 1111 1111 1111")
+        click(panel.hand_back_button)
+        await wait_until(lambda: answer_question("Keep control"), what="the question")
+        await asyncio.sleep(0.2)
+        assert controller.state is Control.HUMAN  # nothing was handed back
+        box_texts: list[str] = []
+        click(panel.hand_back_button)
+        await wait_until(lambda: _question_text(box_texts), what="the question again")
+        assert "card details you typed" in box_texts[0]
+        assert answer_question("Hand back anyway")
+        await wait_until(lambda: controller.state is not Control.HUMAN, what="the hand back")
+
+    qrun(scenario())
+
+
+def test_hand_back_from_a_page_with_nothing_sensitive_does_not_ask(local_services, site, make_window, qrun) -> None:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from tests.ui.actions import click
+    from tests.ui.web import type_into_field
+
+    window = make_window(local_services, interactive=True)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        assert await controller.new_session().done
+        assert await controller.take_over().done
+        await browse(window, site.url("checkout.html"))
+        await type_into_field(window.live_view.web_view, "name", "Ada Lovelace")
+        assert await window.live_view.secrets_left_on_page() == []
+        click(window.task_panel.hand_back_button)
+        await wait_until(lambda: controller.state is not Control.HUMAN, what="the hand back")
+
+    qrun(scenario())
+    assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
+def _question_text(into: list[str]) -> bool:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+    if box is not None:
+        into.append(box.text())
+    return box is not None

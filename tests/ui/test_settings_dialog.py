@@ -242,3 +242,12 @@ def test_backend_on_the_command_line_is_not_saved_as_the_default(paths, qtbot, q
     qrun(scenario())
     assert services.backend_kind == "cloud"  # this run carries on as asked
     assert services.settings_store.load().backend == "local"  # the next run starts as before
+
+
+def test_the_local_model_settings_show_only_for_local(paths, qtbot) -> None:
+    dialog = open_dialog(services_for(paths, "cloud"), qtbot)
+    assert dialog.model_group.isHidden()
+    dialog.backend_buttons["local"].setChecked(True)
+    assert not dialog.model_group.isHidden()
+    dialog.backend_buttons["cloud"].setChecked(True)
+    assert dialog.model_group.isHidden()

@@ -95,3 +95,28 @@ def test_selecting_an_entry_shows_all_of_it_for_reading_and_copying(qtbot) -> No
     assert detail.isReadOnly()
     view.add(tl.SessionStarted(at=time.time(), session_id="s2", backend="Local"))
     assert detail.isHidden() and detail.toPlainText() == ""  # a new session clears the old selection
+
+
+def test_a_step_in_the_detail_pane_lists_everything_the_agent_reported(qtbot) -> None:
+    import json
+
+    view = _timeline(qtbot)
+    detail = EntryDetail(view)
+    qtbot.addWidget(detail)
+    actions = (json.dumps({"input": {"index": 3, "text": "Ada"}}), json.dumps({"click": {"index": 4}}))
+    step = StepReport("t", 2, "Fill the name", "https://shop.test/checkout?step=2", "Success", "Name is next", actions, None, 1.25)
+    view.add(tl.AgentStep(at=time.time(), session_id="s", step=step))
+    view.setCurrentIndex(view.timeline_model.index(0))
+    row = view.timeline_model.entries[0].detail
+    assert "on shop.test/checkout ·" in row  # rows: short address; the pane: all of it
+    lines = detail.toPlainText().splitlines()
+    assert lines[0].startswith("Step 2: Fill the name — ")
+    assert lines[1:] == [
+        "What it did:",
+        "  • Typed “Ada”",
+        "  • Clicked on the page",
+        "Page at the start of the step: https://shop.test/checkout?step=2",
+        "Its verdict on the step before: Success",
+        "What it keeps in mind: Name is next",
+        "Took: 1.2 s",
+    ]

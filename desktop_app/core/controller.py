@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -178,11 +178,23 @@ class SessionController:
         """What Stop session would cut short, worth a confirmation (or None: nothing is lost)."""
         if not self._unfinished_goal() or not self.state.session_alive:
             return None  # nothing asked of the agent is left undone (a keep-alive check has no goal)
-        if self.state is Control.HUMAN and self._run is None:
-            return "The agent's task was stopped when you took over; stopping the session drops it."
-        if self.state is Control.HUMAN:
-            return "The agent's task is paused while you have the browser; stopping the session ends it."
-        return "The agent is still working on its task; stopping the session ends it unfinished."
+        if self._run is not None and self.state is Control.HUMAN:
+            situation = "The agent's task is paused while you have the browser"
+        elif self._run is not None or self._pending_goal:
+            situation = "The agent is still working on its task"
+        else:  # stopped at Take over (Cloud), or by a fault, and not yet continued
+            situation = "The agent's task is unfinished"
+        return f"{situation}. Stopping the session ends it; the task goes back to the task box."
+
+    def hand_back_concern(self, typed_secrets: Sequence[str]) -> str | None:
+        """What handing back now would give away: secrets the person typed are still on the page,
+        and the agent reads the page again (text and screenshot to the model) when it takes over."""
+        if not typed_secrets or self.state is not Control.HUMAN:
+            return None
+        return (
+            f"The page still shows the {' and '.join(typed_secrets)} you typed. When you hand back, the agent "
+            "reads this page: its text and a screenshot go to the AI model."
+        )
 
     def _unfinished_goal(self) -> str:
         """What the person asked for that the agent has not finished, running, paused or stopped."""

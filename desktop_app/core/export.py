@@ -98,7 +98,7 @@ def build(session: SessionRecord, entries: list[tl.Entry]) -> dict[str, Any]:
             {"actor": p.actor, "from": _iso(p.start), "to": _iso(p.end)} for p in control_periods(entries)
         ],
         "events": [
-            {"time": _iso(e.at), "title": _clean(e.title), "detail": _clean(e.detail), "data": _clean(tl.entry_to_dict(e))}
+            {"time": _iso(e.at), "title": _clean(e.title), "detail": _clean(e.full_detail), "data": _clean(tl.entry_to_dict(e))}
             for e in entries
         ],
     }

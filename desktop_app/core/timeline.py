@@ -87,10 +87,15 @@ class TaskStarted(Entry):
 
 def _short_url(url: str) -> str:
     """An address as a row shows it: no scheme, no query (the detail pane has it all)."""
-    parts = urlsplit(url)
-    if not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port  # never the user:password@ a URL may carry
+    except ValueError:  # e.g. "http://[::1" from a provider
         return url
-    return parts.netloc.removeprefix("www.") + (parts.path if parts.path != "/" else "")
+    if not host:
+        return url
+    place = host.removeprefix("www.") + (f":{port}" if port else "")
+    return place + (parts.path if parts.path != "/" else "")
 
 
 @dataclass(frozen=True)

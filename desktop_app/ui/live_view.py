@@ -49,29 +49,6 @@ def address_to_url(text: str) -> QUrl | None:
     return QUrl(SEARCH_URL.format(QUrl.toPercentEncoding(text).data().decode()))
 
 
-# Filled fields that look like card details or passwords, in the page and its same-origin frames.
-SECRETS_PROBE = """
-(() => {
-  const found = new Set();
-  const visit = (doc) => {
-    for (const el of doc.querySelectorAll('input')) {
-      if (!el.value || el.type === 'hidden') continue;
-      const hints = [el.name, el.id, el.placeholder, el.autocomplete, el.getAttribute('aria-label')]
-        .join(' ').toLowerCase();
-      if (el.type === 'password') found.add('password');
-      else if (/(^| )cc-|card|cvv|cvc|security code|expir/.test(hints)) found.add('card details');
-      else if (/^[0-9 -]{13,23}$/.test(el.value) && el.value.replace(/[^0-9]/g, '').length >= 13) found.add('card details');
-    }
-    for (const frame of doc.querySelectorAll('iframe')) {
-      try { if (frame.contentDocument) visit(frame.contentDocument); } catch (e) { /* cross-origin */ }
-    }
-  };
-  visit(document);
-  return JSON.stringify(Array.from(found));  // a string: arrays do not cross into Python reliably
-})()
-"""
-
-
 class InputShield(QWidget):
     """Covers the page while the agent works; every mouse and key event stops here."""
 
@@ -329,26 +306,11 @@ class LiveView(QWidget):
                 # Drop the previous live view: it is a credential and keeps streaming otherwise.
                 self.web_view.setUrl(QUrl("about:blank"))
 
-    async def secrets_left_on_page(self, timeout: float = 1.0) -> list[str]:
-        """What sensitive input the person left typed on the Local page ("card number", "password").
+    async def secrets_left_on_page(self) -> list[str]:
+        """A password or card details the person left typed on the Local page (see page_secrets)."""
+        from desktop_app.ui.page_secrets import secrets_left_on
 
-        Best effort: fields inside cross-origin frames (many payment forms) cannot be read, and a
-        page that does not answer within ``timeout`` counts as showing nothing."""
-        import asyncio
-        import json
-
-        from PySide6.QtWebEngineCore import QWebEngineScript
-
-        if not self.is_browser:
-            return []  # a remote page: its fields are out of reach
-        answer: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        world = QWebEngineScript.ScriptWorldId.ApplicationWorld  # the page's own scripts cannot interfere
-        self.web_view.page().runJavaScript(SECRETS_PROBE, world, lambda value: answer.done() or answer.set_result(value))
-        try:
-            found = json.loads(str(await asyncio.wait_for(answer, timeout)))
-        except (TimeoutError, ValueError):
-            return []
-        return [str(kind) for kind in found] if isinstance(found, list) else []
+        return await secrets_left_on(self.web_view.page()) if self.is_browser else []
 
     def forget_site_data(self) -> str:
         """Cookies, cache and history go now; other site storage at the next start (it is in use)."""

@@ -110,6 +110,8 @@ class MainWindow(QMainWindow):
 
     def attach(self, services: Services, *, interactive: bool = True) -> None:
         """Add the task panel and connect the core (needs the qasync loop to be set)."""
+        if self._attached:
+            raise RuntimeError("MainWindow.attach() runs once")
         import asyncio
 
         from PySide6.QtCore import QTimer
@@ -335,23 +337,27 @@ class MainWindow(QMainWindow):
             self._hand_back(note, instruction)
 
     async def _hand_back_unless_secrets_shown(self, note: str, instruction: str) -> None:
-        """The agent reads the page again when it takes over: say so if card details or a password
-        the person typed are still on it (an unsent payment form, say)."""
+        """Ask first if a password or card details the person typed are still on the page."""
         from PySide6.QtWidgets import QMessageBox
 
+        from desktop_app.core.control import Control
         from desktop_app.ui.dialogs import ask
 
         if self._asking_about_secrets:
-            return  # a second Ctrl+H while the question is open
+            return  # a second Ctrl+H while the page is checked or the question is open
         self._asking_about_secrets = True
         try:
-            shown = await self.live_view.secrets_left_on_page()
-            if shown:
+            try:
+                shown = await self.live_view.secrets_left_on_page()
+            except Exception:  # never let the check stand between the person and Hand back
+                log.exception("Checking the page before hand back failed")
+                shown = []
+            concern = self._controller.hand_back_concern(shown)
+            if concern is not None:
                 choice = await ask(
                     self,
                     "Hand back with this on the page?",
-                    f"The page still shows the {' and '.join(shown)} you typed. When you hand back, the agent "
-                    "reads this page (its text and a screenshot go to the AI model).",
+                    concern,
                     [("Hand back anyway", QMessageBox.ButtonRole.AcceptRole), ("Keep control", QMessageBox.ButtonRole.RejectRole)],
                     default=1,
                     informative="Submit the form first (pay, log in), or clear the field, then hand back.",
@@ -360,7 +366,8 @@ class MainWindow(QMainWindow):
                     return
         finally:
             self._asking_about_secrets = False
-        self._hand_back(note, instruction)
+        if self._controller.state is Control.HUMAN:  # else the session ended or the agent took it meanwhile
+            self._hand_back(note, instruction)
 
     def _hand_back(self, note: str, instruction: str) -> None:
         panel = self.task_panel
@@ -605,8 +612,11 @@ class MainWindow(QMainWindow):
 
     def _on_task_returned(self, text: str) -> None:
         task_input = self.task_panel.task_input
-        if not task_input.toPlainText().strip():  # never over what the person has typed since
+        typed = task_input.toPlainText()
+        if not typed.strip():
             task_input.setPlainText(text)
+        elif text not in typed:  # never over what the person has typed since: below it
+            task_input.setPlainText(f"{typed.rstrip()}\n\n{text}")
 
     def _on_human_requested(self, reason: str) -> None:
         from PySide6.QtWidgets import QApplication, QSystemTrayIcon

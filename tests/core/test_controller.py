@@ -655,7 +655,7 @@ def test_stop_session_concern_covers_a_stopped_task_and_not_a_keep_alive(arun) -
         await controller.take_over().done
 
     arun(take_over())
-    assert controller._run is None and "stopped when you took over" in controller.stop_session_concern
+    assert controller._run is None and "task is unfinished. Stopping the session ends it; the task goes back" in controller.stop_session_concern
     assert arun(call(lambda: controller.stop_session().done))
     assert events.of(TaskReturned)[-1].text == "Compare three laptops"  # back to the box, not lost
 
@@ -705,3 +705,18 @@ def test_stop_session_after_the_task_finished_gives_nothing_back(arun) -> None:
     backend.report_finished(task_id)
     assert arun(call(lambda: controller.stop_session().done))
     assert events.of(TaskReturned) == []
+
+
+def test_hand_back_concern_names_the_secrets_left_on_the_page(arun) -> None:
+    controller, backend, _ = make(LOCAL_LIKE)
+    arun(open_session(controller))
+    assert controller.hand_back_concern(["card details"]) is None  # nobody is handing back
+
+    async def take_over() -> None:
+        await controller.take_over().done
+
+    arun(take_over())
+    assert controller.hand_back_concern([]) is None
+    concern = controller.hand_back_concern(["password", "card details"])
+    assert concern.startswith("The page still shows the password and card details you typed.")
+    assert "screenshot go to the AI model" in concern

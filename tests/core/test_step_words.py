@@ -75,3 +75,18 @@ def test_step_detail_says_what_was_done_without_jargon() -> None:
 def test_absurd_input_is_shown_shortened_and_never_breaks_the_row() -> None:
     assert describe_action("[" * 100_000) == "[" * 159 + "…"
     assert describe_action(json.dumps({"wait": {"seconds": {"nested": 1}}})) == "Waited"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://www.shop.test/cart?session=abc#top", "shop.test/cart"),
+        ("http://127.0.0.1:8080/", "127.0.0.1:8080"),
+        ("https://ada:hunter2@mail.test/inbox", "mail.test/inbox"),
+        ("http://[::1", "http://[::1"),
+        ("about:blank#x", "about:blank#x"),
+    ],
+)
+def test_step_rows_show_a_short_address_and_never_credentials(url: str, shown: str) -> None:
+    step = StepReport(task_id="t", number=2, next_goal="Look", url=url)
+    assert AgentStep(at=0.0, session_id="s", step=step).detail == f"on {shown}"

@@ -258,3 +258,50 @@ def _question_text(into: list[str]) -> bool:
     if box is not None:
         into.append(box.text())
     return box is not None
+
+
+SET_FIELD = """
+(() => {{
+  const el = {where}.getElementById('{id}');
+  el.value = {value!r};
+  return el.value;
+}})()
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "found"),
+    [
+        ("search", "gift cards for mum", []),
+        ("phone", "+44 20 7946 0958 12", []),
+        ("isbn", "9780306406157", []),
+        ("plain", "Leave it with the neighbour", []),
+        ("plain", "4111 1111 1111 1111", ["card details"]),  # a card number, whatever the field says
+        ("message", "my card is 4111-1111-1111-1111", []),  # only a whole field of digits counts
+        ("message", "4111111111111111", ["card details"]),
+        ("shown_password", "hunter2", ["password"]),
+        ("security", "123", ["card details"]),
+        ("shadow_pw", "hunter2", ["password"]),
+    ],
+)
+def test_what_counts_as_a_secret_left_on_the_page(local_services, site, make_window, qrun, field, value, found) -> None:
+    window = make_window(local_services)
+    view = window.live_view.web_view
+
+    async def scenario() -> list[str]:
+        await browse(window, site.url("secrets.html"))
+        where = "document.getElementById('host').shadowRoot" if field == "shadow_pw" else "document"
+        assert await js(view, SET_FIELD.format(where=where, id=field, value=value)) == value
+        return await window.live_view.secrets_left_on_page()
+
+    assert qrun(scenario()) == found
+
+
+def test_fields_the_page_filled_or_that_nobody_types_into_do_not_count(local_services, site, make_window, qrun) -> None:
+    window = make_window(local_services)
+
+    async def scenario() -> list[str]:
+        await browse(window, site.url("secrets.html"))  # read-only, pre-filled, checkbox, radio
+        return await window.live_view.secrets_left_on_page()
+
+    assert qrun(scenario()) == []

@@ -43,3 +43,9 @@ async def ask(
     if on_open is not None:
         on_open(box)
     return await answer
+
+
+async def confirm(parent: QWidget, title: str, text: str, *, go: str, stay: str, informative: str = "") -> bool:
+    """A yes/no before something that cannot be undone; the safe answer (``stay``) is the default."""
+    choices = [(go, QMessageBox.ButtonRole.AcceptRole), (stay, QMessageBox.ButtonRole.RejectRole)]
+    return await ask(parent, title, text, choices, default=1, informative=informative) == 0

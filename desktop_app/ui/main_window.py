@@ -338,10 +338,8 @@ class MainWindow(QMainWindow):
 
     async def _hand_back_unless_secrets_shown(self, note: str, instruction: str) -> None:
         """Ask first if a password or card details the person typed are still on the page."""
-        from PySide6.QtWidgets import QMessageBox
-
         from desktop_app.core.control import Control
-        from desktop_app.ui.dialogs import ask
+        from desktop_app.ui.dialogs import confirm
 
         if self._asking_about_secrets:
             return  # a second Ctrl+H while the page is checked or the question is open
@@ -353,17 +351,15 @@ class MainWindow(QMainWindow):
                 log.exception("Checking the page before hand back failed")
                 shown = []
             concern = self._controller.hand_back_concern(shown)
-            if concern is not None:
-                choice = await ask(
-                    self,
-                    "Hand back with this on the page?",
-                    concern,
-                    [("Hand back anyway", QMessageBox.ButtonRole.AcceptRole), ("Keep control", QMessageBox.ButtonRole.RejectRole)],
-                    default=1,
-                    informative="Submit the form first (pay, log in), or clear the field, then hand back.",
-                )
-                if choice != 0:
-                    return
+            if concern is not None and not await confirm(
+                self,
+                "Hand back with this on the page?",
+                concern,
+                go="Hand back anyway",
+                stay="Keep control",
+                informative="Submit the form first (pay, log in), or clear the field, then hand back.",
+            ):
+                return
         finally:
             self._asking_about_secrets = False
         if self._controller.state is Control.HUMAN:  # else the session ended or the agent took it meanwhile
@@ -389,21 +385,14 @@ class MainWindow(QMainWindow):
         self._spawn(self._confirm_stop_session(concern))
 
     async def _confirm_stop_session(self, concern: str) -> None:
-        from PySide6.QtWidgets import QMessageBox
+        from desktop_app.ui.dialogs import confirm
 
-        from desktop_app.ui.dialogs import ask
-
-        choice = await ask(
-            self,
-            "Stop the session?",
-            concern,
-            [("Stop session", QMessageBox.ButtonRole.AcceptRole), ("Keep working", QMessageBox.ButtonRole.RejectRole)],
-            default=1,
-            informative="The timeline so far stays in History.",
+        stop = await confirm(
+            self, "Stop the session?", concern, go="Stop session", stay="Keep working", informative="The timeline so far stays in History."
         )
         # While the question was open the session may have ended on its own (lost, timed out):
         # then there is nothing to stop, and its notice (with New session) must stay.
-        if choice == 0 and self._controller.state.session_alive:
+        if stop and self._controller.state.session_alive:
             self._follow(self._controller.stop_session())
 
     def _follow(self, result: CommandResult, on_success: Callable[[], None] | None = None) -> None:

@@ -78,6 +78,7 @@ async def run_handoff(site_url: str, steps: int) -> list[float]:
     model = sl.ScriptedModel(script(site_url, steps))
     sl.install(model)
     services = Services(PATHS, EARLY.devtools_url, backend_override="local")
+    sl.select_for(services)
     window = MainWindow.open(services, interactive=False)
     window.show()
     window.run_task("Type the values")
@@ -90,7 +91,6 @@ async def run_handoff(site_url: str, steps: int) -> list[float]:
 def child(mode: str, steps: int) -> None:
     sys.path.insert(0, str(REPO / "bench"))
     sys.path.insert(0, str(REPO))
-    os.environ["HANDOFF_TEST_LLM"] = "tests.fakes.scripted_llm:installed"
     from common import run_on_qt
 
     from tests.fakes.site import SiteServer

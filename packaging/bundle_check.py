@@ -199,19 +199,6 @@ def no_test_code() -> str:
     return "tests/, pytest and pytest-qt are not bundled"
 
 
-@check
-def test_llm_ignored_when_frozen() -> str:
-    from desktop_app.backends.llm import _test_llm
-    from desktop_app.settings import LLMSettings
-
-    os.environ["HANDOFF_TEST_LLM"] = "tests.fakes.scripted_llm:make"
-    try:
-        assert _test_llm(LLMSettings()) is None, "HANDOFF_TEST_LLM is honoured in the frozen app"
-    finally:
-        del os.environ["HANDOFF_TEST_LLM"]
-    return "HANDOFF_TEST_LLM is ignored"
-
-
 def browser_use_drives_the_app(cdp_url: str, page_url: str) -> str:
     # What LocalBackend.open_session does, then one navigation and one read of the page.
     import asyncio

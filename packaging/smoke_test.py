@@ -117,7 +117,7 @@ def classify(line: str) -> str | None:
 def run_app(executable: Path, *, timeout: float, platform: str) -> dict:
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = platform
-    for name in ("QTWEBENGINE_DISABLE_SANDBOX", "HANDOFF_TEST_LLM", "QTWEBENGINE_REMOTE_DEBUGGING"):
+    for name in ("QTWEBENGINE_DISABLE_SANDBOX", "QTWEBENGINE_REMOTE_DEBUGGING"):
         env.pop(name, None)
     with tempfile.TemporaryDirectory(prefix="handoff-smoke-", ignore_cleanup_errors=True) as scratch:
         # The app's temporary folders (--temp-basedir) go under scratch/tmp, so a run never leaves

@@ -22,7 +22,6 @@ from desktop_app.paths import Paths  # noqa: E402
 
 PATHS = Paths.temporary_base().ensure()
 EARLY = prepare_environment(PATHS.data / "browser-use")
-os.environ["HANDOFF_TEST_LLM"] = "tests.fakes.scripted_llm:installed"
 # An in-memory keychain stands in for the desktop's (Xvfb has none), as a user's machine would have.
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.fakes.memory_keyring.MemoryKeyring"
 
@@ -54,6 +53,7 @@ async def settle(seconds: float = 1.5) -> None:
 
 async def local_shots(site: SiteServer) -> None:
     services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="local")
+    sl.select_for(services)
     sl.install(
         sl.ScriptedModel(
             [

@@ -1,16 +1,9 @@
-"""The local agent's chat model: built from Settings, guarded so a dead endpoint stops the run cleanly.
-
-``HANDOFF_TEST_LLM=module:factory`` selects a scripted model for end-to-end tests; a frozen
-(installed) build ignores it, so the shipped app never exposes it.
-"""
+"""The local agent's chat model: built from Settings, guarded so a dead endpoint stops the run cleanly."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +14,6 @@ from desktop_app.settings import LLM_PROVIDER_LABELS, PROVIDER_SECRETS, LLMSetti
 
 log = logging.getLogger(__name__)
 
-TEST_LLM_VARIABLE = "HANDOFF_TEST_LLM"
 DEFAULT_TIMEOUT = 90.0
 NOT_CONFIGURED = (
     "Choose the AI model for the local agent in Settings: a provider with your API key, or a model server "
@@ -31,8 +23,6 @@ NOT_CONFIGURED = (
 
 def check_llm_settings(settings: LLMSettings, keychain: Keychain) -> None:
     """BackendError(LLM_NOT_CONFIGURED) if these settings cannot give a model (nothing is built)."""
-    if os.environ.get(TEST_LLM_VARIABLE) and not getattr(sys, "frozen", False):
-        return
     if settings.provider not in LLM_PROVIDER_LABELS:
         raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
     _key_for(settings.provider, keychain)
@@ -42,9 +32,6 @@ def check_llm_settings(settings: LLMSettings, keychain: Keychain) -> None:
 
 def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:
     """A browser-use chat model for these settings, or BackendError(LLM_NOT_CONFIGURED)."""
-    scripted = _test_llm(settings)
-    if scripted is not None:
-        return scripted
     check_llm_settings(settings, keychain)
     provider = settings.provider
     model = settings.effective_model()
@@ -87,16 +74,6 @@ def _key_for(provider: str, keychain: Keychain) -> str | None:
             f"Add your {LLM_PROVIDER_LABELS[provider].split(' (')[0]} API key in Settings so the local agent can think.",
         )
     return key
-
-
-def _test_llm(settings: LLMSettings) -> Any | None:
-    target = os.environ.get(TEST_LLM_VARIABLE, "")
-    if not target or getattr(sys, "frozen", False):
-        return None
-    module_name, _, attribute = target.partition(":")
-    factory = getattr(importlib.import_module(module_name), attribute)
-    log.warning("Using the scripted test model %s (test-only; ignored by installed builds)", target)
-    return factory(settings)
 
 
 class GuardedModel:

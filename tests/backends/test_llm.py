@@ -82,15 +82,13 @@ def test_a_silent_model_times_out(arun) -> None:
     ],
 )
 def test_what_is_missing_is_said(settings: LLMSettings, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HANDOFF_TEST_LLM", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(BackendError) as caught:
         make_llm(settings, Keychain())
     assert caught.value.problem is Problem.LLM_NOT_CONFIGURED and expected in caught.value.message
 
 
-def test_a_configured_provider_builds_its_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HANDOFF_TEST_LLM", raising=False)
+def test_a_configured_provider_builds_its_model() -> None:
     keychain = Keychain()
     keychain.set(SecretName.OPENAI, "sk-test-key-0000000000000000")
     model = make_llm(LLMSettings("openai", "gpt-4.1-mini"), keychain)

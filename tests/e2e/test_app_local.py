@@ -1,16 +1,19 @@
-"""Local mode as a subprocess: a real agent with the scripted model (selected through the test-only
-HANDOFF_TEST_LLM hook), offscreen, exiting with code 0 — twice on one data directory, so a site
-login made in the first run is still there in the second."""
+"""Local mode as a subprocess: a real agent whose model is an OpenAI-compatible server on 127.0.0.1
+answering with a script (chosen in Settings, as a user would), offscreen, exiting with code 0 —
+twice on one data directory, so a site login made in the first run is still there in the second."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from desktop_app.paths import Paths
+from desktop_app.settings import LLMSettings, Settings, SettingsStore
 from tests.e2e.app_process import AppProcess, app_environment
+from tests.fakes.model_server import FakeModelServer
+from tests.fakes.scripted_llm import from_json
 from tests.fakes.site import SiteServer
 
 pytestmark = pytest.mark.e2e
@@ -23,13 +26,14 @@ def site() -> Iterator[SiteServer]:
 
 
 def run_local(basedir: Path, task: str, script: list[dict]) -> AppProcess:
-    env = app_environment(
-        HANDOFF_TEST_LLM="tests.fakes.scripted_llm:from_environment",
-        HANDOFF_TEST_SCRIPT=json.dumps(script),
-    )
-    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "local", "--task", task], env) as app:
-        app.wait_for_event("task_finished", timeout=120)
-        code = app.terminate_and_wait()
+    with FakeModelServer(from_json(script)) as model:
+        # What a user does in Settings: the local agent's model is an OpenAI-compatible server.
+        settings_file = Paths.from_options(basedir=str(basedir), temp_basedir=False).ensure().settings_file
+        SettingsStore(settings_file).save(Settings(backend="local", llm=LLMSettings("openai_compatible", "scripted", model.base_url)))
+        with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--task", task], app_environment()) as app:
+            app.wait_for_event("task_finished", timeout=120)
+            code = app.terminate_and_wait()
+        assert model.requests and all(r["model"] == "scripted" for r in model.requests)  # over HTTP, as set
     assert code == 0, app.stderr
     return app
 

@@ -4,16 +4,14 @@ It returns pre-decided actions, so a real ``Agent`` can drive real pages offline
 change with every page, so a script step names its element by a pattern, resolved against the
 browser state the agent sends (``[12]<input id=name …``) — the same text a real model reads.
 
-In-process tests build ``ScriptedModel`` directly. The app as a subprocess picks it up through
-``HANDOFF_TEST_LLM=tests.fakes.scripted_llm:from_environment`` with the script as JSON in
-``HANDOFF_TEST_SCRIPT``.
+In-process tests install a ``ScriptedModel`` and patch the app's ``make_llm`` with
+``make_llm_with_script``. The app as a subprocess talks to ``tests.fakes.model_server`` instead: the
+same script, served over real HTTP as an OpenAI-compatible endpoint.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import re
 import time
 from collections.abc import Callable
@@ -21,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from browser_use.llm.views import ChatInvokeCompletion
+
+from desktop_app.settings import LLMSettings
 
 
 class ScriptExhausted(RuntimeError):
@@ -122,15 +122,18 @@ class ScriptedModel:
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
-        completion = output_format.model_validate(
-            {
-                "evaluation_previous_goal": "Looks right",
-                "memory": f"Scripted step {len(self.calls)}",
-                "next_goal": step.goal,
-                "action": [answer],
-            }
-        )
+        completion = output_format.model_validate(agent_output(step, answer, len(self.calls)))
         return ChatInvokeCompletion(completion=completion, usage=None)
+
+
+def agent_output(step: Step, answer: dict[str, Any], number: int) -> dict[str, Any]:
+    """What the model says for one step, in browser-use's AgentOutput shape."""
+    return {
+        "evaluation_previous_goal": "Looks right",
+        "memory": f"Scripted step {number}",
+        "next_goal": step.goal,
+        "action": [answer],
+    }
 
 
 def _text_of(message: Any) -> str:
@@ -140,25 +143,45 @@ def _text_of(message: Any) -> str:
     return str(getattr(message, "content", message))
 
 
-def from_json(script: list[dict[str, Any]]) -> ScriptedModel:
-    return ScriptedModel([Step(**{k: v for k, v in item.items()}) for item in script])
+def from_json(script: list[dict[str, Any]]) -> list[Step]:
+    return [Step(**{k: v for k, v in item.items()}) for item in script]
 
 
-def from_environment(settings: Any) -> ScriptedModel:
-    """The app's test hook (``HANDOFF_TEST_LLM``): the script comes from ``HANDOFF_TEST_SCRIPT``."""
-    return from_json(json.loads(os.environ.get("HANDOFF_TEST_SCRIPT", "[]")))
-
+# Settings that select the scripted model in-process (see ``make_llm_with_script``); the address
+# is never contacted.
+SCRIPTED_SETTINGS = LLMSettings("openai_compatible", "scripted-model", "http://127.0.0.1:9/v1")
 
 _installed: ScriptedModel | None = None
 
 
 def install(model: ScriptedModel) -> None:
-    """In-process tests: the next agent built with ``HANDOFF_TEST_LLM=…:installed`` uses this model."""
+    """In-process tests: the next agent built with ``SCRIPTED_SETTINGS`` uses this model."""
     global _installed
     _installed = model
 
 
-def installed(settings: Any) -> ScriptedModel:
-    if _installed is None:
-        raise ScriptExhausted("no scripted model installed")
-    return _installed
+def make_llm_with_script(real: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """A stand-in for the app's ``make_llm`` (patched in by tests and dev scripts, never shipped):
+    the installed scripted model for ``SCRIPTED_SETTINGS``, the real model for anything else."""
+
+    def make(settings: Any, keychain: Any) -> Any:
+        if settings != SCRIPTED_SETTINGS:
+            return real(settings, keychain)
+        if _installed is None:
+            raise ScriptExhausted("no scripted model installed")
+        return _installed
+
+    make.scripted = True  # type: ignore[attr-defined]
+    return make
+
+
+def select_for(services: Any) -> None:
+    """Dev scripts (screenshots, benchmarks): this process's Local agent uses the installed model.
+    Tests do the same through ``monkeypatch`` (tests/ui/conftest.py), which undoes it afterwards."""
+    from dataclasses import replace
+
+    import desktop_app.backends.local as local_backend
+
+    if not getattr(local_backend.make_llm, "scripted", False):
+        local_backend.make_llm = make_llm_with_script(local_backend.make_llm)
+    services.save_settings(replace(services.settings, llm=SCRIPTED_SETTINGS))

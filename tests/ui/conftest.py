@@ -24,8 +24,15 @@ def site() -> Iterator[SiteServer]:
 @pytest.fixture
 def local_services(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> Services:
     """Local mode, with the scripted model a test installs (tests.fakes.scripted_llm.install)."""
-    monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
-    return Services(paths, EARLY.devtools_url, backend_override="local")
+    from dataclasses import replace
+
+    import desktop_app.backends.local as local_backend
+    from tests.fakes import scripted_llm
+
+    monkeypatch.setattr(local_backend, "make_llm", scripted_llm.make_llm_with_script(local_backend.make_llm))
+    services = Services(paths, EARLY.devtools_url, backend_override="local")
+    services.save_settings(replace(services.settings, llm=scripted_llm.SCRIPTED_SETTINGS))
+    return services
 
 
 @pytest.fixture

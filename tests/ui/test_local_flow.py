@@ -150,8 +150,10 @@ def test_take_over_mid_run_no_step_starts_after_the_pause(local_services, site, 
     assert controller.backend.actions_refused == 0
 
 
-def test_run_with_no_model_configured_says_what_to_set_up(local_services, site, make_window, qrun, monkeypatch) -> None:
-    monkeypatch.delenv("HANDOFF_TEST_LLM")
+def test_run_with_no_model_configured_says_what_to_set_up(local_services, site, make_window, qrun) -> None:
+    from dataclasses import replace
+
+    local_services.save_settings(replace(local_services.settings, llm=LLMSettings()))  # as on a first start
     window = make_window(local_services)
     panel = window.task_panel
     view = window.live_view.web_view
@@ -178,7 +180,6 @@ def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, site
 
     from desktop_app.early_init import free_loopback_port
 
-    monkeypatch.delenv("HANDOFF_TEST_LLM")
     window = make_window(local_services)
     panel = window.task_panel
     controller = local_services.controller
@@ -194,7 +195,7 @@ def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, site
         await wait_until(lambda: panel.task_input.toPlainText() == "Summarise the page", what="the task back in the box")
         assert panel.run_button.isEnabled()
         sl.install(sl.ScriptedModel([sl.done("Summarised")]))
-        monkeypatch.setenv("HANDOFF_TEST_LLM", "tests.fakes.scripted_llm:installed")
+        assert local_services.save_settings(replace(local_services.settings, llm=sl.SCRIPTED_SETTINGS)) == []  # fixed
         click(panel.run_button)  # the same task, as it was
         await wait_until(lambda: entries(window, tl.TaskFinished)[-1].result.output == "Summarised", timeout=60)
 
@@ -358,10 +359,12 @@ def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, site, 
 def test_a_corrected_model_key_is_used_by_the_next_task(local_services, site, make_window, qrun, monkeypatch) -> None:
     from dataclasses import replace
 
+    import desktop_app.backends.local as local_backend
     from desktop_app.keychain import SecretName
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    sl.install(sl.ScriptedModel([sl.done("One"), sl.done("Two"), sl.done("Three")]))
+    model = sl.ScriptedModel([sl.done("One"), sl.done("Two"), sl.done("Three")])
+    monkeypatch.setattr(local_backend, "make_llm", lambda settings, keychain: model)  # OpenAI, as far as the app knows
     local_services.save_settings(replace(local_services.settings, llm=LLMSettings("openai", "gpt-4.1")))
     local_services.keychain.set(SecretName.OPENAI, "sk-old-key-000000000000")
     window = make_window(local_services)

@@ -53,10 +53,6 @@ class Paths:
     def screenshots(self) -> Path:
         return self.cache / "screenshots"
 
-    @property
-    def instance_lock(self) -> Path:
-        return self.data / "instance.lock"
-
     def ensure(self) -> Paths:
         for directory in (self.config, self.data, self.cache, self.logs):
             directory.mkdir(parents=True, exist_ok=True)

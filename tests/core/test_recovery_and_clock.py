@@ -17,7 +17,7 @@ from desktop_app.core.recovery import (
 )
 from desktop_app.core.session_clock import SessionClock
 from desktop_app.core.store import HistoryStore
-from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend
+from tests.fakes.scripted_backend import CLOUD_LIKE, LOCAL_LIKE, ScriptedBackend
 
 
 class FakeClock:
@@ -158,8 +158,11 @@ def test_keep_alive_runs_a_short_task_only_when_idle(arun) -> None:
     assert [e for e in controller.timeline.entries if isinstance(e, tl.TaskStarted)][0].origin is tl.TaskOrigin.KEEP_ALIVE
 
 
-def test_a_crashed_page_ends_a_local_run_and_gives_control(arun) -> None:
-    backend = ScriptedBackend(LOCAL_LIKE)
+def crash_the_view_mid_run(arun, capabilities) -> tuple[SessionController, ScriptedBackend]:
+    """A run that has taken a step, then the page in the window crashes."""
+    import asyncio
+
+    backend = ScriptedBackend(capabilities)
     controller = SessionController(backend)
 
     async def scenario() -> None:
@@ -167,11 +170,14 @@ def test_a_crashed_page_ends_a_local_run_and_gives_control(arun) -> None:
         await controller.run("Fill the form").done
         backend.report_step(controller._run.handle.task_id, 1)
         controller.on_view_crashed("the page crashed")
-        import asyncio
-
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # the stop it may start
 
     arun(scenario())
+    return controller, backend
+
+
+def test_a_crashed_page_ends_a_local_run_and_gives_control(arun) -> None:
+    controller, backend = crash_the_view_mid_run(arun, LOCAL_LIKE)  # the page is the agent's browser
     assert controller.state is Control.HUMAN
     assert backend.count("stop_task") == 1
     finished = [e for e in controller.timeline.entries if isinstance(e, tl.TaskFinished)][-1]
@@ -179,16 +185,7 @@ def test_a_crashed_page_ends_a_local_run_and_gives_control(arun) -> None:
 
 
 def test_a_crashed_remote_viewer_does_not_touch_the_agent(arun) -> None:
-    backend = ScriptedBackend()
-    controller = SessionController(backend)
-
-    async def scenario() -> None:
-        await controller.new_session().done
-        await controller.run("Fill the form").done
-        backend.report_step(controller._run.handle.task_id, 1)
-        controller.on_view_crashed("the page crashed")
-
-    arun(scenario())
+    controller, backend = crash_the_view_mid_run(arun, CLOUD_LIKE)  # only a viewer of the remote browser
     assert controller.state is Control.AGENT and backend.count("stop_task") == 0
 
 

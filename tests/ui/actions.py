@@ -19,9 +19,14 @@ def run_task(window: Any, text: str) -> None:
     click(window.task_panel.run_button)
 
 
+def open_question() -> QMessageBox | None:
+    """The question box on screen, if one is."""
+    return next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+
+
 def answer_question(button_text: str):
     """Click a button of the open question box (returns False until one is showing)."""
-    box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+    box = open_question()
     if box is None:
         return False
     button = next(b for b in box.findChildren(QPushButton) if b.text() == button_text)

@@ -15,7 +15,7 @@ from desktop_app.early_init import free_loopback_port
 from desktop_app.keychain import SecretName
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
-from tests.ui.actions import click
+from tests.ui.actions import click, run_task
 
 TASK = "Compare the three cheapest flights to Lisbon"
 NOTE = "Logged in with my own account"
@@ -93,8 +93,7 @@ def test_a_fault_on_run_is_explained_and_loses_nothing(fault: Fault, cloud: Fake
             cloud.sessions.clear()
         else:
             cloud.fail(r"/tasks", fault.status, method="POST", body=fault.body, drop=fault.drop, stall=fault.stall)
-        panel.task_input.setPlainText(TASK)
-        click(panel.run_button)
+        run_task(window, TASK)
         await wait_until(lambda: fault.expect in window.banner.message, timeout=20, what=f"the message for {fault.name}")
         await asyncio.sleep(0.3)
 
@@ -107,15 +106,13 @@ def test_a_fault_on_run_is_explained_and_loses_nothing(fault: Fault, cloud: Fake
 
 def test_rate_limits_are_waited_out_and_the_task_created_once(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
     window = make_window(cloud_services)
-    panel = window.task_panel
     probe = LagProbe()
 
     async def scenario() -> None:
         probe.start()
         assert await cloud_services.controller.new_session().done
         cloud.fail(r"/tasks", 429, method="POST", retry_after=1)
-        panel.task_input.setPlainText(TASK)
-        click(panel.run_button)
+        run_task(window, TASK)
         await wait_until(lambda: cloud.tasks, timeout=20, what="the task after the wait")
 
     qrun(scenario(), timeout=40)
@@ -131,8 +128,7 @@ def test_a_fault_on_hand_back_keeps_note_and_instruction(cloud: FakeCloud, cloud
     controller = cloud_services.controller
 
     async def scenario() -> None:
-        panel.task_input.setPlainText(TASK)
-        click(panel.run_button)
+        run_task(window, TASK)
         await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks)
         click(panel.take_over_button)
         await wait_until(lambda: controller.state is Control.HUMAN)
@@ -153,8 +149,7 @@ def test_a_failed_take_over_keeps_the_view_locked(cloud: FakeCloud, cloud_servic
     controller = cloud_services.controller
 
     async def scenario() -> None:
-        window.task_panel.task_input.setPlainText(TASK)
-        click(window.task_panel.run_button)
+        run_task(window, TASK)
         await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks)
         cloud.fail(r"/tasks/[^/]+", 500, method="PATCH")
         click(window.task_panel.take_over_button)
@@ -176,8 +171,7 @@ def test_connection_refused_keeps_everything(paths, make_window, qrun, monkeypat
 
     async def scenario() -> None:
         probe.start()
-        window.task_panel.task_input.setPlainText(TASK)
-        click(window.task_panel.run_button)
+        run_task(window, TASK)
         await wait_until(lambda: "could not reach Browser Use" in window.banner.message, timeout=30)
 
     qrun(scenario(), timeout=40)
@@ -194,8 +188,7 @@ def test_a_read_timeout_while_following_a_task_is_survived(cloud: FakeCloud, clo
             lambda: cloud_services.keychain.get(SecretName.BROWSER_USE), base_url=cloud.base_url, request_timeout=0.5, poll_interval=0.2
         )
         assert await controller.replace_backend(backend).done
-        window.task_panel.task_input.setPlainText(TASK)
-        click(window.task_panel.run_button)
+        run_task(window, TASK)
         await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks)
         cloud.fail(r"/tasks/[^/]+", 200, method="GET", stall=2.0, times=4)  # reads hang, then recover
         cloud.add_step(goal="After the outage")

@@ -15,15 +15,14 @@ from desktop_app.core.controller import KEEP_ALIVE_TASK
 from desktop_app.core.ports import RunResult, RunStatus
 from tests.fakes.cloud_server import FakeCloud, FakeSession
 from tests.helpers import wait_until
-from tests.ui.actions import click
+from tests.ui.actions import click, run_task
 
 
 def run_a_task(window, cloud: FakeCloud, qrun) -> str:
     controller = window._controller
 
     async def scenario() -> None:
-        window.task_panel.task_input.setPlainText("Find the museum's opening hours")
-        click(window.task_panel.run_button)
+        run_task(window, "Find the museum's opening hours")
         await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks)
         cloud.add_step(goal="Open the museum site")
         cloud.finish_task(output="Open 10:00-18:00")

@@ -201,7 +201,7 @@ def test_the_page_shown_before_the_panel_is_attached_keeps_working(local_service
 
 
 def test_hand_back_with_card_details_still_on_the_page_asks_first(local_services, site, make_window, qrun) -> None:
-    from tests.ui.actions import answer_question, click
+    from tests.ui.actions import answer_question, click, open_question
     from tests.ui.web import type_into_field
 
     window = make_window(local_services, interactive=True)
@@ -219,10 +219,9 @@ def test_hand_back_with_card_details_still_on_the_page_asks_first(local_services
         await wait_until(lambda: answer_question("Keep control"), what="the question")
         await asyncio.sleep(0.2)
         assert controller.state is Control.HUMAN  # nothing was handed back
-        box_texts: list[str] = []
         click(panel.hand_back_button)
-        await wait_until(lambda: _question_text(box_texts), what="the question again")
-        assert "card details you typed" in box_texts[0]
+        box = await wait_until(open_question, what="the question again")
+        assert "card details you typed" in box.text()
         assert answer_question("Hand back anyway")
         await wait_until(lambda: controller.state is not Control.HUMAN, what="the hand back")
 
@@ -230,9 +229,7 @@ def test_hand_back_with_card_details_still_on_the_page_asks_first(local_services
 
 
 def test_hand_back_from_a_page_with_nothing_sensitive_does_not_ask(local_services, site, make_window, qrun) -> None:
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    from tests.ui.actions import click
+    from tests.ui.actions import click, open_question
     from tests.ui.web import type_into_field
 
     window = make_window(local_services, interactive=True)
@@ -248,16 +245,7 @@ def test_hand_back_from_a_page_with_nothing_sensitive_does_not_ask(local_service
         await wait_until(lambda: controller.state is not Control.HUMAN, what="the hand back")
 
     qrun(scenario())
-    assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
-
-
-def _question_text(into: list[str]) -> bool:
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
-    if box is not None:
-        into.append(box.text())
-    return box is not None
+    assert open_question() is None
 
 
 SET_FIELD = """

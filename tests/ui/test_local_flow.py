@@ -17,7 +17,7 @@ from desktop_app.services import Services
 from desktop_app.settings import LLMSettings
 from tests.fakes import scripted_llm as sl
 from tests.helpers import wait_until
-from tests.ui.actions import answer_question, click
+from tests.ui.actions import answer_question, click, run_task
 from tests.ui.web import js, type_into_field
 
 
@@ -69,8 +69,7 @@ def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_serv
     assert window.live_view.bar.isVisible()  # Local mode: a real browser with an address bar
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Sign me up on the form")
-        click(panel.run_button)
+        run_task(window, "Sign me up on the form")
         await wait_until(lambda: controller.backend._tools is not None, timeout=30, what="the agent to connect")
         log.watch_actions(controller.backend)
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=60, what="the agent to ask for the person")
@@ -130,8 +129,7 @@ def test_take_over_mid_run_no_step_starts_after_the_pause(local_services, site, 
     panel = window.task_panel
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Wait around")
-        click(panel.run_button)
+        run_task(window, "Wait around")
         await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
         click(panel.take_over_button)
         assert controller.state is Control.TAKING_OVER and window.live_view.locked
@@ -159,8 +157,7 @@ def test_run_with_no_model_configured_says_what_to_set_up(local_services, site, 
     view = window.live_view.web_view
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Find a recipe")
-        click(panel.run_button)
+        run_task(window, "Find a recipe")
         assert "Choose the AI model" in window.banner.message  # at once: nothing was started
         assert window.banner.action_button.text() == "Open Settings"
         # The browser stays usable.
@@ -187,8 +184,7 @@ def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, site
     assert local_services.save_settings(replace(local_services.settings, llm=refusing)) == []
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Summarise the page")
-        click(panel.run_button)
+        run_task(window, "Summarise the page")
         await wait_until(lambda: "refused the connection" in window.banner.message, timeout=60, what="the message")
         await wait_until(lambda: controller.state is Control.IDLE)  # not "You are in control": nothing happened
         assert "press Run to try again" in window.banner.message
@@ -212,8 +208,7 @@ def test_a_silent_model_times_out_with_a_clear_message(local_services, site, mak
     controller = local_services.controller
 
     async def scenario() -> None:
-        window.task_panel.task_input.setPlainText("Do something slow")
-        click(window.task_panel.run_button)
+        run_task(window, "Do something slow")
         await wait_until(lambda: "did not answer within 1 second." in window.banner.message, timeout=60, what="the timeout")
         await wait_until(lambda: controller.state is Control.HUMAN)
 
@@ -233,12 +228,10 @@ def test_each_task_numbers_its_own_steps_and_failed_steps_are_shown(local_servic
     )
     sl.install(model)
     window = make_window(local_services)
-    panel = window.task_panel
     controller = local_services.controller
 
     async def run(text: str, finished: int) -> None:
-        panel.task_input.setPlainText(text)
-        click(panel.run_button)
+        run_task(window, text)
         await wait_until(lambda: len(entries(window, tl.TaskFinished)) == finished, timeout=60, what=f"task {finished}")
         await wait_until(lambda: controller.state is Control.IDLE)
 
@@ -267,8 +260,7 @@ def test_quitting_while_the_agent_works_asks_first(local_services, site, make_wi
     assert controller.quit_concern is None  # nothing to lose yet: closing would not ask
 
     async def scenario() -> None:
-        window.task_panel.task_input.setPlainText("Keep waiting")
-        click(window.task_panel.run_button)
+        run_task(window, "Keep waiting")
         await wait_until(lambda: entries(window, tl.AgentStep), timeout=60, what="the agent to work")
         window.close()
         await wait_until(lambda: answer_question("Cancel"), what="the question")
@@ -297,12 +289,10 @@ def test_take_over_in_the_first_step_of_a_follow_up_task_pauses_it(local_service
     controller = local_services.controller
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Open the form")
-        click(panel.run_button)
+        run_task(window, "Open the form")
         await wait_until(lambda: len(entries(window, tl.TaskFinished)) == 1, timeout=60, what="the first task")
         await wait_until(lambda: controller.state is Control.IDLE)
-        panel.task_input.setPlainText("Wait a moment")
-        click(panel.run_button)
+        run_task(window, "Wait a moment")
         await wait_until(lambda: len(model.steps) == 1, timeout=60, what="the slow answer to be asked for")
         click(panel.take_over_button)
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
@@ -337,8 +327,7 @@ def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, site, 
     monkeypatch.setattr(backend, "_save_screenshot", slow_save)
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Fill in the name")
-        click(panel.run_button)
+        run_task(window, "Fill in the name")
         await asyncio.wait_for(answered.wait(), 60)
         click(panel.take_over_button)
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
@@ -372,8 +361,7 @@ def test_a_corrected_model_key_is_used_by_the_next_task(local_services, site, ma
     agents = []
 
     async def run(text: str, count: int) -> None:
-        window.task_panel.task_input.setPlainText(text)
-        click(window.task_panel.run_button)
+        run_task(window, text)
         await wait_until(lambda: len(entries(window, tl.TaskFinished)) == count, timeout=60, what=text)
         agents.append(backend._agent)
 
@@ -404,8 +392,7 @@ def test_take_over_does_not_wait_for_a_slow_model_and_its_stale_answer_is_droppe
     timings: dict[str, float] = {}
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Fill in a name")
-        click(panel.run_button)
+        run_task(window, "Fill in a name")
         # The model is thinking about step 2 when the person takes over.
         await wait_until(lambda: len(model.steps) == 2, timeout=60, what="the slow answer to be asked for")
         await asyncio.sleep(0.3)
@@ -431,8 +418,7 @@ def test_stop_session_does_not_wait_for_a_slow_model(local_services, site, make_
     controller = local_services.controller
 
     async def scenario() -> None:
-        window.task_panel.task_input.setPlainText("Think for a long time")
-        click(window.task_panel.run_button)
+        run_task(window, "Think for a long time")
         await wait_until(lambda: len(model.steps) == 0 and len(model.calls) >= 1, timeout=60, what="the slow answer to be asked for")
         await asyncio.sleep(0.3)
         started = time.monotonic()

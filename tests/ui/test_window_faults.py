@@ -6,13 +6,12 @@ import asyncio
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.core.control import Control
 from desktop_app.early_init import free_loopback_port
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
-from tests.ui.actions import answer_question, click
+from tests.ui.actions import answer_question, click, open_question, run_task
 
 
 def test_an_over_long_task_is_explained_and_kept(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
@@ -62,8 +61,7 @@ def test_network_down_shows_a_banner_and_keeps_the_task(paths, make_window, qrun
     window = make_window(services)
 
     async def scenario() -> None:
-        window.task_panel.task_input.setPlainText("Check the weather")
-        click(window.task_panel.run_button)
+        run_task(window, "Check the weather")
         await wait_until(lambda: "internet connection" in window.banner.message, timeout=30, what="the network error")
 
     qrun(scenario(), timeout=40)
@@ -92,8 +90,7 @@ def test_a_failed_hand_back_keeps_note_and_instruction(cloud: FakeCloud, cloud_s
     controller = cloud_services.controller
 
     async def scenario() -> None:
-        panel.task_input.setPlainText("Book the hotel")
-        click(panel.run_button)
+        run_task(window, "Book the hotel")
         await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks)
         click(panel.take_over_button)
         await wait_until(lambda: controller.state is Control.HUMAN)
@@ -187,7 +184,7 @@ def test_a_quit_signal_while_the_close_question_is_open_quits_and_stops(cloud: F
 
     qrun(scenario())
     assert [s.status for s in cloud.sessions.values()] == ["stopped"]
-    assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
+    assert open_question() is None
 
 
 def test_after_take_over_the_keyboard_is_in_the_browser_not_on_hand_back(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
@@ -214,8 +211,7 @@ def test_after_take_over_the_keyboard_is_in_the_browser_not_on_hand_back(cloud: 
 async def agent_working(window, cloud: FakeCloud) -> None:
     """Run a task from the panel and wait until the agent works on it (its steps held back)."""
     cloud.manual_steps = True
-    window.task_panel.task_input.setPlainText("Find the opening hours")
-    click(window.task_panel.run_button)
+    run_task(window, "Find the opening hours")
     await wait_until(lambda: window._controller.state is Control.AGENT and cloud.tasks, what="the agent to work")
 
 
@@ -291,7 +287,7 @@ def test_stop_session_with_nothing_running_does_not_ask(cloud: FakeCloud, cloud_
         await wait_until(lambda: controller.state is Control.NO_SESSION, what="the session to end")
 
     qrun(scenario())
-    assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
+    assert open_question() is None
 
 
 def test_switching_to_local_in_settings_says_what_local_still_needs(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
@@ -317,7 +313,7 @@ def test_a_session_lost_while_the_stop_question_is_open_keeps_its_notice(cloud: 
     async def scenario() -> None:
         await agent_working(window, cloud)
         click(window.task_panel.stop_session_button)
-        await wait_until(lambda: window.findChild(QMessageBox, "questionBox") is not None, what="the question")
+        await wait_until(open_question, what="the question")
         controller.on_session_lost("The Browser Use Cloud session has timed out.")  # as the backend reports it
         await wait_until(lambda: answer_question("Stop session"), what="the answer")
         await asyncio.sleep(0.2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -131,18 +132,24 @@ def test_shortcuts_work_with_focus_in_the_page(cloud: FakeCloud, cloud_services,
     qrun(scenario())
 
 
-def test_closing_asks_and_keeping_the_session_leaves_it_running(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+@pytest.mark.parametrize(
+    ("answer", "session_after"),
+    [("Stop session and quit", "stopped"), ("Keep it running and quit", "active")],
+)
+def test_closing_asks_whether_to_stop_the_billed_session(cloud: FakeCloud, cloud_services, make_window, qrun, answer, session_after) -> None:
     window = make_window(cloud_services, interactive=True)
 
     async def scenario() -> None:
         assert await cloud_services.controller.new_session().done
         window.close()
-        await wait_until(lambda: answer_question("Keep it running and quit"), what="the question")
+        box = await wait_until(open_question, what="the question")
+        assert box.defaultButton().text() == "Stop session and quit"  # Enter stops the billed session
+        assert answer_question(answer)
         await window.closed
 
     qrun(scenario())
-    assert [s.status for s in cloud.sessions.values()] == ["active"]
-    cloud.sessions.clear()
+    assert [s.status for s in cloud.sessions.values()] == [session_after]
+    cloud.sessions.clear()  # a session left running is not the fake's to complain about
 
 
 def test_closing_can_be_cancelled(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
@@ -157,19 +164,6 @@ def test_closing_can_be_cancelled(cloud: FakeCloud, cloud_services, make_window,
     qrun(scenario())
     assert window.isVisible() and not window.closed.done()
     assert cloud_services.controller.state is Control.IDLE
-
-
-def test_the_default_answer_stops_the_session(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
-    window = make_window(cloud_services, interactive=True)
-
-    async def scenario() -> None:
-        assert await cloud_services.controller.new_session().done
-        window.close()
-        await wait_until(lambda: answer_question("Stop session and quit"), what="the question")
-        await window.closed
-
-    qrun(scenario())
-    assert [s.status for s in cloud.sessions.values()] == ["stopped"]
 
 
 def test_a_quit_signal_while_the_close_question_is_open_quits_and_stops(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:

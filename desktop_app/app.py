@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -55,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Everything Handoff writes (history, logs, the browser profile, screenshots, exports) is for
+    # this user's eyes only: files 0600, folders 0700.
+    os.umask(0o077)
     paths = Paths.from_options(basedir=args.basedir, temp_basedir=args.temp_basedir)
     try:
         paths.ensure()

@@ -15,6 +15,7 @@ from desktop_app.core.events import (
     EventBus,
     Level,
     Notice,
+    PrivacyDecision,
     SessionClosed,
     SessionOpened,
     TimelineAdded,
@@ -33,6 +34,8 @@ def _log(event: Any) -> None:
         log_event("session_stopped", f"Session ended: {event.reason}", session_id=event.session_id, reason=event.reason)
     elif isinstance(event, Notice) and event.level is Level.ERROR:
         log_event("error", event.text, logging.ERROR)
+    elif isinstance(event, PrivacyDecision):
+        log_event(event.event, event.message, **event.fields)
     elif isinstance(event, TimelineAdded):
         _log_entry(event.entry)
 

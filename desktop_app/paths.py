@@ -54,8 +54,12 @@ class Paths:
         return self.cache / "screenshots"
 
     def ensure(self) -> Paths:
+        """Create the app's own folders, readable by this user only (0700): history, logs, the
+        browser profile and screenshots are private (an earlier version's folders are tightened)."""
         for directory in (self.config, self.data, self.cache, self.logs):
-            directory.mkdir(parents=True, exist_ok=True)
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if sys.platform != "win32":
+                directory.chmod(0o700)
         return self
 
     def remove_if_temporary(self) -> None:

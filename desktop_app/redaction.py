@@ -1,8 +1,9 @@
-"""Keep credentials out of logs, crash reports and exports.
+"""Keep credentials and card numbers out of logs, crash reports, history and exports.
 
-Two layers: exact values the app learns at run time (API keys it loads, live URLs it receives)
-and patterns for the shapes of common keys, for values it never saw (an environment variable
-echoed in a traceback, a key pasted into a task).
+Three layers: exact values the app learns at run time (API keys it loads, live URLs it receives),
+patterns for the shapes of common keys, for values it never saw (an environment variable echoed in
+a traceback, a key pasted into a task), and payment card numbers (with the expiry and security
+code written next to them), which are shortened to their last four digits.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 import threading
 from urllib.parse import urlsplit, urlunsplit
+
+from desktop_app.core.cards import redact_cards
 
 REDACTED = "[redacted]"
 
@@ -58,7 +61,7 @@ class Redactor:
                 text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
             else:
                 text = pattern.sub(REDACTED, text)
-        return text
+        return redact_cards(text)
 
 
 def safe_url(url: str | None) -> str:

@@ -18,6 +18,7 @@ from desktop_app.backends.capabilities import CLOUD, LOCAL
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
 from desktop_app.core.events import EventBus, Level, Notice, NoticeAction
+from desktop_app.core.privacy import PrivacyGuard
 from desktop_app.core.recovery import (
     close_local_leftovers,
     find_left_running,
@@ -47,7 +48,9 @@ class Services:
         self.bus = EventBus()
         self.history = HistoryStore.open(paths.database)
         self.history.attach(self.bus.subscribe, self.bus.publish)
-        self.context = BackendContext(paths=paths, devtools_url=devtools_url)
+        # Before the controller: it must see every control change, from the first.
+        self.privacy = PrivacyGuard(self.bus.subscribe, self.bus.publish)
+        self.context = BackendContext(paths=paths, devtools_url=devtools_url, privacy=self.privacy)
         self.backend_kind = chosen_backend(self.settings, backend_override)
         # ``--backend`` is for this run only: saving other settings must not make it the default.
         self._stored_backend = self.settings.backend
@@ -144,4 +147,5 @@ class Services:
             await backend.aclose()
 
     def close(self) -> None:
+        self.privacy.close()
         self.history.close()

@@ -157,4 +157,5 @@ class SettingsStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".json.tmp")
         temporary.write_text(json.dumps(settings.to_json(), indent=2), encoding="utf-8")
+        temporary.chmod(0o600)  # this user's only, whatever the umask of whoever saves it
         os.replace(temporary, self.path)  # atomic: a crash never leaves half a file

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from desktop_app.core.ports import Backend
+    from desktop_app.core.privacy import PrivacyGuard
     from desktop_app.keychain import Keychain
     from desktop_app.paths import Paths
     from desktop_app.settings import Settings
@@ -24,6 +25,7 @@ class BackendContext:
 
     paths: Paths
     devtools_url: str
+    privacy: PrivacyGuard | None = None  # hides what the person typed from the Local agent
 
 
 def build_backend(kind: str, settings: Callable[[], Settings], keychain: Keychain, context: BackendContext) -> Backend:

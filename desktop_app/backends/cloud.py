@@ -243,7 +243,12 @@ class CloudBackend:
         metadata = {REQUEST_TOKEN_KEY: request.request_id}
         try:
             created = await self._call(
-                lambda: client.tasks.create(request.text, session_id=session_id, metadata=metadata),
+                lambda: client.tasks.create(
+                    request.text,
+                    session_id=session_id,
+                    metadata=metadata,
+                    **({} if request.screenshots else {"vision": False}),
+                ),
                 creating="task",
             )
             task_id = str(created.id)

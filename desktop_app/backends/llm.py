@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.wording import plural
 from desktop_app.keychain import Keychain, SecretName
+from desktop_app.core.cards import redact_cards
 from desktop_app.settings import LLM_PROVIDER_LABELS, PROVIDER_SECRETS, LLMSettings
+
+if TYPE_CHECKING:
+    from desktop_app.core.privacy import PrivacyGuard
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +93,10 @@ class GuardedModel:
         timeout: float = DEFAULT_TIMEOUT,
         *,
         user_address: bool = False,
+        privacy: PrivacyGuard | None = None,
     ) -> None:
         self._inner = inner
+        self._privacy = privacy
         self._on_fault = on_fault
         self.timeout = timeout
         self._user_address = user_address  # the person typed the server's address (it may be wrong)
@@ -112,6 +118,8 @@ class GuardedModel:
         return getattr(self._inner, name)
 
     async def ainvoke(self, messages: list[Any], output_format: Any = None, **kwargs: Any) -> Any:
+        if self._privacy is not None:
+            messages = await self._hide_from_model(messages)
         try:
             return await asyncio.wait_for(self._inner.ainvoke(messages, output_format, **kwargs), self.timeout)
         except TimeoutError:
@@ -125,6 +133,38 @@ class GuardedModel:
                 raise
         self._on_fault(fault)
         raise fault
+
+
+    async def _hide_from_model(self, messages: list[Any]) -> list[Any]:
+        """Every value the person typed (and every secret field's value) leaves the text; the page
+        is read again first, so a value typed a moment ago is known. If the page cannot be read,
+        card numbers are removed by their shape as well."""
+        privacy = self._privacy
+        assert privacy is not None
+        reading = await privacy.read(why="model call")
+        if reading is not None and reading.confirmed:
+            return scrub_messages(messages, privacy.scrub)
+        return scrub_messages(messages, lambda text: redact_cards(privacy.scrub(text)))
+
+
+def scrub_messages(messages: list[Any], scrub: Callable[[str], str]) -> list[Any]:
+    """Copies of browser-use's messages with ``scrub`` applied to every text part (images untouched:
+    they are masked when captured)."""
+    cleaned = []
+    for message in messages:
+        content = getattr(message, "content", None)
+        if isinstance(content, str):
+            text = scrub(content)
+            if text != content:
+                message = message.model_copy(update={"content": text})
+        elif isinstance(content, list):
+            parts = [
+                part.model_copy(update={"text": scrub(part.text)}) if isinstance(getattr(part, "text", None), str) else part
+                for part in content
+            ]
+            message = message.model_copy(update={"content": parts})
+        cleaned.append(message)
+    return cleaned
 
 
 def classify_model_error(error: BaseException, *, user_address: bool = False) -> BackendError | None:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_app.backends import BackendContext
+from desktop_app.backends import BackendContext, screenshot_masking
 from desktop_app.backends.capabilities import LOCAL
 from desktop_app.backends.llm import (
     DEFAULT_TIMEOUT,
@@ -138,6 +138,7 @@ class LocalBackend:
         self._llm_timeout = llm_timeout
         self._keychain = keychain
         self._devtools_url = context.devtools_url
+        self._privacy = context.privacy
         self._screenshots = context.paths.screenshots
         self._downloads = context.paths.downloads
         self._max_steps = max_steps
@@ -190,6 +191,8 @@ class LocalBackend:
                 detail=f"{type(error).__name__}: {error}",
             ) from error
         self._tools = self._make_tools(browser_use)
+        if self._privacy is not None:
+            screenshot_masking.protect(self._privacy)
         from browser_use.browser.events import BrowserReconnectingEvent
 
         self._browser.event_bus.on(BrowserReconnectingEvent, self._connection_dropped)
@@ -213,6 +216,9 @@ class LocalBackend:
         await self._finish_run()
         browser, self._browser = self._browser, None
         self._agent = None
+        if self._privacy is not None:
+            screenshot_masking.release(self._privacy)
+            self._privacy.session_ended()
         if browser is not None:
             try:
                 # stop() disconnects and resets browser-use's state; the view itself stays open.
@@ -258,6 +264,7 @@ class LocalBackend:
                 self._fail_run,
                 self._llm_timeout,
                 user_address=settings.provider in SERVER_PROVIDERS,
+                privacy=self._privacy,
             )
             self._agent_model = model_identity
             self._agent = browser_use.Agent(
@@ -278,6 +285,8 @@ class LocalBackend:
             # The same agent keeps what it learnt earlier in this session (like Cloud's same session).
             self._agent.add_new_task(request.text)
             self._start_afresh(self._agent)
+        if self._privacy is not None:
+            self._privacy.scrubber.known_to_model(request.text)
         self._first_step = self._agent.state.n_steps
         self._task_id = task_id
         self._fault = None
@@ -363,6 +372,8 @@ class LocalBackend:
     async def resume(self, run: RunHandle, context: HandBackContext) -> None:
         if self._run is None or self._run.done() or run.task_id != self._task_id:
             raise BackendError(Problem.INVALID, "The paused task has already ended; give the agent a new task.")
+        if self._privacy is not None:
+            self._privacy.scrubber.known_to_model(context.message)
         note = _import_browser_use().ActionResult(extracted_content=context.message, long_term_memory=context.message, include_in_memory=True)
         self._pending_request = None
         self._deferred_notes.append(note)

@@ -13,13 +13,14 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
 from desktop_app.core import timeline as tl
+from desktop_app.core.cards import redact_cards
 from desktop_app.core.control import (
     Control,
     ControlMachine,
@@ -36,6 +37,7 @@ from desktop_app.core.events import (
     Level,
     Notice,
     NoticeAction,
+    PrivacyDecision,
     SessionClosed,
     SessionOpened,
     TaskReturned,
@@ -128,6 +130,7 @@ class SessionController:
         self._step_floor: dict[str, int] = {}  # steps already in the history (after reattaching)
         self._ending: asyncio.Task[bool] | None = None
         self._queued_run: asyncio.Task[bool] | None = None  # Run pressed before the session was ready
+        self._next_without_screenshots = False  # chosen at Hand back, for the next task created
 
     # -- what observers may read ---------------------------------------------------------------
 
@@ -186,15 +189,17 @@ class SessionController:
             situation = "The agent's task is unfinished"
         return f"{situation}. Stopping the session ends it; the task goes back to the task box."
 
-    def hand_back_concern(self, typed_secrets: Sequence[str]) -> str | None:
-        """What handing back now would give away: secrets the person typed are still on the page,
-        and the agent reads the page again (text and screenshot to the model) when it takes over."""
-        if not typed_secrets or self.state is not Control.HUMAN:
-            return None
-        return (
-            f"The page still shows the {' and '.join(typed_secrets)} you typed. When you hand back, the agent "
-            "reads this page: its text and a screenshot go to the AI model."
-        )
+    def _without_cards(self, text: str, what: str) -> str:
+        """Card numbers never go to the agent as text (the person types them into the page)."""
+        cleaned = redact_cards(text)
+        if cleaned != text:
+            self.bus.publish(PrivacyDecision("note_redacted", f"Card details removed from the {what}", {"what": what}))
+            self._notice(
+                Level.INFO,
+                f"Card details in your {what} were shortened to their last four digits before the agent saw it. "
+                "Type card details into the page itself: they stay hidden from the agent there.",
+            )
+        return cleaned
 
     def _unfinished_goal(self) -> str:
         """What the person asked for that the agent has not finished, running, paused or stopped."""
@@ -233,7 +238,7 @@ class SessionController:
         return CommandResult(True, done=self._starting)
 
     def run(self, text: str) -> CommandResult:
-        text = text.strip()
+        text = self._without_cards(text.strip(), "task")
         if not text:
             return _refused("Type a task for the agent first.")
         try:
@@ -275,11 +280,14 @@ class SessionController:
             return _refused("You already have control.")
         return _refused("Start a session first.")
 
-    def hand_back(self, note: str = "", instruction: str = "") -> CommandResult:
+    def hand_back(self, note: str = "", instruction: str = "", *, screenshots: bool = True) -> CommandResult:
+        """``screenshots=False``: the next task the agent gets reads the page's text only."""
         if self.state is not Control.HUMAN:
             return _refused(
                 "Only the person in control can hand back." if self.state.session_alive else "Start a session first."
             )
+        note = self._without_cards(note, "note")
+        instruction = self._without_cards(instruction, "instruction")
         run = self._run if self._run and self._run.paused else None
         try:
             plan = plan_hand_back(
@@ -292,6 +300,7 @@ class SessionController:
             )
         except TaskTooLong as error:
             return _refused(str(error))
+        self._next_without_screenshots = not screenshots
         if isinstance(plan, Release):
             self._apply(Trigger.RELEASE)
             if plan.carried_note:
@@ -423,7 +432,8 @@ class SessionController:
         failure: Trigger,
         handoff: dict[str, str] | None = None,
     ) -> bool:
-        request = TaskRequest(text=text, request_id=uuid.uuid4().hex)
+        request = TaskRequest(text=text, request_id=uuid.uuid4().hex, screenshots=not self._next_without_screenshots)
+        self._next_without_screenshots = False  # for the one task after a takeover only
         self._pending_goal = goal
         try:
             handle = await self._guarded(self._backend.start_task(request))
@@ -768,7 +778,8 @@ class SessionController:
 
     def _record(self, entry_type: type[tl.Entry], /, **fields: Any) -> None:
         session_id = self.session.id if self.session else ""
-        entry = entry_type(at=self._clock(), session_id=session_id, **fields)
+        # Nothing card-shaped is kept or shown: an agent's output or a note may quote a card.
+        entry = tl.redacted(entry_type(at=self._clock(), session_id=session_id, **fields), redact_cards)
         self.timeline.add(entry)
         self.bus.publish(TimelineAdded(entry))
 

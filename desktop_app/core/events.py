@@ -79,6 +79,22 @@ class TaskReturned:
     text: str
 
 
+@dataclass(frozen=True)
+class PrivacyDecision:
+    """What was hidden from the agent, or why it could not be confirmed (a named log event each)."""
+
+    event: str  # fields_masked, privacy_unconfirmed, hand_back_question, note_redacted
+    message: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PersonActed:
+    """What the person has done in the page since they got the browser, in words (no values)."""
+
+    account: str
+
+
 Handler = Callable[[Any], None]
 
 

@@ -46,6 +46,7 @@ class SessionInfo:
 class TaskRequest:
     text: str
     request_id: str  # idempotency token: lets an adapter find a task whose create answer was lost
+    screenshots: bool = True  # False: the agent reads the page's text only (Cloud's ``vision``)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core import timeline as tl
+from desktop_app.core.cards import redact_cards
 from desktop_app.core.events import Level, Notice, TimelineAdded
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class HistoryStore:
                     )
                 self._db.execute(
                     "INSERT INTO events (session_id, at, kind, data) VALUES (?, ?, ?, ?)",
-                    (entry.session_id, entry.at, entry.kind, json.dumps(tl.entry_to_dict(entry), ensure_ascii=False)),
+                    (entry.session_id, entry.at, entry.kind, json.dumps(tl.map_strings(tl.entry_to_dict(entry), redact_cards), ensure_ascii=False)),
                 )
                 if isinstance(entry, tl.SessionEnded):
                     self._db.execute(

@@ -6,6 +6,7 @@ Entries are immutable records; the UI lists them, the store persists them, expor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import Enum
@@ -85,7 +86,7 @@ class TaskStarted(Entry):
         return self.text
 
 
-def _short_url(url: str) -> str:
+def short_url(url: str) -> str:
     """An address as a row shows it: no scheme, no query (the detail pane has it all)."""
     try:
         parts = urlsplit(url)
@@ -116,7 +117,7 @@ class AgentStep(Entry):
         if self.step.error:
             parts.append(f"Error: {self.step.error}")
         if self.step.url and self.step.url != "about:blank":  # the empty start page says nothing
-            parts.append(f"on {_short_url(self.step.url)}")  # where the step began (a navigation ends elsewhere)
+            parts.append(f"on {short_url(self.step.url)}")  # where the step began (a navigation ends elsewhere)
         if self.step.evaluation and self.step.number > 1:  # the agent's verdict on its previous step
             parts.append(f"Last step: {self.step.evaluation}")
         if self.step.duration is not None:
@@ -274,6 +275,24 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return {item.name: _plain(getattr(value, item.name)) for item in fields(value)}
     return value
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` (plain data, as from ``entry_to_dict``) with ``change`` applied to every string."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {key: map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [map_strings(item, change) for item in value]
+    return value
+
+
+def redacted(entry: Entry, change: Callable[[str], str]) -> Entry:
+    """The same entry with ``change`` applied to all its text (card numbers out of the history)."""
+    data = entry_to_dict(entry)
+    cleaned = map_strings(data, change)
+    return entry if cleaned == data else entry_from_dict(cleaned)
 
 
 def entry_from_dict(data: dict[str, Any]) -> Entry:

@@ -18,6 +18,7 @@ class CoreBridge(QObject):
     humanRequested = Signal(str)
     taskReturned = Signal(str)
     backendChanged = Signal(object)  # Capabilities
+    personActed = Signal(str)  # the person's account of what they did in the page
 
     def __init__(self, bus: ev.EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -40,3 +41,5 @@ class CoreBridge(QObject):
             self.taskReturned.emit(event.text)
         elif isinstance(event, ev.BackendChanged):
             self.backendChanged.emit(event.capabilities)
+        elif isinstance(event, ev.PersonActed):
+            self.personActed.emit(event.account)

@@ -306,11 +306,10 @@ class LiveView(QWidget):
                 # Drop the previous live view: it is a credential and keeps streaming otherwise.
                 self.web_view.setUrl(QUrl("about:blank"))
 
-    async def secrets_left_on_page(self) -> list[str]:
-        """A password or card details the person left typed on the Local page (see page_secrets)."""
-        from desktop_app.ui.page_secrets import secrets_left_on
-
-        return await secrets_left_on(self.web_view.page()) if self.is_browser else []
+    def browser_page(self) -> HandoffPage | None:
+        """The Local browser's page while it is on screen (what the agent reads), else None."""
+        page = self.web_view.page()
+        return page if isinstance(page, HandoffPage) and page.is_browser else None
 
     def forget_site_data(self) -> str:
         """Cookies, cache and history go now; other site storage at the next start (it is in use)."""

@@ -172,6 +172,12 @@ class MainWindow(QMainWindow):
         self.bridge.humanRequested.connect(self._on_human_requested)
         self.bridge.taskReturned.connect(self._on_task_returned)
         self.bridge.backendChanged.connect(self._on_backend_changed)
+        self.bridge.personActed.connect(self._on_person_acted)
+        self._note_prefill = ""  # the account last put in the note box (replaced until the person edits)
+        from desktop_app.ui.page_inspector import QtPageInspector
+
+        services.privacy.attach_inspector(QtPageInspector(self.live_view.browser_page))
+        self.live_view.web_view.urlChanged.connect(lambda url: services.privacy.page_opened(url.toString()))
 
         panel = self.task_panel
         panel.runRequested.connect(self.run_task)
@@ -331,48 +337,78 @@ class MainWindow(QMainWindow):
         self._follow(self._controller.take_over())
 
     def hand_back(self, note: str, instruction: str) -> None:
-        if self._interactive and self._controller.capabilities.view_is_browser:
-            self._spawn(self._hand_back_unless_secrets_shown(note, instruction))
-        else:
-            self._hand_back(note, instruction)
+        self._spawn(self._hand_back_checked(note, instruction))
 
-    async def _hand_back_unless_secrets_shown(self, note: str, instruction: str) -> None:
-        """Ask first if a password or card details the person typed are still on the page."""
+    async def _hand_back_checked(self, note: str, instruction: str) -> None:
+        """Local: say what stays hidden, and ask only when that cannot be confirmed. Cloud: ask, and
+        offer the next task without screenshots. Without dialogs the safe answer is taken and logged."""
         from desktop_app.core.control import Control
-        from desktop_app.ui.dialogs import confirm
+        from desktop_app.core.events import Level, Notice, PrivacyDecision
+        from desktop_app.core.privacy import CHOICE_LABELS, HandBackChoice, hand_back_check
 
         if self._asking_about_secrets:
-            return  # a second Ctrl+H while the page is checked or the question is open
+            return  # a second Ctrl+H while the page is read or the question is open
         self._asking_about_secrets = True
         try:
-            try:
-                shown = await self.live_view.secrets_left_on_page()
-            except Exception:  # never let the check stand between the person and Hand back
-                log.exception("Checking the page before hand back failed")
-                shown = []
-            concern = self._controller.hand_back_concern(shown)
-            if concern is not None and not await confirm(
-                self,
-                "Hand back with this on the page?",
-                concern,
-                go="Hand back anyway",
-                stay="Keep control",
-                informative="Submit the form first (pay, log in), or clear the field, then hand back.",
-            ):
-                return
+            readable_here = self._controller.capabilities.view_is_browser
+            masks = await self._services.privacy.read(why="hand back") if readable_here else None
+            check = hand_back_check(masks, page_readable_here=readable_here)
+            choice = HandBackChoice.HAND_BACK
+            if check.question:
+                if self._interactive:
+                    choice = await self._ask_hand_back(check.question, check.informative, check.choices)
+                else:
+                    choice = check.unattended
+                self._services.bus.publish(
+                    PrivacyDecision(
+                        "hand_back_question",
+                        f"Hand back question: {CHOICE_LABELS[choice]}" + ("" if self._interactive else " (no dialogs: the safe answer)"),
+                        {"answer": choice.value, "asked": self._interactive},
+                    )
+                )
         finally:
             self._asking_about_secrets = False
+        if choice is HandBackChoice.KEEP_CONTROL:
+            if not self._interactive:
+                self.banner.show_notice(Notice(Level.WARNING, check.question))
+            return
         if self._controller.state is Control.HUMAN:  # else the session ended or the agent took it meanwhile
-            self._hand_back(note, instruction)
+            self._hand_back(note, instruction, screenshots=choice is not HandBackChoice.WITHOUT_SCREENSHOTS)
+            if check.told:
+                self.banner.show_aside(Notice(Level.INFO, check.told))
 
-    def _hand_back(self, note: str, instruction: str) -> None:
+    async def _ask_hand_back(self, question: str, informative: str, choices: tuple[Any, ...]) -> Any:
+        from PySide6.QtWidgets import QMessageBox
+
+        from desktop_app.core.privacy import CHOICE_LABELS, HandBackChoice
+        from desktop_app.ui.dialogs import ask
+
+        roles = {HandBackChoice.KEEP_CONTROL: QMessageBox.ButtonRole.RejectRole}
+        buttons = [(CHOICE_LABELS[c], roles.get(c, QMessageBox.ButtonRole.AcceptRole)) for c in choices]
+        answer = await ask(self, "Hand back to the agent?", question, buttons, default=len(choices) - 1, informative=informative)
+        return HandBackChoice.KEEP_CONTROL if answer is None else choices[answer]
+
+    def _hand_back(self, note: str, instruction: str, *, screenshots: bool = True) -> None:
         panel = self.task_panel
 
         def clear() -> None:
             self._clear_if_unchanged(panel.note_input, note)
             self._clear_if_unchanged(panel.task_input, instruction)
+            self._note_prefill = ""
 
-        self._follow(self._controller.hand_back(note, instruction), on_success=clear)
+        self._follow(self._controller.hand_back(note, instruction, screenshots=screenshots), on_success=clear)
+
+    def _on_person_acted(self, account: str) -> None:
+        """The note box starts with what the person did (pages, fields by label, buttons), theirs to edit."""
+        from desktop_app.core.control import Control
+        from desktop_app.core.privacy import prefilled_note
+
+        if self._controller.state is not Control.HUMAN:
+            return
+        note = prefilled_note(self.task_panel.note_input.toPlainText(), self._note_prefill, account)
+        if note is not None:
+            self.task_panel.note_input.setPlainText(note)
+            self._note_prefill = note
 
     def new_session(self) -> None:
         self._follow(self._controller.new_session())

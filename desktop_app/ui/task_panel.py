@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.cards import redact_cards
 from desktop_app.core.control import Command, Control, allows
 from desktop_app.core.ports import Capabilities
+from desktop_app.core.privacy import NOTE_REDACTION_HINT, privacy_hint
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 
 TASK_PROMPTS = {
@@ -113,11 +115,12 @@ class TaskPanel(QWidget):
         self.note_input = _named(QPlainTextEdit(self), "handBackNote", "Note for the agent")
         self.note_input.setPlaceholderText("e.g. Paid with my card and confirmed the 2FA code (never type the numbers here)")
         self.note_input.setTabChangesFocus(True)
-        self.privacy_hint = _named(
-            QLabel("When you hand back, the agent reads this page again. Finish payments and logins first.", self),
-            "privacyHint",
-            "What the agent sees after hand back",
-        )
+        self.note_input.textChanged.connect(self._check_note)
+        self.note_redaction_hint = _named(QLabel(NOTE_REDACTION_HINT, self), "noteRedactionHint", "Card details in the note")
+        self.note_redaction_hint.setWordWrap(True)
+        self.note_redaction_hint.setProperty("hint", True)
+        self.note_redaction_hint.hide()
+        self.privacy_hint = _named(QLabel(privacy_hint(page_readable_here=True), self), "privacyHint", "What the agent sees after hand back")
         self.privacy_hint.setWordWrap(True)
         self.privacy_hint.setProperty("hint", True)
         self.note_input.setMaximumHeight(70)
@@ -150,6 +153,7 @@ class TaskPanel(QWidget):
         layout.addWidget(self.request_box)
         layout.addWidget(self.note_label)
         layout.addWidget(self.note_input)
+        layout.addWidget(self.note_redaction_hint)
         layout.addWidget(self.privacy_hint)
         layout.addWidget(QLabel("Timeline", self))
         layout.addWidget(self.timeline, 5)
@@ -177,6 +181,7 @@ class TaskPanel(QWidget):
 
     def set_capabilities(self, capabilities: Capabilities) -> None:
         self._limit = capabilities.task_max_chars
+        self.privacy_hint.setText(privacy_hint(page_readable_here=capabilities.view_is_browser))
         index = self.backend_selector.findData(capabilities.kind)
         if index >= 0:
             self.backend_selector.setCurrentIndex(index)
@@ -198,9 +203,14 @@ class TaskPanel(QWidget):
         self.note_label.setVisible(human)
         self.note_input.setVisible(human)
         self.privacy_hint.setVisible(human)
+        self._check_note()
         if not human:
             self.request_box.hide()
         self._update_run_button()
+
+    def _check_note(self) -> None:
+        text = self.note_input.toPlainText()
+        self.note_redaction_hint.setVisible(self._state is Control.HUMAN and redact_cards(text) != text)
 
     def show_activity(self, text: str | None) -> None:
         if (text or "") != self.activity_label.text():

@@ -26,6 +26,7 @@ from PySide6.QtWebEngineCore import (
 )
 
 from desktop_app.redaction import safe_url
+from desktop_app.ui.page_inspector import install_tracker
 
 log = logging.getLogger(__name__)
 js_log = logging.getLogger("handoff.page")
@@ -58,6 +59,8 @@ class HandoffPage(QWebEnginePage):
         self.pinned_origin: str | None = None  # remote live view: navigation stays here
         self.permissionRequested.connect(self._deny_permission)
         self.newWindowRequested.connect(self._on_new_window)
+        if is_browser:
+            install_tracker(self)  # what the person types stays hidden from the agent (core/privacy.py)
         self.renderProcessTerminated.connect(self._on_render_process_terminated)
 
     def pin_to(self, url: str) -> None:

@@ -17,6 +17,7 @@ from desktop_app.core.events import (
     Level,
     Notice,
     NoticeAction,
+    PrivacyDecision,
     SessionClosed,
     SessionOpened,
     TaskReturned,
@@ -707,16 +708,41 @@ def test_stop_session_after_the_task_finished_gives_nothing_back(arun) -> None:
     assert events.of(TaskReturned) == []
 
 
-def test_hand_back_concern_names_the_secrets_left_on_the_page(arun) -> None:
-    controller, backend, _ = make(LOCAL_LIKE)
-    arun(open_session(controller))
-    assert controller.hand_back_concern(["card details"]) is None  # nobody is handing back
+def test_card_numbers_in_a_note_never_reach_the_agent_or_the_history(arun) -> None:
+    controller, backend, events = make()
+    arun(running(controller, "Buy the blue mug"))
 
-    async def take_over() -> None:
+    async def scenario() -> None:
         await controller.take_over().done
+        result = controller.hand_back(note="Paid with 4111 1111 1111 1111 exp 11/29 cvc 737", instruction="")
+        assert result.accepted and await result.done
 
-    arun(take_over())
-    assert controller.hand_back_concern([]) is None
-    concern = controller.hand_back_concern(["password", "card details"])
-    assert concern.startswith("The page still shows the password and card details you typed.")
-    assert "screenshot go to the AI model" in concern
+    arun(scenario())
+    follow_up = backend.last("start_task").args[0].text
+    assert "Paid with •••• 1111 exp ••/•• cvc •••" in follow_up
+    assert "4111" not in follow_up.replace("•••• 1111", "") and "737" not in follow_up
+    assert entries(controller, tl.Handoff)[-1].note == "Paid with •••• 1111 exp ••/•• cvc •••"
+    assert [e.event for e in events.of(PrivacyDecision)] == ["note_redacted"]
+    assert "shortened to their last four digits" in events.of(Notice)[-1].text
+
+
+def test_an_agent_output_quoting_a_card_is_kept_shortened(arun) -> None:
+    controller, backend, _ = make()
+    task_id = arun(running(controller))
+    backend.report_finished(task_id, output="Card on file: 5555-5555-5555-4444, thanks")
+    assert entries(controller, tl.TaskFinished)[-1].result.output == "Card on file: •••• 4444, thanks"
+
+
+def test_hand_back_without_screenshots_applies_to_the_next_task_only(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+        assert await controller.hand_back(note="Logged in", instruction="Download the report", screenshots=False).done
+        backend.report_finished(controller._run.handle.task_id)
+        assert await controller.run("Now log out").done
+
+    arun(scenario())
+    requests = [c.args[0] for c in backend.calls if c.name == "start_task"]
+    assert [r.screenshots for r in requests] == [True, False, True]

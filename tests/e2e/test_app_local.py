@@ -61,3 +61,7 @@ def test_local_runs_end_cleanly_and_site_logins_survive_a_restart(site: SiteServ
     assert whoami and whoami[-1]["cookie"] == "handoff_login=ada"
     # The browser's profile lives under the data directory, not in the user's home.
     assert (basedir / "data" / "browser-profile").is_dir()
+    # Everything the app wrote is this user's only: files 0600, folders 0700.
+    written = [p for p in basedir.rglob("*") if not p.is_symlink()]
+    assert written and {oct(p.stat().st_mode & 0o777) for p in written if p.is_dir()} == {"0o700"}
+    assert {oct(p.stat().st_mode & 0o077) for p in written if p.is_file()} == {"0o0"}

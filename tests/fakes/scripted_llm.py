@@ -12,6 +12,7 @@ same script, served over real HTTP as an OpenAI-compatible endpoint.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import time
 from collections.abc import Callable
@@ -81,6 +82,8 @@ class Call:
     at: float
     state: str
     answer: dict[str, Any] | None
+    texts: list[str] = field(default_factory=list)  # every text part of every message of the request
+    images: list[bytes] = field(default_factory=list)  # every image in it (decoded)
 
 
 class ScriptedModel:
@@ -108,8 +111,9 @@ class ScriptedModel:
 
     async def ainvoke(self, messages: list[Any], output_format: Any = None, **kwargs: Any) -> ChatInvokeCompletion[Any]:
         state = _text_of(messages[-1]) if messages else ""
+        texts, images = _contents(messages)
         if output_format is None:
-            self.calls.append(Call(time.monotonic(), state, None))
+            self.calls.append(Call(time.monotonic(), state, None, texts, images))
             return ChatInvokeCompletion(completion="", usage=None)
         step = self.steps.pop(0) if self.steps else done("Script finished")
         if step.delay:
@@ -118,7 +122,7 @@ class ScriptedModel:
             self.calls.append(Call(time.monotonic(), state, None))
             raise step.raise_error
         answer = step.resolve(state)
-        call = Call(time.monotonic(), state, answer)
+        call = Call(time.monotonic(), state, answer, texts, images)
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
@@ -134,6 +138,23 @@ def agent_output(step: Step, answer: dict[str, Any], number: int) -> dict[str, A
         "next_goal": step.goal,
         "action": [answer],
     }
+
+
+def _contents(messages: list[Any]) -> tuple[list[str], list[bytes]]:
+    """Everything a real model would receive: each text part, and each image decoded."""
+    texts: list[str] = []
+    images: list[bytes] = []
+    for message in messages:
+        content = getattr(message, "content", None)
+        for part in [content] if isinstance(content, str) else (content or []):
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(getattr(part, "text", None), str):
+                texts.append(part.text)
+            elif getattr(part, "image_url", None) is not None:
+                url = str(part.image_url.url)
+                images.append(base64.b64decode(url.split(",", 1)[1]) if url.startswith("data:") else url.encode())
+    return texts, images
 
 
 def _text_of(message: Any) -> str:

@@ -84,6 +84,9 @@ def test_run_take_over_type_and_hand_back(cloud: FakeCloud, cloud_services, make
     assert follow_up["sessionId"] == creates[0].body["sessionId"]
     assert "Filled in the card holder name" in follow_up["task"]
     assert "Buy the blue mug and go to checkout" in follow_up["task"]
+    # Cloud cannot hide what the person typed; with no dialog to ask, the safe answer: the task
+    # after the takeover reads the page's text only.
+    assert "vision" not in creates[0].body and follow_up["vision"] is False
     kinds = [type(e).__name__ for e in window.task_panel.timeline.timeline_model.entries]
     assert kinds == [
         "SessionStarted",
@@ -95,3 +98,33 @@ def test_run_take_over_type_and_hand_back(cloud: FakeCloud, cloud_services, make
         "Handoff",
         "TaskStarted",
     ]
+
+
+def test_cloud_hand_back_asks_and_can_leave_screenshots_out(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    from tests.ui.actions import answer_question, open_question
+
+    window = make_window(cloud_services, interactive=True)
+    panel = window.task_panel
+    controller = cloud_services.controller
+
+    async def take_over_and_hand_back(answer: str) -> str:
+        assert await controller.take_over().done
+        assert "Finish payments and logins first" in panel.privacy_hint.text()
+        click(panel.hand_back_button)
+        box = await wait_until(open_question, what="the hand back question")
+        text = box.text()
+        assert answer_question(answer)
+        return text
+
+    async def scenario() -> None:
+        assert controller.run("Renew my subscription").accepted
+        await wait_until(lambda: controller.state is Control.AGENT, what="the task")
+        question = await take_over_and_hand_back("Hand back without screenshots")
+        assert "cannot hide what you typed" in question
+        await wait_until(lambda: len(cloud.task_creates()) == 2, what="the follow-up task")
+        await wait_until(lambda: controller.state is Control.AGENT)
+        await take_over_and_hand_back("Hand back")
+        await wait_until(lambda: len(cloud.task_creates()) == 3, what="the second follow-up task")
+
+    qrun(scenario())
+    assert [c.body.get("vision") for c in cloud.task_creates()] == [None, False, None]

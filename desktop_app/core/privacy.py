@@ -1,0 +1,548 @@
+"""What the person types stays private: the rules (no Qt).
+
+In Local mode the agent reads the page through two channels: the page's text (with the values its
+fields hold) and screenshots. A field is hidden from both when the person typed into it (any input
+at a time the view was unlocked: the person's keys cannot reach a locked view, and the agent acts
+only while it is locked), or when it is a password, card or one-time-code field, whoever filled it.
+It stays hidden until the page navigates away or the field is cleared.
+
+- Screenshots: each hidden field's box is painted over; a frame the person typed in is painted
+  over whole (another site's payment frame); a frame that could not be read or placed is too, and
+  when the page itself cannot be read the whole screenshot is.
+- Text: every value of a hidden field is replaced by ``HIDDEN`` in everything sent to the model.
+
+The page itself is read by an adapter (``PageInspector``) that returns a ``FrameReport`` tree; what
+to hide is decided here from that tree and the times control changed hands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from desktop_app.core.control import Control
+from desktop_app.core.events import ControlChanged, PersonActed, PrivacyDecision
+from desktop_app.core.timeline import short_url
+from desktop_app.core.wording import plural
+
+HIDDEN = "[filled by the person — hidden]"
+READ_TIMEOUT = 2.0  # seconds for the whole page (every frame) to answer
+FOLLOW_INTERVAL = 1.0  # how often the person's account is brought up to date while they act
+
+
+# -- who could act when ---------------------------------------------------------------------------
+
+
+class ControlWindows:
+    """When the view was locked (the agent may act, the person cannot). Times in ms since the
+    epoch, the clock page scripts use; an input at any other time was the person's."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._locked: list[list[float]] = []  # [start, end]; the last one may be open (end = inf)
+
+    def now_ms(self) -> float:
+        return self._clock() * 1000.0
+
+    def set_locked(self, locked: bool) -> None:
+        is_locked = bool(self._locked) and self._locked[-1][1] == float("inf")
+        if locked and not is_locked:
+            self._locked.append([self.now_ms(), float("inf")])
+        elif not locked and is_locked:
+            self._locked[-1][1] = self.now_ms()
+
+    def by_person(self, at_ms: float) -> bool:
+        return not any(start <= at_ms <= end for start, end in self._locked)
+
+    @property
+    def person_since(self) -> float | None:
+        """When the person last got the browser (None while it is locked)."""
+        if self._locked and self._locked[-1][1] == float("inf"):
+            return None
+        return self._locked[-1][1] if self._locked else 0.0
+
+
+# -- what the page says ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrameReport:
+    """One frame as the adapter saw it: the tracker's report (None when the frame did not answer),
+    and what the browser says of the frame (its ``name`` attribute, address and size)."""
+
+    report: dict[str, Any] | None
+    name: str = ""
+    url: str = ""
+    size: tuple[float, float] = (0.0, 0.0)
+    children: tuple[FrameReport, ...] = ()
+
+
+class PageInspector(Protocol):
+    async def inspect(self) -> FrameReport | None:
+        """The Local page's frames; None when no Local page is on screen."""
+        ...
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    width: float
+    height: float
+
+    def clipped(self, clip: Box) -> Box | None:
+        left, top = max(self.x, clip.x), max(self.y, clip.y)
+        right = min(self.x + self.width, clip.x + clip.width)
+        bottom = min(self.y + self.height, clip.y + clip.height)
+        if right <= left or bottom <= top:
+            return None
+        return Box(left, top, right - left, bottom - top)
+
+    def moved(self, dx: float, dy: float) -> Box:
+        return Box(self.x + dx, self.y + dy, self.width, self.height)
+
+
+@dataclass(frozen=True)
+class HiddenField:
+    label: str
+    value: str = field(repr=False)  # never logged, never stored
+    by_person: bool
+    box: Box | None  # in the top page's viewport (CSS px); None when scrolled out of view
+
+
+@dataclass(frozen=True)
+class PageMasks:
+    """What must not reach the model from this page, as read at one moment."""
+
+    fields: tuple[HiddenField, ...]
+    boxes: tuple[Box, ...]  # to paint over in a screenshot (fields and whole frames), CSS px
+    scale: float  # device pixels per CSS px
+    scroll: tuple[float, float]
+    confirmed: bool  # every frame answered and every frame the person typed in was placed
+    readable: bool = True  # False: the page itself did not answer (nothing of it may be shown)
+    pressed: tuple[str, ...] = ()  # buttons the person pressed (labels), oldest first
+    url: str = ""
+
+    @property
+    def person_fields(self) -> tuple[HiddenField, ...]:
+        return tuple(f for f in self.fields if f.by_person)
+
+
+def read_masks(page: FrameReport, windows: ControlWindows, *, since_ms: float = 0.0) -> PageMasks:
+    """Decide what to hide from a page's frame tree. ``since_ms`` limits ``pressed`` to recent clicks."""
+    top = page.report
+    if top is None:
+        return PageMasks((), (), 1.0, (0.0, 0.0), confirmed=False, readable=False)
+    width, height = _pair(top.get("viewport"), (0.0, 0.0))
+    reader = _Reader(windows, since_ms)
+    reader.visit(page, offset=(0.0, 0.0), clip=Box(0.0, 0.0, width, height))
+    return PageMasks(
+        fields=tuple(reader.fields),
+        boxes=tuple(reader.boxes),
+        scale=float(top.get("dpr") or 1.0),
+        scroll=_pair(top.get("scroll"), (0.0, 0.0)),
+        confirmed=reader.confirmed,
+        pressed=tuple(reader.pressed),
+        url=str(top.get("url") or ""),
+    )
+
+
+class _Reader:
+    def __init__(self, windows: ControlWindows, since_ms: float) -> None:
+        self.windows = windows
+        self.since_ms = since_ms
+        self.fields: list[HiddenField] = []
+        self.boxes: list[Box] = []
+        self.pressed: list[str] = []
+        self.confirmed = True
+
+    def visit(self, frame: FrameReport, offset: tuple[float, float], clip: Box) -> bool:
+        """Collect this frame's hidden fields; True when the person typed in it (or below it)."""
+        report = frame.report or {}
+        typed_here = False
+        for raw in report.get("fields", ()):
+            times = [float(t) for t in raw.get("times", ())]
+            by_person = any(self.windows.by_person(t) for t in times)
+            if not by_person and not raw.get("sensitive"):
+                continue
+            typed_here = typed_here or by_person
+            box = _box(raw.get("rect"))
+            placed = box.moved(*offset).clipped(clip) if box is not None else None
+            self.fields.append(HiddenField(str(raw.get("label") or "a field"), str(raw.get("value") or ""), by_person, placed))
+            if placed is not None:
+                self.boxes.append(placed)
+        for click in report.get("pressed", ()):
+            at = float(click.get("t", 0))
+            if at >= self.since_ms and self.windows.by_person(at) and click.get("label"):
+                self.pressed.append(str(click["label"]))
+        elements = [e for e in report.get("frames", ()) if isinstance(e, dict)]
+        for child, element in _place_children(frame.children, elements):
+            if element is None:
+                # The browser has a frame the page does not show where: if it holds anything the
+                # person typed we cannot say where to paint, so the page counts as unconfirmed.
+                if child.report is None or self._has_person_input(child):
+                    self.confirmed = False
+                    self.boxes.extend(b for e in elements if (b := _frame_box(e, offset, clip)) is not None)
+                continue
+            content = _box(element.get("content"))
+            frame_box = _frame_box(element, offset, clip)
+            if child.report is None:
+                # Not answering (still loading, or a frame the tracker cannot enter): paint it over.
+                if frame_box is not None:
+                    self.boxes.append(frame_box)
+                continue
+            child_offset = (offset[0] + content.x, offset[1] + content.y) if content else offset
+            child_clip = (content.moved(*offset).clipped(clip) if content else None) or Box(0, 0, 0, 0)
+            if self.visit(child, child_offset, child_clip):
+                typed_here = True
+                if frame_box is not None:
+                    self.boxes.append(frame_box)  # another site's payment frame: hide it whole
+        return typed_here
+
+    def _has_person_input(self, frame: FrameReport) -> bool:
+        report = frame.report or {}
+        for raw in report.get("fields", ()):
+            if any(self.windows.by_person(float(t)) for t in raw.get("times", ())) or raw.get("sensitive"):
+                return True
+        return any(self._has_person_input(child) for child in frame.children)
+
+
+def _place_children(
+    children: Sequence[FrameReport], elements: list[dict[str, Any]]
+) -> list[tuple[FrameReport, dict[str, Any] | None]]:
+    """Match the browser's child frames to the page's frame elements: by name, address and size,
+    in document order among equals."""
+    free = list(range(len(elements)))
+    placed: list[tuple[FrameReport, dict[str, Any] | None]] = []
+    for child in children:
+        match = next((i for i in free if _same_frame(child, elements[i])), None)
+        if match is not None:
+            free.remove(match)
+        placed.append((child, elements[match] if match is not None else None))
+    return placed
+
+
+def _same_frame(child: FrameReport, element: dict[str, Any]) -> bool:
+    if child.name and child.name != element.get("name", ""):
+        return False
+    content = _box(element.get("content"))
+    if content is not None and child.size != (0.0, 0.0):
+        if abs(content.width - child.size[0]) > 1.5 or abs(content.height - child.size[1]) > 1.5:
+            return False
+    src = str(element.get("src") or "")
+    return not src or not child.url or _without_fragment(src) == _without_fragment(child.url)
+
+
+def _without_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def _frame_box(element: dict[str, Any], offset: tuple[float, float], clip: Box) -> Box | None:
+    box = _box(element.get("rect"))
+    return box.moved(*offset).clipped(clip) if box is not None else None
+
+
+def _box(raw: Any) -> Box | None:
+    try:
+        x, y, width, height = (float(v) for v in raw)
+    except (TypeError, ValueError):
+        return None
+    return Box(x, y, width, height) if width > 0 and height > 0 else None
+
+
+def _pair(raw: Any, default: tuple[float, float]) -> tuple[float, float]:
+    try:
+        a, b = (float(v) for v in raw)
+    except (TypeError, ValueError):
+        return default
+    return (a, b)
+
+
+# -- text ------------------------------------------------------------------------------------------
+
+_MIN_FREE_TEXT = 3  # shorter values are hidden only where they appear as a field's value
+
+
+class ValueScrubber:
+    """Replaces the values of hidden fields in text meant for the model. Values are learnt as pages
+    are read and kept for the session: a value once typed stays hidden even after the page moves on."""
+
+    def __init__(self) -> None:
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._known_to_model = ""
+
+    def learn(self, values: Iterable[str]) -> None:
+        for value in values:
+            value = value.strip()
+            if value and value not in self._patterns:
+                self._patterns[value] = _value_pattern(value)
+
+    def known_to_model(self, text: str) -> None:
+        """Text the model was given on purpose (a task, a note): words in it are not secrets."""
+        self._known_to_model += "\n" + text
+
+    def forget(self) -> None:
+        self._patterns.clear()
+        self._known_to_model = ""
+
+    def scrub(self, text: str) -> str:
+        if not text or not self._patterns:
+            return text
+        for value in sorted(self._patterns, key=len, reverse=True):
+            pattern = self._patterns[value]
+            if _told_on_purpose(value) and pattern.search(self._known_to_model):
+                continue
+            text = pattern.sub(lambda m: (m.group("lead") or "") + HIDDEN, text)
+        return text
+
+    def __len__(self) -> int:
+        return len(self._patterns)
+
+
+def _told_on_purpose(value: str) -> bool:
+    """Words the person also wrote in a task or note need no hiding; numbers (cards, codes) always do."""
+    return len(value) >= _MIN_FREE_TEXT and not any(c.isdigit() for c in value)
+
+
+def _value_pattern(value: str) -> re.Pattern[str]:
+    digits = re.sub(r"\D", "", value)
+    if len(digits) >= 4 and len(digits) >= 0.6 * len(re.sub(r"\s", "", value)):
+        # Numbers (cards, codes, phone numbers) in any spacing: "4111 1111", "4111-1111", "41111111".
+        body = r"[\s\-./]*".join(re.escape(d) for d in digits)
+        return re.compile(rf"(?P<lead>)(?<![\[\d]){body}(?![\]\d])")
+    if len(value) < _MIN_FREE_TEXT:
+        return re.compile(rf"(?P<lead>\b(?:value|valuetext)=[\"']?){re.escape(value)}(?=[\"'\s>]|$)")
+    return re.compile(rf"(?P<lead>)(?<![\w\[]){re.escape(value)}(?![\w\]])")
+
+
+# -- what the person did ---------------------------------------------------------------------------
+
+
+@dataclass
+class PersonAccount:
+    """What the person did while they had the browser, in words the agent (and the person) read:
+    pages opened, fields filled by their label, buttons pressed. Never what they typed."""
+
+    pages: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+    pressed: list[str] = field(default_factory=list)
+
+    def page_opened(self, address: str) -> None:
+        if address and (not self.pages or self.pages[-1] != address):
+            self.pages.append(address)
+
+    def add(self, masks: PageMasks) -> None:
+        for hidden in masks.person_fields:
+            if hidden.label not in self.fields:
+                self.fields.append(hidden.label)
+        for label in masks.pressed:
+            if label not in self.pressed:
+                self.pressed.append(label)
+
+    def describe(self) -> str:
+        parts = []
+        if self.pages:
+            parts.append("Opened " + ", ".join(self.pages[-3:]) + ".")
+        if self.fields:
+            parts.append("Filled " + ", ".join(self.fields) + ".")
+        if self.pressed:
+            parts.append("Pressed " + ", ".join(f"“{label}”" for label in self.pressed) + ".")
+        return " ".join(parts)
+
+
+def hidden_fields_message(masks: PageMasks) -> str:
+    """Said at Hand back instead of a question, when every field the person filled is hidden."""
+    count = len(masks.person_fields)
+    if count == 0:
+        return ""
+    if count == 1:
+        return "The field you filled stays hidden from the agent."
+    return f"The {count} fields you filled stay hidden from the agent."
+
+
+# -- the guard -------------------------------------------------------------------------------------
+
+
+class PrivacyGuard:
+    """One per browser: knows when the person could act, reads the page through the inspector,
+    and answers the backend's two questions — what to paint over in a screenshot, and what to
+    remove from text — failing closed whenever the page cannot be read."""
+
+    def __init__(
+        self,
+        subscribe: Callable[[Callable[[Any], None]], Any],
+        publish: Callable[[Any], None],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._publish = publish
+        self.windows = ControlWindows(clock)
+        self.scrubber = ValueScrubber()
+        self.account = PersonAccount()
+        self._inspector: PageInspector | None = None
+        self._following: asyncio.Task[None] | None = None
+        self._last_said: tuple[Any, ...] = ()
+        subscribe(self._on_event)
+
+    def attach_inspector(self, inspector: PageInspector | None) -> None:
+        self._inspector = inspector
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, ControlChanged):
+            before, after = event.transition.before, event.transition.after
+            self.windows.set_locked(after.view_locked)
+            if after is Control.HUMAN or (after is Control.IDLE and before.view_locked):
+                self.account = PersonAccount()  # a new stretch of the person's own work
+            if not after.view_locked:
+                self._follow_person()
+
+    def _follow_person(self) -> None:
+        if self._inspector is None or (self._following is not None and not self._following.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a plain test): nothing to follow
+        self._following = loop.create_task(self._follow())
+
+    async def _follow(self) -> None:
+        """While the person has the browser: keep their account current (a field filled on a page
+        they then left still counts) and tell observers when it changes (the note box shows it)."""
+        told = ""
+        while self.windows.person_since is not None:
+            if await self.read(why="account") is None:
+                return  # no Local page: nothing to follow
+            text = self.account.describe()
+            if text != told:
+                told = text
+                self._publish(PersonActed(text))
+            await asyncio.sleep(FOLLOW_INTERVAL)
+
+    def close(self) -> None:
+        if self._following is not None:
+            self._following.cancel()
+
+    def page_opened(self, url: str) -> None:
+        """The top page moved to ``url``: part of the person's account while they have the browser."""
+        if self.windows.person_since is not None and url.startswith(("http:", "https:")):
+            self.account.page_opened(short_url(url))
+
+    async def read(self, *, why: str) -> PageMasks | None:
+        """Read the page now; None when it cannot be read (then nothing may be shown to the model)."""
+        if self._inspector is None:
+            return None
+        try:
+            tree = await asyncio.wait_for(self._inspector.inspect(), READ_TIMEOUT)
+            if tree is None:
+                return None  # no Local page on screen (Cloud mode): nothing to read or hide
+        except Exception as error:  # a dead renderer, a page that never answers
+            self._publish(PrivacyDecision(
+                "privacy_unconfirmed",
+                f"Could not read the page to hide the person's fields ({type(error).__name__}): nothing of it goes to the model",
+                {"why": why},
+            ))
+            return None
+        since = self.windows.person_since
+        masks = read_masks(tree, self.windows, since_ms=since if since is not None else float("inf"))
+        self.scrubber.learn(f.value for f in masks.fields)
+        if since is not None:
+            self.account.add(masks)
+        said = (len(masks.fields), len(masks.person_fields), masks.confirmed)
+        if (masks.fields or not masks.confirmed) and said != self._last_said:
+            self._last_said = said
+            labels = ", ".join(f.label for f in masks.fields)
+            self._publish(PrivacyDecision(
+                "fields_masked",
+                f"Hiding {plural(len(masks.fields), 'field')} from the agent"
+                + (f" ({labels})" if labels else "") + ("" if masks.confirmed else "; part of the page could not be read"),
+                {"why": why, "fields": len(masks.fields), "by_person": len(masks.person_fields),
+                 "boxes": len(masks.boxes), "confirmed": masks.confirmed},
+            ))
+        return masks
+
+    def scrub(self, text: str) -> str:
+        return self.scrubber.scrub(text)
+
+    def session_ended(self) -> None:
+        self.scrubber.forget()
+        self.account = PersonAccount()
+
+
+# -- wording ---------------------------------------------------------------------------------------
+
+NOTE_REDACTION_HINT = "Card numbers in this note are shortened to their last four digits before the agent sees it."
+
+
+def privacy_hint(*, page_readable_here: bool) -> str:
+    """Shown while the person has the browser: what the agent will and will not see of their work."""
+    if page_readable_here:
+        return "Fields you fill stay hidden from the agent: it sees that they are filled, never what you typed."
+    return "When you hand back, the agent reads this page again. Finish payments and logins first."
+
+
+# -- hand back -------------------------------------------------------------------------------------
+
+
+class HandBackChoice(Enum):
+    HAND_BACK = "hand_back"
+    WITHOUT_SCREENSHOTS = "without_screenshots"
+    KEEP_CONTROL = "keep_control"
+
+
+@dataclass(frozen=True)
+class HandBackCheck:
+    """What Hand back says or asks about the page before the agent reads it again."""
+
+    question: str = ""  # ask before handing back; empty: no need
+    informative: str = ""
+    choices: tuple[HandBackChoice, ...] = ()
+    unattended: HandBackChoice = HandBackChoice.HAND_BACK  # the answer when no dialog may be shown
+    told: str = ""  # said after handing back, when nothing needed asking
+
+
+CHOICE_LABELS = {
+    HandBackChoice.HAND_BACK: "Hand back",
+    HandBackChoice.WITHOUT_SCREENSHOTS: "Hand back without screenshots",
+    HandBackChoice.KEEP_CONTROL: "Keep control",
+}
+
+
+def hand_back_check(masks: PageMasks | None, *, page_readable_here: bool) -> HandBackCheck:
+    """Local (the page is ours to read): say calmly what stays hidden, and ask only when that
+    cannot be confirmed. Cloud: the page is on Browser Use's computer; say so and ask."""
+    if not page_readable_here:
+        return HandBackCheck(
+            question=(
+                "When you hand back, the agent reads this page again: its text and a screenshot go to the AI "
+                "model. Handoff cannot see inside Browser Use's browser, so it cannot hide what you typed there."
+            ),
+            informative=(
+                "If card details, a password or a code are still on the page, submit or clear them first. "
+                "“Without screenshots”: the agent's next task reads the page's text only."
+            ),
+            choices=(HandBackChoice.HAND_BACK, HandBackChoice.WITHOUT_SCREENSHOTS, HandBackChoice.KEEP_CONTROL),
+            unattended=HandBackChoice.WITHOUT_SCREENSHOTS,
+        )
+    if masks is None or not masks.confirmed:
+        return HandBackCheck(
+            question=(
+                "Handoff could not check every part of this page, so it cannot promise that what you typed "
+                "stays hidden. When you hand back, the agent reads this page: its text and a screenshot go to the AI model."
+            ),
+            informative="Submit the form first (pay, log in), or clear the field, then hand back.",
+            choices=(HandBackChoice.HAND_BACK, HandBackChoice.KEEP_CONTROL),
+            unattended=HandBackChoice.KEEP_CONTROL,
+        )
+    return HandBackCheck(told=hidden_fields_message(masks))
+
+
+def prefilled_note(current: str, last_prefill: str, account: str) -> str | None:
+    """The note box's new text when the person's account changed, or None to leave what they wrote."""
+    if current.strip() and current.strip() != last_prefill.strip():
+        return None  # the person has written or edited the note: theirs to keep
+    return account if account != current else None

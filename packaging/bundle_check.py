@@ -45,9 +45,28 @@ def app_resources() -> str:
     from desktop_app.paths import resources_dir
 
     root = resources_dir()
-    for name in ("start.html", "style.qss", "icons/handoff.svg"):
+    for name in ("start.html", "style.qss", "icons/handoff.svg", "page_privacy.js"):
         assert (root / name).is_file(), f"missing {root / name}"
     return str(root)
+
+
+@check
+def screenshot_masking() -> str:
+    # Imported lazily by the app (the first screenshot of a Local session): Pillow and cdp-use's
+    # page client must be in the bundle, or Local screenshots could not be masked.
+    import base64
+    import io
+
+    from PIL import Image
+
+    from desktop_app.backends import screenshot_masking as masking
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), (255, 255, 255)).save(buffer, "PNG")
+    masked = masking.mask_screenshot(base64.b64encode(buffer.getvalue()).decode(), (None,), {})
+    assert Image.open(io.BytesIO(base64.b64decode(masked))).getpixel((20, 10)) == masking.MASK_FILL
+    masking._wrap_capture()
+    return "masked"
 
 
 @check

@@ -51,7 +51,10 @@ CAPABILITIES = CLOUD
 
 TERMINAL = {"finished", "failed", "stopped"}
 CLOCK_SKEW_SECONDS = 30.0  # between our clock and Browser Use's, when matching a session by start time
-LOST_CONTACT_AFTER = 3  # failed polls in a row before the person is told
+LOST_CONTACT_AFTER = 5.0  # seconds without an answer before the person is told contact is lost
+REFUSALS_BEFORE_GIVING_UP = 3  # answers in a row that refuse to describe a running task
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
+FIND_CREATED_EVERY = 2.0  # seconds between looks for a create whose answer was lost  # between attempts of a failed read or stop; then 8 s each
 # At most one poll a second per task, with a margin for network jitter between request starts.
 POLL_INTERVAL = 1.02
 REQUEST_TOKEN_KEY = "handoffRequest"
@@ -68,9 +71,10 @@ class CloudBackend:
         poll_interval: float = POLL_INTERVAL,
         live_url_timeout: float = 90.0,
         stop_confirm_timeout: float = 20.0,
-        max_rate_limit_wait: float = 120.0,
+        command_budget: float = 60.0,
         request_timeout: float = 30.0,
-        read_retries: int = 3,  # the SDK retries failed reads (never creates) this many times
+        lost_contact_after: float = LOST_CONTACT_AFTER,
+        find_created_for: float = 20.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._api_key = api_key
@@ -81,10 +85,13 @@ class CloudBackend:
         self._poll_interval = poll_interval
         self._live_url_timeout = live_url_timeout
         self._stop_confirm_timeout = stop_confirm_timeout
-        self._max_rate_limit_wait = max_rate_limit_wait
+        # The longest one command may take, retries and waits included (wall clock: every
+        # attempt counts, not only the sleeps between them).
+        self._command_budget = command_budget
         self._request_timeout = request_timeout
-        self._read_retries = read_retries
-        self._sleep = sleep  # waits on Retry-After go through here (tests pass a recorder)
+        self._lost_contact_after = lost_contact_after
+        self._find_created_for = find_created_for  # how long a lost create's answer is looked for
+        self._sleep = sleep  # every wait between attempts goes through here (tests pass a recorder)
         self._client: AsyncBrowserUse | None = None
         self._retired_clients: list[AsyncBrowserUse] = []
         self._client_key: str | None = None
@@ -113,6 +120,8 @@ class CloudBackend:
                 raise
             session_id, live_url = await self._find_session_created_since(client, asked_at, error), None
         self._session_id, self._session_base_url = session_id, self._client_base_url
+        if self._listener is not None:
+            self._listener.on_session_created(session_id)
         log.info("Cloud session %s created; waiting for its live view", session_id)
         try:
             live_url = live_url or await self._wait_for_live_url(client, session_id)
@@ -124,26 +133,38 @@ class CloudBackend:
         return SessionInfo(id=session_id, live_url=checked, started_at=time.time())
 
     async def _find_session_created_since(self, client: AsyncBrowserUse, asked_at: float, lost: BackendError) -> str:
-        """The create's answer was lost. Sessions carry no request token, so look for the active
-        session that started while we were asking: one means ours; none means nothing was created."""
-        page = await self._call(lambda: client.sessions.list(filter_by="active", page_size=100))
-        started = [str(s.id) for s in page.items if s.started_at.timestamp() >= asked_at - CLOCK_SKEW_SECONDS]
-        if len(started) == 1:
-            log.info("The session create's answer was lost, but session %s exists: carrying on with it", started[0])
-            return started[0]
-        if not started:
-            raise BackendError(
-                Problem.NETWORK,
-                "The connection to Browser Use broke while starting the session; no session was created. Try again.",
-                detail=lost.detail,
-            )
-        raise BackendError(
-            Problem.UNCERTAIN,
-            "The connection to Browser Use broke while starting the session, and more than one session started "
-            "at that moment (perhaps from another computer), so Handoff used none of them. Sessions are billed "
-            "while alive: stop any you do not need on your Browser Use dashboard, then try again.",
-            detail=lost.detail,
-        )
+        """The create's answer was lost; the session may appear a little later. Sessions carry no
+        request token, so look (for a while) for the active session that started since we asked:
+        one means ours. None found: the next start looks again (``unconfirmed_since``)."""
+        spent = _Elapsed()
+        while True:
+            try:
+                page = await self._call(lambda: client.sessions.list(filter_by="active", page_size=100), budget=0)
+                started = [str(s.id) for s in page.items if s.started_at.timestamp() >= asked_at - CLOCK_SKEW_SECONDS]
+            except BackendError as error:
+                log.warning("Could not look for the session whose create answer was lost: %s", error.message)
+                started = []
+            if len(started) == 1:
+                log.info("The session create's answer was lost, but session %s exists: carrying on with it", started[0])
+                return started[0]
+            if len(started) > 1:
+                raise BackendError(
+                    Problem.UNCERTAIN,
+                    "The connection to Browser Use broke while starting the session, and more than one session "
+                    "started at that moment (perhaps from another computer), so Handoff used none of them. Sessions "
+                    "are billed while alive: stop any you do not need on your Browser Use dashboard, then try again.",
+                    detail=lost.detail,
+                    unconfirmed_since=asked_at,
+                )
+            if spent.seconds >= self._find_created_for:
+                raise BackendError(
+                    Problem.UNCERTAIN,
+                    "The connection to Browser Use broke while starting the session, and no new session has "
+                    "appeared. Try again; if one appears later, Handoff offers to stop it the next time it starts.",
+                    detail=lost.detail,
+                    unconfirmed_since=asked_at,
+                )
+            await spent.sleep(self._sleep, FIND_CREATED_EVERY)
 
     async def _wait_for_live_url(self, client: AsyncBrowserUse, session_id: str) -> str:
         deadline = time.monotonic() + self._live_url_timeout
@@ -200,13 +221,15 @@ class CloudBackend:
         except BackendError as error:
             log.warning("Could not stop session %s after a failed start: %s", session_id, error.message)
 
-    async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]:
+    async def find_live_sessions(self, known_ids: set[str], started_since: float | None = None) -> list[RemoteSession]:
         client = self._client_for_current_key()
         page = await self._call(lambda: client.sessions.list(filter_by="active", page_size=100))
+        earliest = started_since - CLOCK_SKEW_SECONDS if started_since is not None else None
         return [
             RemoteSession(id=str(item.id), started_at=item.started_at.timestamp())
             for item in page.items
-            if str(item.id) in known_ids and item.status.value == "active"
+            if item.status.value == "active"
+            and (str(item.id) in known_ids or (earliest is not None and item.started_at.timestamp() >= earliest))
         ]
 
     async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
@@ -280,15 +303,20 @@ class CloudBackend:
             )
 
     async def _find_task_by_token(self, client: AsyncBrowserUse, session_id: str, token: str) -> str | None:
-        try:
-            page = await self._call(lambda: client.tasks.list(session_id=session_id, page_size=20))
-        except BackendError as error:
-            log.warning("Could not check whether the task was created: %s", error.message)
-            return None
-        for item in page.items:
-            if (item.metadata or {}).get(REQUEST_TOKEN_KEY) == token:
-                return str(item.id)
-        return None
+        """The task whose create answer was lost, by the token it carries; looked for a while, since
+        Browser Use may still be creating it (an agent must never run unwatched)."""
+        spent = _Elapsed()
+        while True:
+            try:
+                page = await self._call(lambda: client.tasks.list(session_id=session_id, page_size=20), budget=0)
+                for item in page.items:
+                    if (item.metadata or {}).get(REQUEST_TOKEN_KEY) == token:
+                        return str(item.id)
+            except BackendError as error:
+                log.warning("Could not check whether the task was created: %s", error.message)
+            if spent.seconds >= self._find_created_for:
+                return None
+            await spent.sleep(self._sleep, FIND_CREATED_EVERY)
 
     async def interrupt(self, run: RunHandle) -> InterruptOutcome:
         client = self._client_for_current_key()
@@ -348,53 +376,100 @@ class CloudBackend:
             self._pollers[task_id] = asyncio.get_running_loop().create_task(self._poll(task_id))
 
     async def _poll(self, task_id: str) -> None:
+        """Follow a task until it ends. Faults never end the following by themselves: contact lost
+        is told within ``lost_contact_after`` seconds and retried; a refusal to say anything about
+        the task (its key rejected, the task unknown) is asked again before Handoff gives up."""
         client = self._client_for_current_key()
-        failures = 0
+        failures = refusals = 0
+        last_answer = time.monotonic()
+        told = False
         while True:
             started = time.monotonic()
+
+            def lost_contact() -> None:
+                nonlocal told
+                if not told and self._listener is not None:
+                    told = True
+                    log.warning("Lost contact with Browser Use while following task %s", task_id)
+                    self._listener.on_notice(
+                        "Lost contact with Browser Use — retrying. The agent may still be working; its steps "
+                        "will appear when the connection is back."
+                    )
+
             try:
-                view = await self._call(lambda: client.tasks.get(task_id))
+                view = await self._watched(
+                    self._call(lambda: client.tasks.get(task_id), budget=0, quiet=True),
+                    last_answer + self._lost_contact_after,
+                    lost_contact,
+                )
             except BackendError as error:
-                if error.problem in (Problem.NOT_FOUND, Problem.SESSION_GONE, Problem.AUTH):
+                refusals = refusals + 1 if error.problem in (Problem.NOT_FOUND, Problem.AUTH, Problem.SESSION_GONE) else 0
+                if refusals >= REFUSALS_BEFORE_GIVING_UP:
                     self._pollers.pop(task_id, None)
-                    await self._check_session_after_lost_task(task_id, error)
+                    await self._lose_track(client, task_id, error)
                     return
                 failures += 1
-                if failures == LOST_CONTACT_AFTER and self._listener is not None:
-                    log.warning("Lost contact with Browser Use while following task %s: %s", task_id, error.message)
-                    self._listener.on_notice(
-                        "Handoff has lost contact with Browser Use and keeps trying. The agent may still be "
-                        f"working; its steps will appear when the connection is back. ({error.message})"
-                    )
-                await asyncio.sleep(min(10.0, self._poll_interval * 2**failures))
+                if time.monotonic() - last_answer >= self._lost_contact_after:
+                    lost_contact()
+                await asyncio.sleep(min(8.0, self._poll_interval * 2 ** min(failures, 3)))
                 continue
-            if failures >= LOST_CONTACT_AFTER and self._listener is not None:
+            last_answer = time.monotonic()
+            if told and self._listener is not None:
                 self._listener.on_notice("Back in contact with Browser Use.", resolved=True)
-            failures = 0
+            failures = refusals = 0
+            told = False
             if self._deliver(view):
                 self._pollers.pop(task_id, None)
                 return
             # At most one request a second, whatever the round trip.
             await _sleep_until(started + self._poll_interval)
 
-    async def _check_session_after_lost_task(self, task_id: str, error: BackendError) -> None:
+    @staticmethod
+    async def _watched(call: Awaitable[T], tell_at: float, tell: Callable[[], None]) -> T:
+        """``call``, and ``tell()`` if it has not answered by ``tell_at`` (a silent server)."""
+        task = asyncio.ensure_future(call)
+        remaining = tell_at - time.monotonic()
+        if remaining > 0:
+            await asyncio.wait([task], timeout=remaining)
+        if not task.done():
+            tell()
+        return await task
+
+    async def _lose_track(self, client: AsyncBrowserUse, task_id: str, error: BackendError) -> None:
+        """Browser Use keeps refusing to say how the task is doing: it may still be working. Ask it
+        to stop, then say honestly what is known."""
+        stopped = False
+        try:
+            await self._call(lambda: client.tasks.stop(task_id), budget=self._command_budget / 4)
+            stopped = True
+        except BackendError as stop_error:
+            log.warning("Could not stop task %s after losing track of it: %s", task_id, stop_error.message)
         listener = self._listener
         if listener is None:
             return
-        if error.problem is Problem.AUTH:
-            listener.on_run_fault(task_id, error)
-            return
         session_id = self._session_id
-        if session_id is not None:
+        if error.problem is not Problem.AUTH and session_id is not None:
             try:
-                view = await self._call(lambda: self._client_for_current_key().sessions.get(session_id))
-                if view.status.value == "active":
-                    listener.on_run_fault(task_id, error)
+                view = await self._call(lambda: client.sessions.get(session_id), budget=0)
+                if view.status.value != "active":
+                    self._session_id = None
+                    listener.on_session_lost("The browser session has ended (it may have timed out).")
                     return
-            except BackendError:
-                pass
-        self._session_id = None
-        listener.on_session_lost("The browser session has ended (it may have timed out).")
+            except BackendError as check_error:
+                if check_error.problem is Problem.NOT_FOUND:
+                    self._session_id = None
+                    listener.on_session_lost("The browser session has ended (it may have timed out).")
+                    return
+        asked = "Handoff asked Browser Use to stop it" if stopped else "Handoff could not ask Browser Use to stop it"
+        listener.on_run_fault(
+            task_id,
+            BackendError(
+                Problem.LOST_TRACK if error.problem is not Problem.AUTH else Problem.AUTH,
+                f"Handoff lost track of the agent's task: {error.message} {asked}, but the agent may still be "
+                "running — check the timeline and your Browser Use dashboard.",
+                detail=error.detail,
+            ),
+        )
 
     def _deliver(self, view: TaskView) -> bool:
         """Report new steps and, once terminal, the result. True when the task is over."""
@@ -466,37 +541,68 @@ class CloudBackend:
             if self._client is not None:
                 self._retired_clients.append(self._client)  # closed in aclose(); a request may be in flight
             redactor.add_secret(key)
-            self._client = AsyncBrowserUse(
-                api_key=key, base_url=base_url, timeout=self._request_timeout, max_retries=self._read_retries
-            )
+            # No retries inside the SDK (three, ~8 s each, unseen): _call retries where it is safe,
+            # tells the person while it waits, and keeps within the command's budget.
+            self._client = AsyncBrowserUse(api_key=key, base_url=base_url, timeout=self._request_timeout, max_retries=0)
             self._client_key, self._client_base_url = key, base_url
         return self._client
 
-    async def _call(self, call: Callable[[], Awaitable[T]], *, creating: str | None = None) -> T:
-        """One API call, translated into BackendError; 429s wait for Retry-After and try again."""
-        waited = 0.0
-        while True:
-            try:
-                return await call()
-            except BrowserUseError as error:
-                translated = translate_api_error(error)
-            except httpx.HTTPError as error:
-                translated = translate_transport_error(error, creating)
-            except ValidationError as error:
-                translated = BackendError(
-                    Problem.INTERNAL,
-                    "Browser Use sent an answer Handoff does not understand. Try again; if it keeps "
-                    "happening, Handoff may need an update.",
-                    detail=str(error)[:500],
-                )
-            if translated.problem is not Problem.RATE_LIMITED or translated.retry_after is None:
-                raise translated
-            delay = max(1.0, translated.retry_after)
-            if waited + delay > self._max_rate_limit_wait:
-                raise translated
-            log.warning("Browser Use is rate-limiting requests; retrying in %.0f s", delay)
-            await self._sleep(delay)
-            waited += delay
+    async def _call(
+        self,
+        call: Callable[[], Awaitable[T]],
+        *,
+        creating: str | None = None,
+        budget: float | None = None,
+        quiet: bool = False,
+    ) -> T:
+        """One API command, translated into BackendError. Retried while that is safe — a 429 always
+        (nothing was done), a read or a stop also after a 5xx or a lost connection, a create only when
+        the request never reached Browser Use — waiting between attempts, within ``budget`` seconds
+        of wall clock. Every wait is told to the person at once, and the all-clear after it
+        (``quiet``: the caller tells, as the task poller does)."""
+        spent = _Elapsed()
+        budget = self._command_budget if budget is None else budget
+        attempt = 0
+        told = False
+        try:
+            while True:
+
+                def slow() -> None:
+                    nonlocal told
+                    if self._listener is not None and not told and not quiet:
+                        told = True
+                        self._listener.on_notice("Browser Use is slow to answer — still waiting.")
+
+                try:
+                    return await self._watched(call(), time.monotonic() + self._lost_contact_after, slow)
+                except BrowserUseError as error:
+                    translated = translate_api_error(error)
+                except httpx.HTTPError as error:
+                    translated = translate_transport_error(error, creating)
+                except ValidationError as error:
+                    raise BackendError(
+                        Problem.INTERNAL,
+                        "Browser Use sent an answer Handoff does not understand. Try again; if it keeps "
+                        "happening, Handoff may need an update.",
+                        detail=str(error)[:500],
+                    ) from error
+                if not _worth_retrying(translated, creating):
+                    raise translated
+                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+                if translated.problem is Problem.RATE_LIMITED and translated.retry_after is not None:
+                    delay = max(1.0, translated.retry_after)
+                if spent.seconds + delay > budget:
+                    raise translated
+                attempt += 1
+                why = "Browser Use is busy" if translated.problem is Problem.RATE_LIMITED else "Lost contact with Browser Use"
+                log.warning("%s (%s); retrying in %.0f s", why, translated.detail or translated.message, delay)
+                if self._listener is not None and not quiet:
+                    self._listener.on_notice(f"{why} — retrying in {delay:.0f} s.")
+                    told = True
+                await spent.sleep(self._sleep, delay)
+        finally:
+            if told and self._listener is not None:
+                self._listener.on_notice("Browser Use is answering again.", resolved=True)
 
     async def aclose(self) -> None:
         self._cancel_pollers()
@@ -573,6 +679,31 @@ def translate_transport_error(error: httpx.HTTPError, creating: str | None) -> B
         "Handoff could not reach Browser Use. Check your internet connection and try again.",
         detail=detail,
     )
+
+
+class _Elapsed:
+    """Time a command has taken: the wall clock, or the waits it asked for if more (a test's sleep
+    returns at once; the budget must still run out)."""
+
+    def __init__(self) -> None:
+        self._began = time.monotonic()
+        self._waited = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return max(time.monotonic() - self._began, self._waited)
+
+    async def sleep(self, sleep: Callable[[float], Awaitable[None]], delay: float) -> None:
+        self._waited += delay
+        await sleep(delay)
+
+
+def _worth_retrying(error: BackendError, creating: str | None) -> bool:
+    if error.problem is Problem.RATE_LIMITED:
+        return True  # refused before anything was done
+    if creating:
+        return error.problem is Problem.NETWORK  # never reached Browser Use: nothing was created
+    return error.problem in (Problem.SERVER, Problem.NETWORK, Problem.TIMEOUT)
 
 
 async def _sleep_until(deadline: float) -> None:

@@ -141,7 +141,7 @@ class GuardedModel:
         card numbers are removed by their shape as well."""
         privacy = self._privacy
         assert privacy is not None
-        reading = await privacy.read(why="model call")
+        reading = await privacy.current(why="model call")
         if reading is not None and reading.confirmed:
             return scrub_messages(messages, privacy.scrub)
         return scrub_messages(messages, lambda text: redact_cards(privacy.scrub(text)))

@@ -229,7 +229,7 @@ class LocalBackend:
     async def session_alive(self) -> bool:
         return self._browser is not None
 
-    async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]:
+    async def find_live_sessions(self, known_ids: set[str], started_since: float | None = None) -> list[RemoteSession]:
         return []  # nothing runs or bills outside this app in Local mode
 
     async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:

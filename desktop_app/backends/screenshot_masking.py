@@ -59,8 +59,8 @@ def _wrap_capture() -> None:
         result = await original(self, params, session_id)
         after = await guard.read(why="screenshot")
         data = result.get("data") if isinstance(result, dict) else None
-        if not data:
-            return result
+        if not data or all(r is not None and r.readable and not r.boxes for r in (before, after)):
+            return result  # the page was read and hides nothing: nothing to paint
         masked = await asyncio.to_thread(mask_screenshot, data, (before, after), dict(params or {}))
         return {**result, "data": masked}
 

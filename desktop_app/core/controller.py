@@ -61,6 +61,7 @@ from desktop_app.core.ports import (
     StepReport,
     TaskRequest,
 )
+from desktop_app.core.recovery import UNCONFIRMED_PREFIX
 from desktop_app.core.session_clock import ClockReading, SessionClock
 from desktop_app.core.tasks import TaskSet
 from desktop_app.core.wording import plural
@@ -69,7 +70,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # How long closing the app may wait for the provider to confirm the session stopped.
-SHUTDOWN_TIMEOUT = 15.0
+SHUTDOWN_TIMEOUT = 18.0  # quitting never takes longer than this (the window has 2 s more)
 # A step taking longer than this is worth explaining: the model is slow, not the app stuck.
 SLOW_STEP_SECONDS = 45
 KEEP_ALIVE_TASK = (
@@ -131,6 +132,7 @@ class SessionController:
         self._ending: asyncio.Task[bool] | None = None
         self._queued_run: asyncio.Task[bool] | None = None  # Run pressed before the session was ready
         self._next_without_screenshots = False  # chosen at Hand back, for the next task created
+        self._recorded_session = ""  # the session whose start the history already holds
 
     # -- what observers may read ---------------------------------------------------------------
 
@@ -340,23 +342,33 @@ class SessionController:
         self.bus.publish(BackendChanged(backend.capabilities))
         return CommandResult(True, done=self._spawn(self._close_backend(old)))
 
-    async def shutdown(self, *, stop_session: bool = True) -> None:
-        """Stop a running task, stop (or keep) the session, close clients. Call before Qt quits."""
+    async def shutdown(self, *, stop_session: bool = True, within: float = SHUTDOWN_TIMEOUT) -> None:
+        """Stop a running task, stop (or keep) the session, close clients — all within ``within``
+        seconds, whatever the provider does. Call before Qt quits. What could not be confirmed stays
+        open in the history, so the next start offers to reattach or stop it."""
+        deadline = asyncio.get_running_loop().time() + within
+
+        async def bounded(step: Awaitable[Any], what: str, share: float = 1.0) -> None:
+            remaining = deadline - asyncio.get_running_loop().time()
+            task = asyncio.ensure_future(step)
+            done, _ = await asyncio.wait([task], timeout=max(0.0, remaining * share))
+            if not done:
+                task.cancel()
+                await asyncio.wait([task])
+                log.warning("Quitting: %s was not confirmed in time", what)
+            elif not task.cancelled() and task.exception() is not None:
+                log.warning("Quitting: %s failed: %s", what, task.exception())
+
         if self._run is not None and not self._run.paused and self.state is not Control.NO_SESSION:
-            await self._stop_run_quietly()
+            await bounded(self._stop_run_quietly(), "stopping the agent's task", share=0.4)
         ending = self._ending if self._ending is not None and not self._ending.done() else None
         if ending is None and stop_session and self._try(Trigger.END_SESSION):
             ending = self._spawn(self._end_session("Handoff was closed"))
         if ending is not None:
             # Also a Stop session already under way: let it finish rather than cut it off.
-            done, _ = await asyncio.wait([ending], timeout=SHUTDOWN_TIMEOUT)
-            if not done:
-                log.warning("The provider did not confirm the session stopped within %.0f s", SHUTDOWN_TIMEOUT)
+            await bounded(asyncio.shield(ending), "stopping the session (it may still be running)", share=0.85)
         await self._work.cancel_all()
-        try:
-            await self._guarded(self._backend.aclose())
-        except BackendError as error:
-            log.warning("Closing the %s connection failed: %s", self.capabilities.display_name, error.message)
+        await bounded(self._guarded(self._backend.aclose()), f"closing the {self.capabilities.display_name} connection")
 
     # -- the slow halves of the commands -------------------------------------------------------
 
@@ -375,6 +387,10 @@ class SessionController:
         try:
             session = await self._guarded(self._backend.open_session())
         except BackendError as error:
+            if error.unconfirmed_since is not None:
+                # A session may exist that we never heard of: the history keeps a marker, and the
+                # next start asks the provider for sessions started since (core/recovery.py).
+                self._record_session_started(f"{UNCONFIRMED_PREFIX}{uuid.uuid4().hex[:12]}", at=error.unconfirmed_since)
             if self.state is Control.STARTING:
                 self._apply(Trigger.SESSION_FAILED)
             self._report(error, "The session could not be started")
@@ -382,7 +398,8 @@ class SessionController:
         if self.state is not Control.STARTING:
             return False  # stopped or closed while starting; _end_session deals with the session
         self._session_ready(session)
-        self._record(tl.SessionStarted, backend=self.capabilities.display_name, backend_kind=self.capabilities.kind)
+        if session.id != self._recorded_session:
+            self._record_session_started(session.id)
         self.bus.publish(SessionOpened(session, self.capabilities))
         return True
 
@@ -406,6 +423,16 @@ class SessionController:
             self._known_tasks.add(running.task_id)
             self._apply(Trigger.RUN)
         return True
+
+    def on_session_created(self, session_id: str) -> None:
+        if self.state is Control.STARTING or self.state is Control.ENDING:
+            self._record_session_started(session_id)
+
+    def _record_session_started(self, session_id: str, *, at: float | None = None) -> None:
+        self._recorded_session = session_id
+        self._record(
+            tl.SessionStarted, session_id=session_id, at=at, backend=self.capabilities.display_name, backend_kind=self.capabilities.kind
+        )
 
     def _session_ready(self, session: SessionInfo) -> None:
         self.session = session
@@ -613,7 +640,8 @@ class SessionController:
         message = error.message if isinstance(error, BackendError) else str(error) or type(error).__name__
         self._record(tl.TaskFinished, result=RunResult(task_id, RunStatus.FAILED, output=message))
         action = NoticeAction.OPEN_SETTINGS if isinstance(error, BackendError) and error.needs_settings else NoticeAction.NONE
-        if not run.got_going and not run.paused and self.state is Control.AGENT:
+        lost_track = isinstance(error, BackendError) and error.problem is Problem.LOST_TRACK
+        if not run.got_going and not run.paused and self.state is Control.AGENT and not lost_track:
             # Nothing happened in the browser: nobody needs to take control. The task goes back
             # to the box as it was, to run again once the cause is fixed.
             self._apply(Trigger.RUN_FAILED)
@@ -776,10 +804,12 @@ class SessionController:
         self.bus.publish(ControlChanged(transition))
         return transition
 
-    def _record(self, entry_type: type[tl.Entry], /, **fields: Any) -> None:
-        session_id = self.session.id if self.session else ""
+    def _record(self, entry_type: type[tl.Entry], /, *, session_id: str | None = None, at: float | None = None, **fields: Any) -> None:
+        if session_id is None:
+            session_id = self.session.id if self.session else ""
+        at = self._clock() if at is None else at
         # Nothing card-shaped is kept or shown: an agent's output or a note may quote a card.
-        entry = tl.redacted(entry_type(at=self._clock(), session_id=session_id, **fields), redact_cards)
+        entry = tl.redacted(entry_type(at=at, session_id=session_id, **fields), redact_cards)
         self.timeline.add(entry)
         self.bus.publish(TimelineAdded(entry))
 

@@ -22,6 +22,7 @@ class Problem(Enum):
     NETWORK = "network"
     TIMEOUT = "timeout"
     UNCERTAIN = "uncertain"  # a create may or may not have happened: check, never re-send blindly
+    LOST_TRACK = "lost_track"  # a task that was running can no longer be followed: it may still run
     LLM_NOT_CONFIGURED = "llm_not_configured"
     LLM_FAILED = "llm_failed"
     BROWSER_GONE = "browser_gone"
@@ -36,12 +37,16 @@ class BackendError(Exception):
         *,
         retry_after: float | None = None,
         detail: str | None = None,
+        unconfirmed_since: float | None = None,
     ) -> None:
         super().__init__(message)
         self.problem = problem
         self.message = message
         self.retry_after = retry_after
         self.detail = detail  # for the log, never shown as the headline
+        # A session may have been created from this time on without Handoff learning its id: the
+        # next start looks for it (core/recovery.py).
+        self.unconfirmed_since = unconfirmed_since
 
     @property
     def needs_settings(self) -> bool:

@@ -121,6 +121,11 @@ class AgentListener(Protocol):
 
     def on_session_lost(self, reason: str) -> None: ...
 
+    def on_session_created(self, session_id: str) -> None:
+        """A billed session exists from now on (told before it is ready, so a crash while it gets
+        ready still leaves it in the history for the next start to offer)."""
+        ...
+
     def on_notice(self, text: str, *, resolved: bool = False) -> None:
         """Something the person should know that is not a failure (e.g. contact lost, retrying);
         ``resolved``: good news, the trouble an earlier notice reported is over."""
@@ -155,7 +160,10 @@ class Backend(Protocol):
         """Whether the provider still runs the current session (checked when its clock runs out)."""
         ...
 
-    async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]: ...
+    async def find_live_sessions(self, known_ids: set[str], started_since: float | None = None) -> list[RemoteSession]:
+        """The sessions among ``known_ids`` the provider still runs, and (with ``started_since``)
+        any other running session started since then: one whose create answer was lost."""
+        ...
 
     async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
         """Take over a session left by an earlier run, and the task still running on it, if any."""

@@ -386,6 +386,9 @@ class PrivacyGuard:
         self.account = PersonAccount()
         self._inspector: PageInspector | None = None
         self._following: asyncio.Task[None] | None = None
+        # The newest reading taken while the view was locked: the person cannot have typed since,
+        # so it still holds every value to hide (the model call need not read the page again).
+        self._locked_reading: PageMasks | None = None
         self._last_said: tuple[Any, ...] = ()
         subscribe(self._on_event)
 
@@ -396,6 +399,7 @@ class PrivacyGuard:
         if isinstance(event, ControlChanged):
             before, after = event.transition.before, event.transition.after
             self.windows.set_locked(after.view_locked)
+            self._locked_reading = None
             if after is Control.HUMAN or (after is Control.IDLE and before.view_locked):
                 self.account = PersonAccount()  # a new stretch of the person's own work
             if not after.view_locked:
@@ -449,6 +453,8 @@ class PrivacyGuard:
             return None
         since = self.windows.person_since
         masks = read_masks(tree, self.windows, since_ms=since if since is not None else float("inf"))
+        if since is None:
+            self._locked_reading = masks
         self.scrubber.learn(f.value for f in masks.fields)
         if since is not None:
             self.account.add(masks)
@@ -464,6 +470,11 @@ class PrivacyGuard:
                  "boxes": len(masks.boxes), "confirmed": masks.confirmed},
             ))
         return masks
+
+    async def current(self, *, why: str) -> PageMasks | None:
+        """A reading that holds every value to hide now: the last one taken while the view has been
+        locked (nobody but the agent can have typed since), else a new one."""
+        return self._locked_reading or await self.read(why=why)
 
     def scrub(self, text: str) -> str:
         return self.scrubber.scrub(text)

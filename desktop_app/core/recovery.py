@@ -13,6 +13,8 @@ from desktop_app.core.store import HistoryStore
 
 GONE_REASON = "Had already ended when Handoff started again"
 CUT_SHORT_REASON = "Handoff closed unexpectedly"
+UNCONFIRMED_PREFIX = "unconfirmed-"  # a history marker: a session may have started unseen (its answer lost)
+UNCONFIRMED_CHECKED = "A session start whose answer was lost; checked with the provider at the next start"
 
 
 def close_local_leftovers(history: HistoryStore, local_kind: str = "local", *, current: str | None = None) -> None:
@@ -22,15 +24,24 @@ def close_local_leftovers(history: HistoryStore, local_kind: str = "local", *, c
 
 
 async def find_left_running(history: HistoryStore, checker: Backend, *, current: str | None = None) -> list[RemoteSession]:
-    """Sessions earlier runs left open that still run (``current``, this run's own, is not one).
+    """Sessions earlier runs left open that still run (``current``, this run's own, is not one),
+    and any session started unseen while a start's answer was lost (an ``unconfirmed`` marker).
     Raises BackendError when the provider cannot be asked (the sessions stay marked open)."""
     recorded = [s for s in history.open_sessions(checker.capabilities.kind) if s.id != current]
     if not recorded:
         return []
-    live = await checker.find_live_sessions({s.id for s in recorded})
+    markers = [s for s in recorded if s.id.startswith(UNCONFIRMED_PREFIX)]
+    open_ids = {s.id for s in recorded if s not in markers}
+    since = min((s.started_at for s in markers), default=None)
+    live = await checker.find_live_sessions(open_ids, started_since=since)
+    # Besides the open ones, only sessions the history has never seen (never this run's own).
+    seen = {s.id for s in history.sessions()} | {current}
+    live = [s for s in live if s.id in open_ids or s.id not in seen]
     live_ids = {s.id for s in live}
     for session in recorded:
-        if session.id not in live_ids:
+        if session in markers:
+            history.mark_ended(session.id, UNCONFIRMED_CHECKED)
+        elif session.id not in live_ids:
             history.mark_ended(session.id, GONE_REASON)
     return live
 

@@ -31,6 +31,10 @@ class Listener:
         self.asked: list[tuple[str, str]] = []
         self.notices: list[str] = []
         self.resolved: list[bool] = []
+        self.created: list[str] = []
+
+    def on_session_created(self, session_id: str) -> None:
+        self.created.append(session_id)
 
     def on_notice(self, text: str, *, resolved: bool = False) -> None:
         self.notices.append(text)
@@ -165,7 +169,7 @@ def test_interrupt_waits_for_a_slow_stop_to_be_confirmed(cloud: FakeCloud, harne
 def test_a_failed_follow_of_a_slow_stop_keeps_following_the_task(cloud: FakeCloud, arun) -> None:
     cloud.manual_steps = True
     cloud.stop_delay = 2.0
-    made = Harness(cloud, read_retries=0)
+    made = Harness(cloud, lost_contact_after=0.2)
 
     async def scenario() -> None:
         await made.backend.open_session()
@@ -257,11 +261,13 @@ def test_rate_limits_are_honoured_then_the_create_goes_through_once(cloud: FakeC
 
 def test_rate_limit_waits_are_bounded(cloud: FakeCloud, harness: Harness, arun) -> None:
     arun(harness.backend.open_session())
-    cloud.fail(r"/tasks", 429, method="POST", retry_after=100, times=2)
+    cloud.fail(r"/tasks", 429, method="POST", retry_after=40, times=2)
     with pytest.raises(BackendError) as caught:
         arun(harness.backend.start_task(request()))
     assert caught.value.problem is Problem.RATE_LIMITED
-    assert harness.slept == [100.0] and cloud.tasks == {}
+    # 40 s waited; a second 40 s would pass the command's 60 s budget (every attempt counts).
+    assert harness.slept == [40.0] and cloud.tasks == {}
+    assert harness.listener.notices[0] == "Browser Use is busy — retrying in 40 s."
 
 
 def test_a_lost_answer_to_a_create_finds_the_task_instead_of_resending(cloud: FakeCloud, harness: Harness, arun) -> None:
@@ -301,12 +307,24 @@ def test_a_create_that_stalls_mid_answer_times_out_without_a_resend(cloud: FakeC
 def test_connection_refused_is_a_network_problem(arun) -> None:
     from desktop_app.early_init import free_loopback_port
 
-    backend = CloudBackend(lambda: DEFAULT_KEY, base_url=f"http://127.0.0.1:{free_loopback_port()}/api/v2")
+    slept: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    backend = CloudBackend(
+        lambda: DEFAULT_KEY, base_url=f"http://127.0.0.1:{free_loopback_port()}/api/v2", command_budget=10.0, sleep=record_sleep
+    )
+    notices: list[str] = []
+    backend.attach(type("L", (Listener,), {"on_notice": lambda self, text, resolved=False: notices.append(text)})())
     with pytest.raises(BackendError) as caught:
         arun(backend.open_session(), timeout=30)
     arun(backend.aclose())
     assert caught.value.problem is Problem.NETWORK
     assert "internet connection" in caught.value.message
+    # Nothing reached Browser Use, so the create was tried again — visibly — until its budget ran out.
+    assert slept == [1.0, 2.0, 4.0]
+    assert notices[0] == "Lost contact with Browser Use — retrying in 1 s."
 
 
 def test_a_create_on_an_expired_session_says_the_session_is_gone(cloud: FakeCloud, harness: Harness, arun) -> None:
@@ -371,15 +389,30 @@ def test_live_sessions_this_app_created_are_found(cloud: FakeCloud, harness: Har
     arun(scenario())
 
 
-def test_a_failed_session_stop_can_be_retried(cloud: FakeCloud, harness: Harness, arun) -> None:
+def test_a_failed_session_stop_is_retried_and_told(cloud: FakeCloud, harness: Harness, arun) -> None:
     session = arun(harness.backend.open_session())
-    cloud.fail(rf"/sessions/{session.id}", 500, method="PATCH")
-    with pytest.raises(BackendError):
-        arun(harness.backend.end_session())
-    assert cloud.sessions[session.id].status == "active"
-    arun(harness.backend.end_session())  # the retry really stops it
+    cloud.fail(rf"/sessions/{session.id}", 500, method="PATCH", times=2)
+    arun(harness.backend.end_session())  # two 500s, then the stop goes through
     assert cloud.sessions[session.id].status == "stopped"
-    assert len(cloud.requests_to("PATCH", rf"/sessions/{session.id}")) == 2
+    assert len(cloud.requests_to("PATCH", rf"/sessions/{session.id}")) == 3
+    assert harness.slept == [1.0, 2.0]
+    assert harness.listener.notices == [
+        "Lost contact with Browser Use — retrying in 1 s.",
+        "Lost contact with Browser Use — retrying in 2 s.",
+        "Browser Use is answering again.",
+    ]
+
+
+def test_a_session_stop_that_keeps_failing_gives_up_within_its_budget(cloud: FakeCloud, arun) -> None:
+    made = Harness(cloud, command_budget=20.0)
+    session = arun(made.backend.open_session())
+    cloud.fail(rf"/sessions/{session.id}", 500, method="PATCH", times=10_000)
+    with pytest.raises(BackendError) as caught:
+        arun(made.backend.end_session())
+    assert caught.value.problem is Problem.SERVER
+    assert made.slept == [1.0, 2.0, 4.0, 8.0]  # the next wait would pass 20 s
+    assert cloud.sessions[session.id].status == "active"
+    arun(made.backend.aclose())
 
 
 def test_a_lost_answer_to_a_session_create_finds_the_session(cloud: FakeCloud, harness: Harness, arun) -> None:
@@ -408,7 +441,10 @@ def test_a_session_create_lost_before_it_happened_says_nothing_was_created(cloud
     cloud.fail(r"/sessions", method="POST", drop=True)
     with pytest.raises(BackendError) as caught:
         arun(harness.backend.open_session())
-    assert "no session was created" in caught.value.message and cloud.sessions == {}
+    assert caught.value.problem is Problem.UNCERTAIN and caught.value.unconfirmed_since is not None
+    assert "no new session has appeared" in caught.value.message and cloud.sessions == {}
+    # Looked for during the lookup window (20 s) every 2 s, not once.
+    assert harness.slept == [2.0] * 10
 
 
 def test_a_live_view_address_that_cannot_be_opened_does_not_leave_the_session_running(cloud: FakeCloud, arun, monkeypatch) -> None:
@@ -451,14 +487,14 @@ def test_a_slow_stop_is_followed_at_most_once_a_second(cloud: FakeCloud, arun) -
 
 def test_losing_contact_while_following_a_task_is_told(cloud: FakeCloud, arun) -> None:
     cloud.manual_steps = True
-    made = Harness(cloud, read_retries=0)
+    made = Harness(cloud, lost_contact_after=0.2)
 
     async def scenario() -> None:
         await made.backend.open_session()
         run = await made.backend.start_task(request())
         cloud.fail(rf"/tasks/{run.task_id}", 500, method="GET", times=3)
         await wait_until(lambda: made.listener.notices, timeout=20, what="the lost-contact notice")
-        assert "lost contact with Browser Use" in made.listener.notices[0]
+        assert made.listener.notices[0].startswith("Lost contact with Browser Use — retrying.")
         cloud.add_step(run.task_id, goal="Still here")
         await wait_until(lambda: made.listener.steps, timeout=30, what="steps after the outage")
         await made.backend.aclose()

@@ -139,7 +139,7 @@ class ScriptedBackend:
         await self._enter("session_alive")
         return self.alive
 
-    async def find_live_sessions(self, known_ids: set[str]) -> list[RemoteSession]:
+    async def find_live_sessions(self, known_ids: set[str], started_since: float | None = None) -> list[RemoteSession]:
         await self._enter("find_live_sessions", known_ids)
         return [s for s in self.live_sessions if s.id in known_ids]
 

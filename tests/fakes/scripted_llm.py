@@ -110,7 +110,10 @@ class ScriptedModel:
         return self.model
 
     async def ainvoke(self, messages: list[Any], output_format: Any = None, **kwargs: Any) -> ChatInvokeCompletion[Any]:
-        state = _text_of(messages[-1]) if messages else ""
+        # The browser state the agent sent: its last message, or the one before a nudge it appends
+        # after a few steps ("PLANNING NUDGE: …").
+        texts_by_message = [_text_of(m) for m in messages]
+        state = next((t for t in reversed(texts_by_message) if "<browser_state>" in t), texts_by_message[-1] if messages else "")
         texts, images = _contents(messages)
         if output_format is None:
             self.calls.append(Call(time.monotonic(), state, None, texts, images))

@@ -74,7 +74,7 @@ class CloudBackend:
         command_budget: float = 60.0,
         request_timeout: float = 30.0,
         lost_contact_after: float = LOST_CONTACT_AFTER,
-        find_created_for: float = 20.0,
+        find_created_for: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._api_key = api_key
@@ -136,6 +136,7 @@ class CloudBackend:
         """The create's answer was lost; the session may appear a little later. Sessions carry no
         request token, so look (for a while) for the active session that started since we asked:
         one means ours. None found: the next start looks again (``unconfirmed_since``)."""
+        self._tell("The connection broke while the session was being created; checking whether Browser Use created it…")
         spent = _Elapsed()
         while True:
             try:
@@ -250,13 +251,36 @@ class CloudBackend:
         return session, RunHandle(task_id=task_id, text=running.task)
 
     async def stop_remote_session(self, session_id: str) -> None:
-        """Stop a session; one that Browser Use no longer knows counts as stopped."""
+        """Stop a session. A "not found" counts as stopped only once Browser Use confirms the
+        session is gone (a wrong address answers 404 too): a billed session is never assumed away."""
         client = self._client_for_current_key()
+        try:
+            await self._call(lambda: client.sessions.stop(session_id))
+            return
+        except BackendError as error:
+            if error.problem is not Problem.NOT_FOUND:
+                raise
+            refused = error
+        try:
+            view = await self._call(lambda: client.sessions.get(session_id))
+        except BackendError as error:
+            if error.problem is Problem.NOT_FOUND:
+                return  # gone indeed
+            raise
+        if view.status.value != "active":
+            return
+        self._tell(f"Browser Use refused to stop the session ({refused.message}) — asking again.")
         try:
             await self._call(lambda: client.sessions.stop(session_id))
         except BackendError as error:
             if error.problem is not Problem.NOT_FOUND:
                 raise
+            raise BackendError(
+                Problem.INVALID,
+                "Browser Use refused to stop the session, which is still running (and billed). Try again, or stop "
+                "it on your Browser Use dashboard.",
+                detail=error.detail,
+            ) from error
 
     # -- tasks ---------------------------------------------------------------------------------
 
@@ -305,6 +329,7 @@ class CloudBackend:
     async def _find_task_by_token(self, client: AsyncBrowserUse, session_id: str, token: str) -> str | None:
         """The task whose create answer was lost, by the token it carries; looked for a while, since
         Browser Use may still be creating it (an agent must never run unwatched)."""
+        self._tell("The connection broke while the task was being created; checking whether Browser Use created it…")
         spent = _Elapsed()
         while True:
             try:
@@ -327,6 +352,10 @@ class CloudBackend:
                 raise
             # Refused because it is over already (finished, failed or stopped meanwhile)?
             view = await self._call(lambda: client.tasks.get(run.task_id))
+            if view.status.value not in TERMINAL:
+                # Refused, yet the agent still works: ask once more (a stop is safe to repeat).
+                self._tell(f"Browser Use refused to stop the agent's task ({error.message}) — asking again.")
+                view = await self._call(lambda: client.tasks.stop(run.task_id))
         if view.status.value not in TERMINAL:
             view = await self._await_stopped(client, run.task_id)
         self._deliver_final(view)
@@ -404,6 +433,9 @@ class CloudBackend:
                 )
             except BackendError as error:
                 refusals = refusals + 1 if error.problem in (Problem.NOT_FOUND, Problem.AUTH, Problem.SESSION_GONE) else 0
+                if refusals == 1 and not told and self._listener is not None:
+                    told = True
+                    self._listener.on_notice(f"Browser Use would not say how the agent's task is going ({error.message}) — asking again.")
                 if refusals >= REFUSALS_BEFORE_GIVING_UP:
                     self._pollers.pop(task_id, None)
                     await self._lose_track(client, task_id, error)
@@ -522,6 +554,10 @@ class CloudBackend:
         self._pollers.clear()
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    def _tell(self, text: str) -> None:
+        if self._listener is not None:
+            self._listener.on_notice(text)
 
     def _require_session(self) -> str:
         if self._session_id is None:

@@ -86,7 +86,9 @@ def test_a_fault_on_run_is_explained_and_loses_nothing(fault: Fault, cloud: Fake
 
     async def scenario() -> None:
         probe.start()
-        backend = CloudBackend(lambda: cloud_services.keychain.get(SecretName.BROWSER_USE), base_url=cloud.base_url, request_timeout=1.0)
+        backend = CloudBackend(
+            lambda: cloud_services.keychain.get(SecretName.BROWSER_USE), base_url=cloud.base_url, request_timeout=1.0, find_created_for=1.0
+        )
         assert await cloud_services.controller.replace_backend(backend).done
         assert await cloud_services.controller.new_session().done
         if fault.session_gone:
@@ -149,11 +151,15 @@ def test_a_failed_take_over_keeps_the_view_locked(cloud: FakeCloud, cloud_servic
     controller = cloud_services.controller
 
     async def scenario() -> None:
+        backend = CloudBackend(lambda: cloud_services.keychain.get(SecretName.BROWSER_USE), base_url=cloud.base_url, command_budget=3.5)
+        assert await controller.replace_backend(backend).done
         run_task(window, TASK)
         await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks)
-        cloud.fail(r"/tasks/[^/]+", 500, method="PATCH")
+        cloud.fail(r"/tasks/[^/]+", 500, method="PATCH", times=10_000)
         click(window.task_panel.take_over_button)
-        await wait_until(lambda: "could not be paused" in window.banner.message)
+        # Told at once that it is retrying, then — the budget spent (1 s + 2 s) — that it failed.
+        await wait_until(lambda: "Lost contact with Browser Use — retrying in 1 s." in window.banner.message, timeout=2)
+        await wait_until(lambda: "could not be paused" in window.banner.message, timeout=8)
 
     qrun(scenario())
     assert controller.state is Control.AGENT and window.live_view.locked
@@ -172,7 +178,8 @@ def test_connection_refused_keeps_everything(paths, make_window, qrun, monkeypat
     async def scenario() -> None:
         probe.start()
         run_task(window, TASK)
-        await wait_until(lambda: "could not reach Browser Use" in window.banner.message, timeout=30)
+        # Nothing reached Browser Use, so starting is retried — and said so at once.
+        await wait_until(lambda: "Lost contact with Browser Use — retrying" in window.banner.message, timeout=5)
 
     qrun(scenario(), timeout=40)
     assert window.task_panel.task_input.toPlainText() == TASK

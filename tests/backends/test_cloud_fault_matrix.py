@@ -1,0 +1,136 @@
+"""Every Browser Use call × every way it can fail, through the real core (controller, history) and
+the real adapter and SDK, against the fake v2 server on 127.0.0.1.
+
+One scenario per case — Run, a step, Take over, Hand back with a note, quit — with the fault put on
+one call, once or without end. Whatever happens, these must hold:
+
+- no task is created twice (each create carries a request token: no token twice);
+- no session is left active on the server without an open record in the history (so the next
+  start offers to reattach or stop it);
+- quitting ends within its bound;
+- no silent wait: within the bound after a call first fails, the person has been told something,
+  or the call has gone through.
+
+Time is scaled, not skipped: one virtual second of waiting is ``SCALE`` real seconds, request
+timeouts and the "lost contact" delay are a fraction of a second, the quit bound is 2 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop_app.backends.cloud import CloudBackend
+from desktop_app.core.control import Control
+from desktop_app.core.controller import SessionController
+from desktop_app.core.events import EventBus, Notice
+from desktop_app.core.store import HistoryStore
+from tests.fakes.cloud_server import DEFAULT_KEY, FakeCloud
+from tests.helpers import wait_until
+
+SCALE = 0.02  # real seconds per virtual second of waiting between attempts
+QUIT_WITHIN = 2.0
+TOLD_WITHIN = 0.8  # real seconds: "told within 5 s", scaled with the lost-contact delay (0.25 s)
+
+CALLS = {
+    "session create": ("POST", r"/sessions"),
+    "task create": ("POST", r"/tasks"),
+    "task poll": ("GET", r"/tasks/[^/]+"),
+    "task stop": ("PATCH", r"/tasks/[^/]+"),
+    "session stop": ("PATCH", r"/sessions/[^/]+"),
+}
+FAULTS: dict[str, dict[str, Any]] = {
+    "401": {"status": 401},
+    "402": {"status": 402},
+    "404": {"status": 404},
+    "422": {"status": 422},
+    "429 with Retry-After": {"status": 429, "retry_after": 1},
+    "429 without Retry-After": {"status": 429},
+    "500": {"status": 500},
+    "503": {"status": 503},
+    "latency past the timeout": {"status": 200, "stall": 1.0, "after_processing": True},
+    "server gone": {"drop": True},
+}
+CASES = [
+    pytest.param(call, fault, times, id=f"{call}-{fault}-{'once' if times == 1 else 'always'}")
+    for call in CALLS
+    for fault in FAULTS
+    for times in (1, 10_000)
+]
+
+
+async def scaled_sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds * SCALE)
+
+
+@pytest.mark.parametrize(("call", "fault", "times"), CASES)
+def test_every_call_under_every_fault(call: str, fault: str, times: int, tmp_path: Path, arun) -> None:
+    with FakeCloud(manual_steps=True, live_url_after=1) as cloud:
+        history = HistoryStore.open(tmp_path / "history.sqlite3")
+        bus = EventBus()
+        history.attach(bus.subscribe, bus.publish)
+        told: list[float] = []
+        notices: list[str] = []
+        bus.subscribe(lambda event: isinstance(event, Notice) and (told.append(time.monotonic()), notices.append(event.text)))
+        backend = CloudBackend(
+            lambda: DEFAULT_KEY,
+            base_url=cloud.base_url,
+            poll_interval=0.05,
+            request_timeout=0.3,
+            lost_contact_after=0.25,
+            stop_confirm_timeout=1.0,
+            find_created_for=10.0,
+            command_budget=30.0,
+            live_url_timeout=2.0,
+            sleep=scaled_sleep,
+        )
+        controller = SessionController(backend, bus)
+        method, path = CALLS[call]
+        cloud.fail(path, method=method, times=times, **FAULTS[fault])
+
+        async def scenario() -> float:
+            # Each command as far as the fault lets it go; what matters is what holds below.
+            if await controller.run("Book a table for two").done and cloud.tasks:
+                cloud.add_step(next(iter(cloud.tasks)), goal="Open the booking page")
+                await asyncio.sleep(0.2)
+                if controller.state is Control.AGENT and await _settled(controller.take_over()):
+                    if controller.state is Control.HUMAN:
+                        await _settled(controller.hand_back(note="Picked the 8 pm slot"))
+                        await asyncio.sleep(0.3)
+            started = time.monotonic()
+            await controller.shutdown(within=QUIT_WITHIN)
+            return time.monotonic() - started
+
+        quit_took = arun(scenario(), timeout=30)
+        arun(backend.aclose())
+
+        tokens = [t.metadata.get("handoffRequest") for t in cloud.tasks.values()]
+        assert len(tokens) == len(set(tokens)), "a task was created twice"
+        open_ids = {s.id for s in history.open_sessions("cloud")}
+        unconfirmed = any(i.startswith("unconfirmed-") for i in open_ids)
+        left_active = [s.id for s in cloud.sessions.values() if s.status == "active"]
+        assert all(i in open_ids or unconfirmed for i in left_active), "a billed session was left without a record"
+        assert quit_took <= QUIT_WITHIN + 0.5, f"quitting took {quit_took:.1f} s"
+        faulted = [r for r in cloud.requests if r.method == method and _matches(path, r.path)]
+        if faulted:
+            first = faulted[0].at
+            through = [r.at for r in faulted[1:]] if times == 1 else []  # a retry after a single fault went through
+            heard = [t for t in told if t >= first] + through
+            # Silent from the first failure until told, or (never told) until the last failure.
+            silence = (min(heard) if heard else faulted[-1].at) - first
+            assert silence <= TOLD_WITHIN, f"a wait nobody was told about ({notices}; {[(round(r.at - first, 2), r.method, r.path) for r in cloud.requests]})"
+        history.close()
+
+
+async def _settled(result: Any) -> bool:
+    return bool(result.accepted and await result.done)
+
+
+def _matches(pattern: str, path: str) -> bool:
+    import re
+
+    return re.fullmatch(pattern, path) is not None

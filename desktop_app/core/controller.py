@@ -549,7 +549,10 @@ class SessionController:
             # never loses track of a billed session; end_session below stops it.
             self._opening.cancel()
             await asyncio.wait([self._opening])
-        if self._starting is not None:
+        if self._starting is not None and not self._starting.done():
+            # A create still waiting on the provider (rate-limited, slow) must not hold up the stop:
+            # stopping the session ends any task it made meanwhile.
+            self._starting.cancel()
             await asyncio.wait([self._starting])
         if self._run is not None:
             await self._stop_run_quietly()

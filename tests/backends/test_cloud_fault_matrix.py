@@ -134,3 +134,48 @@ def _matches(pattern: str, path: str) -> bool:
     import re
 
     return re.fullmatch(pattern, path) is not None
+
+
+def test_a_session_is_in_the_history_before_it_is_ready(tmp_path: Path, arun) -> None:
+    """A crash while the live view is awaited must not lose a billed session: it is recorded as soon
+    as Browser Use says it exists (the next start offers to reattach or stop it)."""
+    with FakeCloud(live_url_after=10_000) as cloud:  # the live view never comes
+        history = HistoryStore.open(tmp_path / "history.sqlite3")
+        bus = EventBus()
+        history.attach(bus.subscribe, bus.publish)
+        backend = CloudBackend(lambda: DEFAULT_KEY, base_url=cloud.base_url, live_url_timeout=30.0, sleep=scaled_sleep)
+        controller = SessionController(backend, bus)
+
+        async def scenario() -> list[str]:
+            controller.new_session()
+            await wait_until(lambda: cloud.sessions, timeout=5)
+            await asyncio.sleep(0.3)
+            recorded = [s.id for s in history.open_sessions("cloud")]
+            await controller.shutdown(within=QUIT_WITHIN)
+            return recorded
+
+        recorded = arun(scenario(), timeout=30)
+        arun(backend.aclose())
+        assert recorded == list(cloud.sessions)  # in the history while still starting
+        assert [s.status for s in cloud.sessions.values()] == ["stopped"]  # and quitting stopped it
+        history.close()
+
+
+def test_quitting_while_a_create_is_rate_limited_still_stops_the_session(tmp_path: Path, arun) -> None:
+    with FakeCloud(manual_steps=True) as cloud:
+        backend = CloudBackend(lambda: DEFAULT_KEY, base_url=cloud.base_url, command_budget=600.0, sleep=scaled_sleep)
+        controller = SessionController(backend, EventBus())
+
+        async def scenario() -> float:
+            assert await controller.new_session().done
+            cloud.fail(r"/tasks", 429, method="POST", retry_after=5, times=10_000)
+            controller.run("Book a table")
+            await wait_until(lambda: len(cloud.task_creates()) >= 2, timeout=5)
+            started = time.monotonic()
+            await controller.shutdown(within=QUIT_WITHIN)
+            return time.monotonic() - started
+
+        took = arun(scenario(), timeout=30)
+        arun(backend.aclose())
+        assert took < 1.0  # the create was let go at once, not waited out
+        assert [s.status for s in cloud.sessions.values()] == ["stopped"]

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from desktop_app import APP_ID, APP_NAME, __version__
+from desktop_app.backends import NEEDS_DEVTOOLS
 from desktop_app.early_init import check_dependencies, prepare_environment
 from desktop_app.logs import log_event, setup_logging
 from desktop_app.paths import Paths, resources_dir
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.crash import CrashReporter
+    from desktop_app.services import Services
     from desktop_app.ui.live_view import LiveView
     from desktop_app.ui.main_window import MainWindow
 
@@ -37,6 +39,9 @@ log = logging.getLogger(__name__)
 
 SMOKE_TEST_TIMEOUT = 60.0
 FIRST_PAGE_WAIT_MS = 10_000
+# A --task run without dialogs whose settings cannot work: it says why (config_problem) and exits
+# with this code, rather than wait with a window nobody will see (2, as for a wrong command line).
+CONFIG_PROBLEM_EXIT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,19 +74,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Chromium writes its profile while QtWebEngine shuts down, after main() returns. atexit runs
         # last-in first-out, and this is registered before PySide6 is imported, so it runs after.
         atexit.register(paths.remove_if_temporary)
-    early = prepare_environment(paths.data / "browser-use")
+    kind = _chosen_backend(args, paths)
+    # Before QtWebEngine starts, which reads this once: only a Local run opens the DevTools port.
+    early = prepare_environment(paths.data / "browser-use", open_devtools=NEEDS_DEVTOOLS[kind])
     setup_logging(log_dir=paths.logs, json_lines=args.json_logging, debug=args.debug)
     problem = check_dependencies()
     if problem:
         log.critical(problem)
         return 1
     try:
-        return _run_qt(args, paths, early.devtools_url)
+        code, restart_backend = _run_qt(args, paths, kind, early.devtools_url)
     finally:
         paths.remove_if_temporary()
+    if restart_backend is not None:
+        from desktop_app.relaunch import relaunch
+
+        # Only now: the new run must not find this one still holding the window (single instance).
+        log_event("restarting", f"{APP_NAME} is starting again in {restart_backend} mode", backend=restart_backend, pid=relaunch(args, restart_backend))
+    return code
 
 
-def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
+def _chosen_backend(args: argparse.Namespace, paths: Paths) -> str:
+    from desktop_app.settings import SettingsStore, chosen_backend
+
+    return chosen_backend(SettingsStore(paths.settings_file).load(), args.backend)
+
+
+def _run_qt(args: argparse.Namespace, paths: Paths, kind: str, devtools_url: str | None) -> tuple[int, str | None]:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
@@ -105,8 +124,8 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
     instance_name = server_name(paths.data)
     if ask_running_instance(instance_name):
         log_event("already_running", f"{APP_NAME} is already running with this data folder; brought it forward")
-        return 0
-    window = MainWindow(_start_live_view(args, paths))
+        return 0, None
+    window = MainWindow(_start_live_view(kind, paths))
     instance = InstanceServer(instance_name, window.bring_to_front)
     watcher = SignalWatcher(lambda number: _on_signal(window, number))
     window.show()
@@ -133,7 +152,8 @@ def _run_qt(args: argparse.Namespace, paths: Paths, devtools_url: str) -> int:
     loop.set_exception_handler(crashes.loop_exception_handler)
     try:
         with loop:
-            return loop.run_until_complete(_main(app, args, paths, devtools_url, window, crashes))
+            code = loop.run_until_complete(_main(app, args, paths, devtools_url, window, crashes))
+        return code, window.restart_backend
     finally:
         watcher.close()
         instance.close()
@@ -153,12 +173,10 @@ def _shut_down_qt(app: QApplication, window: MainWindow) -> None:
     app.shutdown()
 
 
-def _start_live_view(args: argparse.Namespace, paths: Paths) -> LiveView:
+def _start_live_view(kind: str, paths: Paths) -> LiveView:
     from desktop_app.backends import VIEW_IS_BROWSER
-    from desktop_app.settings import SettingsStore, chosen_backend
     from desktop_app.ui.live_view import make_live_view
 
-    kind = chosen_backend(SettingsStore(paths.settings_file).load(), args.backend)
     return make_live_view(paths, is_browser=VIEW_IS_BROWSER[kind])
 
 
@@ -177,7 +195,7 @@ def _wait_until_browsable(window: MainWindow) -> None:
 
 
 async def _main(
-    app: QApplication, args: argparse.Namespace, paths: Paths, devtools_url: str, window: MainWindow, crashes: CrashReporter
+    app: QApplication, args: argparse.Namespace, paths: Paths, devtools_url: str | None, window: MainWindow, crashes: CrashReporter
 ) -> int:
     import asyncio
 
@@ -189,10 +207,21 @@ async def _main(
     window.attach(services, interactive=not args.no_err_windows)
     crashes.on_report = window.show_crash
     recovery = asyncio.get_running_loop().create_task(window.check_left_running())
-    log_event("app_started", f"{APP_NAME} {__version__} started", backend=services.backend_kind, version=__version__)
+    log_event(
+        "app_started",
+        f"{APP_NAME} {__version__} started",
+        backend=services.backend_kind,
+        version=__version__,
+        devtools_port=devtools_url is not None,
+    )
+    exit_code = 0
     if args.task:
         window.task_panel.task_input.setPlainText(args.task)
-        window.run_task(args.task)
+        if await _ready_for_task(window, services, headless=args.no_err_windows):
+            window.run_task(args.task)
+        elif args.no_err_windows:
+            exit_code = CONFIG_PROBLEM_EXIT
+            window.request_close(ask=False)
     smoke: asyncio.Task[bool] | None = None
     if args.smoke_test:
         smoke = asyncio.get_running_loop().create_task(_smoke_test(window))
@@ -205,7 +234,30 @@ async def _main(
     log_event("app_exiting", f"{APP_NAME} is exiting")
     if smoke is not None and not (smoke.done() and not smoke.cancelled() and smoke.result()):
         return 3
-    return 0
+    return exit_code
+
+
+async def _ready_for_task(window: MainWindow, services: Services, *, headless: bool) -> bool:
+    """Check the settings in effect before the --task starts; False when they cannot work.
+
+    A wrong address or key would otherwise fail later in words about sessions or the internet, and
+    a missing key would only show a banner — in a run without windows, nothing at all."""
+    from desktop_app.core.events import Level, Notice, NoticeAction
+
+    problem = await services.configuration_problem()
+    if problem is None or not problem.definite:
+        return True  # an unreachable address may be a passing network fault: the run says so if it fails
+    log_event(
+        "config_problem",
+        problem.message,
+        logging.ERROR,
+        setting=problem.setting.value,
+        backend=services.backend_kind,
+        action="exiting" if headless else "waiting for Settings",
+    )
+    # With windows, Settings opens on it; the task stays in the task box for Run.
+    services.bus.publish(Notice(Level.ERROR, f"The task was not started: {problem.message}", NoticeAction.OPEN_SETTINGS))
+    return False
 
 
 def _on_signal(window: MainWindow, number: int) -> None:

@@ -2,7 +2,8 @@
 
 - Chromium's sandbox cannot run as root (CI, containers): disable it only then.
 - QtWebEngine reads its DevTools (CDP) address once, at start: the local agent drives the
-  embedded view through it, on loopback and a random free port.
+  embedded view through it, on loopback and a random free port. Anyone on this computer can use
+  that port, so it is opened only for a run that starts in Local mode (see NEEDS_DEVTOOLS).
 - browser-use phones home and reconfigures logging on import unless told not to.
 """
 
@@ -14,6 +15,9 @@ import sys
 from pathlib import Path
 
 REMOTE_DEBUGGING = "QTWEBENGINE_REMOTE_DEBUGGING"
+CHROMIUM_FLAGS = "QTWEBENGINE_CHROMIUM_FLAGS"
+# Chromium switches that would open a DevTools endpoint of their own (QtWebEngine honours the port).
+DEVTOOLS_SWITCHES = ("--remote-debugging-port", "--remote-debugging-pipe", "--remote-debugging-address")
 
 QUIET_BROWSER_USE = {
     "ANONYMIZED_TELEMETRY": "false",
@@ -27,12 +31,12 @@ QUIET_BROWSER_USE = {
 
 class EarlyInit:
     # A plain class: importing dataclasses here would put ~5 ms on the path to the first paint.
-    def __init__(self, devtools_port: int) -> None:
-        self.devtools_port = devtools_port
+    def __init__(self, devtools_port: int | None) -> None:
+        self.devtools_port = devtools_port  # None: no DevTools port in this run
 
     @property
-    def devtools_url(self) -> str:
-        return f"http://127.0.0.1:{self.devtools_port}"
+    def devtools_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.devtools_port}" if self.devtools_port is not None else None
 
 
 def running_as_root() -> bool:
@@ -45,7 +49,7 @@ def free_loopback_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def prepare_environment(browser_use_dir: Path | None = None) -> EarlyInit:
+def prepare_environment(browser_use_dir: Path | None = None, *, open_devtools: bool = True) -> EarlyInit:
     if "PySide6.QtWebEngineCore" in sys.modules:
         raise RuntimeError("prepare_environment() must run before QtWebEngine is imported")
     if running_as_root():
@@ -55,7 +59,19 @@ def prepare_environment(browser_use_dir: Path | None = None) -> EarlyInit:
     if browser_use_dir is not None:
         # browser-use keeps a config directory; keep it inside ours, not in ~/.config.
         os.environ["BROWSER_USE_CONFIG_DIR"] = str(browser_use_dir)
+    if not open_devtools:
+        _close_devtools()
+        return EarlyInit(devtools_port=None)
     return EarlyInit(devtools_port=_devtools_port())
+
+
+def _close_devtools() -> None:
+    """No DevTools endpoint at all, whatever this process inherited (a launcher, a developer's shell)."""
+    os.environ.pop(REMOTE_DEBUGGING, None)
+    flags = os.environ.get(CHROMIUM_FLAGS)
+    if flags:
+        kept = [flag for flag in flags.split() if not flag.startswith(DEVTOOLS_SWITCHES)]
+        os.environ[CHROMIUM_FLAGS] = " ".join(kept)
 
 
 def _devtools_port() -> int:

@@ -13,8 +13,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from desktop_app.backends import BackendContext, build_backend
+from desktop_app.backends import NEEDS_DEVTOOLS, BackendContext, build_backend
 from desktop_app.backends.capabilities import CLOUD, LOCAL
+from desktop_app.core.config_check import ConfigProblem, Setting
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
 from desktop_app.core.events import EventBus, Level, Notice, NoticeAction
@@ -28,7 +29,7 @@ from desktop_app.core.store import HistoryStore
 from desktop_app.core.wording import plural
 from desktop_app.keychain import Keychain
 from desktop_app.paths import Paths
-from desktop_app.settings import BACKENDS, Settings, SettingsStore, chosen_backend
+from desktop_app.settings import BACKENDS, Settings, SettingsStore, chosen_backend, cloud_config
 
 if TYPE_CHECKING:
     from desktop_app.core.ports import Backend, RemoteSession
@@ -38,9 +39,17 @@ log = logging.getLogger(__name__)
 # The backend whose sessions can outlive the app (and are billed meanwhile).
 BILLED_KIND = next(c.kind for c in (LOCAL, CLOUD) if c.billed_while_alive)
 
+RESTART_REASONS = {
+    "local": "Local mode needs Handoff to restart: a run in Cloud mode keeps the built-in browser's "
+    "control port closed, and it can only be opened as Handoff starts.",
+    "cloud": "Browser Use Cloud needs Handoff to restart: in a Local run other programs on this computer "
+    "could reach the built-in browser's control port, and through it the Cloud live view.",
+}
+
 
 class Services:
-    def __init__(self, paths: Paths, devtools_url: str, *, backend_override: str | None = None) -> None:
+    def __init__(self, paths: Paths, devtools_url: str | None, *, backend_override: str | None = None) -> None:
+        """``devtools_url`` is the DevTools port this process opened (None: none, a Cloud run)."""
         self.paths = paths
         self.settings_store = SettingsStore(paths.settings_file)
         self.settings = self.settings_store.load()
@@ -85,17 +94,46 @@ class Services:
             messages.append("The new Browser Use address is used from the next session.")
         return messages
 
+    def restart_needed_for(self, kind: str) -> str | None:
+        """Why ``kind`` cannot run in this process (Handoff must restart for it), or None.
+
+        The DevTools port is opened, or not, before QtWebEngine starts (early_init), and can be
+        neither opened nor closed later: Local mode needs it, and a Cloud live view must never be
+        shown while it is open (anyone on this computer could read its URL there and drive it)."""
+        if kind not in BACKENDS:
+            raise ValueError(kind)
+        if NEEDS_DEVTOOLS[kind] == (self.context.devtools_url is not None):
+            return None
+        return RESTART_REASONS[kind]
+
     def switch_backend(self, kind: str) -> CommandResult:
         if kind not in BACKENDS:
             raise ValueError(kind)
+        if kind != self.backend_kind and self.controller.backend_locked_reason is None:
+            restart = self.restart_needed_for(kind)
+            if restart is not None:
+                self._remember_choice(kind)  # the next start, or Restart, opens in the mode chosen
+                return CommandResult(False, restart)
         result = self.controller.replace_backend(self._build(kind))
         if result.accepted:
             self.backend_kind = kind
-            if self._stored_backend != kind:  # a switch the person made: their new default
-                self._stored_backend = kind
-                self.settings = replace(self.settings, backend=kind)
-                self.settings_store.save(self.settings)
+            self._remember_choice(kind)
         return result
+
+    def _remember_choice(self, kind: str) -> None:
+        if self._stored_backend != kind:  # a switch the person made: their new default
+            self._stored_backend = kind
+            self.settings = replace(self.settings, backend=kind)
+            self.settings_store.save(self.settings)
+
+    async def configuration_problem(self) -> ConfigProblem | None:
+        """What keeps a task from running with the settings in effect, or None (Cloud asks the network)."""
+        if self.backend_kind == CLOUD.kind:
+            from desktop_app.backends.cloud_check import check_cloud
+
+            return await check_cloud(cloud_config(self.settings, self.keychain))
+        problem = self.controller.setup_problem()
+        return None if problem is None else ConfigProblem(Setting.MODEL, problem.message)
 
     # -- sessions left running by earlier runs -------------------------------------------------
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from desktop_app.keychain import SecretName
+from desktop_app.core.config_check import ADDRESS_VARIABLE, CloudConfig, address_problem
+from desktop_app.keychain import Keychain, SecretName
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,10 @@ class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
 
     def effective_cloud_base_url(self) -> str | None:
-        return os.environ.get("BROWSER_USE_BASE_URL", "").strip() or self.cloud_base_url.strip() or None
+        return os.environ.get(ADDRESS_VARIABLE, "").strip() or self.cloud_base_url.strip() or None
+
+    def cloud_base_url_from_environment(self) -> bool:
+        return bool(os.environ.get(ADDRESS_VARIABLE, "").strip())
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -94,8 +98,9 @@ class Settings:
     def problems(self) -> list[str]:
         """What is wrong with these settings, in words for the person who typed them."""
         found = []
-        if self.cloud_base_url and not _is_http_url(self.cloud_base_url):
-            found.append("The Browser Use API address must start with http:// or https://.")
+        address = address_problem(CloudConfig(address=self.cloud_base_url, key="", in_settings_dialog=True))
+        if address is not None:
+            found.append(address.message)
         if self.backend != "local":
             return found  # the model settings are only used in Local mode: never block a Cloud user on them
         if self.llm.provider in SERVER_PROVIDERS and not _is_http_url(self.llm.base_url):
@@ -121,6 +126,20 @@ def _choice(value: Any, allowed: tuple[str, ...], default: str) -> str:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def cloud_config(settings: Settings, keychain: Keychain, *, typed_key: str = "", in_settings_dialog: bool = False) -> CloudConfig:
+    """The Browser Use settings in effect (the environment overrides Settings), to check them."""
+    from_environment = keychain.source(SecretName.BROWSER_USE).startswith("environment")
+    # A key typed in Settings is what will be saved, but BROWSER_USE_API_KEY still wins over it.
+    key = typed_key if typed_key and not from_environment else keychain.get(SecretName.BROWSER_USE) or ""
+    return CloudConfig(
+        address=settings.effective_cloud_base_url() or "",
+        key=key,
+        address_from_environment=settings.cloud_base_url_from_environment(),
+        key_from_environment=from_environment,
+        in_settings_dialog=in_settings_dialog,
+    )
 
 
 def chosen_backend(settings: Settings, override: str | None) -> str:

@@ -17,6 +17,11 @@ BACKEND_LABELS = {"local": "Local (this computer)", "cloud": "Browser Use Cloud"
 # Whether the live view is the browser itself (see Capabilities.view_is_browser). Kept here, free
 # of imports, because startup needs it before anything else is loaded.
 VIEW_IS_BROWSER = {"local": True, "cloud": False}
+# Whether a run in this mode opens QtWebEngine's DevTools (CDP) port. Only the Local agent drives
+# the built-in browser through it; a run without it cannot host Local mode, and a run with it must
+# never show a Cloud live view (its URL, a credential, would be listed on the port). QtWebEngine
+# reads the port once, before it starts: switching between the two needs a restart.
+NEEDS_DEVTOOLS = {"local": True, "cloud": False}
 
 
 @dataclass(frozen=True)
@@ -24,20 +29,17 @@ class BackendContext:
     """What adapters may need from the app besides settings and keys."""
 
     paths: Paths
-    devtools_url: str
+    devtools_url: str | None  # None: this run has no DevTools port (it started in Cloud mode)
     privacy: PrivacyGuard | None = None  # hides what the person typed from the Local agent
 
 
 def build_backend(kind: str, settings: Callable[[], Settings], keychain: Keychain, context: BackendContext) -> Backend:
     """``settings`` is read when needed, so what the user saves takes effect without a new backend."""
     if kind == "cloud":
-        from desktop_app.backends.cloud import CloudBackend
-        from desktop_app.keychain import SecretName
+        from desktop_app.backends.cloud_check import CheckedCloudBackend
+        from desktop_app.settings import cloud_config
 
-        return CloudBackend(
-            lambda: keychain.get(SecretName.BROWSER_USE),
-            base_url=lambda: settings().effective_cloud_base_url(),
-        )
+        return CheckedCloudBackend(lambda: cloud_config(settings(), keychain))
     if kind == "local":
         # browser-use is a heavy import: only pay for it when Local mode is chosen.
         from desktop_app.backends.local import LocalBackend

@@ -54,6 +54,7 @@ CLOCK_SKEW_SECONDS = 30.0  # between our clock and Browser Use's, when matching 
 LOST_CONTACT_AFTER = 5.0  # seconds without an answer before the person is told contact is lost
 REFUSALS_BEFORE_GIVING_UP = 3  # answers in a row that refuse to describe a running task
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
+CREATE_RETRIES = 2  # a create that never reached Browser Use is tried this many more times (then: say why)
 FIND_CREATED_EVERY = 2.0  # seconds between looks for a create whose answer was lost  # between attempts of a failed read or stop; then 8 s each
 # At most one poll a second per task, with a margin for network jitter between request starts.
 POLL_INTERVAL = 1.02
@@ -622,7 +623,7 @@ class CloudBackend:
                         "happening, Handoff may need an update.",
                         detail=str(error)[:500],
                     ) from error
-                if not _worth_retrying(translated, creating):
+                if not _worth_retrying(translated, creating) or (creating and attempt >= CREATE_RETRIES):
                     raise translated
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 if translated.problem is Problem.RATE_LIMITED and translated.retry_after is not None:

@@ -12,6 +12,7 @@ from enum import Enum
 
 class Problem(Enum):
     AUTH = "auth"  # key missing, wrong or revoked: open Settings
+    CONFIG = "config"  # the Browser Use address is not the API, or nothing answers there: open Settings
     SPEND_LIMIT = "spend_limit"
     PAYMENT = "payment"
     NOT_FOUND = "not_found"
@@ -50,4 +51,4 @@ class BackendError(Exception):
 
     @property
     def needs_settings(self) -> bool:
-        return self.problem in (Problem.AUTH, Problem.LLM_NOT_CONFIGURED, Problem.SPEND_LIMIT)
+        return self.problem in (Problem.AUTH, Problem.CONFIG, Problem.LLM_NOT_CONFIGURED, Problem.SPEND_LIMIT)

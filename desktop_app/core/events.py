@@ -30,6 +30,7 @@ class NoticeAction(Enum):
     NEW_SESSION = "new_session"
     KEEP_ALIVE = "keep_alive"
     OPEN_DOWNLOADS = "open_downloads"
+    RESTART = "restart"  # start Handoff again, in the mode the person chose
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         self._settings_dialog: Any = None
         self._asking_about_secrets = False
         self._tray: QSystemTrayIcon | None = None  # created when first needed
+        # Set when the person pressed Restart: the mode the next run starts in (app.py starts it).
+        self.restart_backend: str | None = None
+        self._restart_offer: str | None = None  # the mode a Restart notice on screen would start
         self.setMinimumSize(QSize(900, 560))
         central = QWidget(self)
         self._layout = QVBoxLayout(central)
@@ -239,9 +242,15 @@ class MainWindow(QMainWindow):
             self.recovery_bar.show_sessions(sessions)
 
     def _reattach(self, session_id: str) -> None:
+        from desktop_app.services import BILLED_KIND
+
         result = self._services.reattach(session_id)
         if not result.accepted:
-            self.banner.show_message(result.reason)
+            if self._services.restart_needed_for(BILLED_KIND) is not None:
+                # After the restart the session is still listed here, with Reattach.
+                self.offer_restart(BILLED_KIND, f"{result.reason} The session will be offered again after the restart.")
+            else:
+                self.banner.show_message(result.reason)
             return
         self.recovery_bar.remove(session_id)
 
@@ -459,8 +468,26 @@ class MainWindow(QMainWindow):
             return
         result = self._services.switch_backend(kind)
         if not result.accepted:
-            self.banner.show_message(result.reason)
+            if self._controller.backend_locked_reason is None and self._services.restart_needed_for(kind):
+                self.offer_restart(kind, result.reason)
+            else:
+                self.banner.show_message(result.reason)
             self.task_panel.set_capabilities(self._controller.capabilities)
+
+    def offer_restart(self, kind: str, reason: str) -> None:
+        from desktop_app.core.events import Level, Notice, NoticeAction
+
+        self._restart_offer = kind
+        self.banner.show_notice(Notice(Level.INFO, reason, NoticeAction.RESTART))
+
+    def restart_in(self, kind: str) -> None:
+        """Close as the person would (asking first if something would be lost), then app.py starts
+        Handoff again in ``kind``."""
+        from desktop_app.logs import log_event
+
+        log_event("restart_requested", f"Restarting in {kind} mode", backend=kind)
+        self.restart_backend = kind
+        self.request_close(ask=self._interactive)
 
     def open_settings(self, *, focus_cloud_key: bool = False) -> None:
         if self._settings_dialog is not None:
@@ -486,7 +513,11 @@ class MainWindow(QMainWindow):
 
     def _settings_saved(self, dialog: Any) -> None:
         messages = getattr(dialog, "saved_messages", [])
-        if messages:
+        chosen = dialog.chosen_backend()
+        needs_restart = self._controller.backend_locked_reason is None and self._services.restart_needed_for(chosen)
+        if chosen != self._services.backend_kind and needs_restart:
+            self.offer_restart(chosen, " ".join(messages))
+        elif messages:
             self.banner.show_message(" ".join(messages))
         else:
             self.banner.hide()  # e.g. "Add your key in Settings": done now
@@ -619,6 +650,8 @@ class MainWindow(QMainWindow):
             self._follow(self._controller.keep_alive())
         elif action is NoticeAction.OPEN_DOWNLOADS:
             self._open_folder(self._services.paths.downloads)
+        elif action is NoticeAction.RESTART and self._restart_offer is not None:
+            self.restart_in(self._restart_offer)
 
     def _on_download_finished(self, name: str, succeeded: bool, folder: str) -> None:
         from desktop_app.core.events import Level, Notice, NoticeAction
@@ -698,6 +731,7 @@ class MainWindow(QMainWindow):
                 stop_session = True
             elif choice is None:
                 self._closing = False
+                self.restart_backend = None  # the person stayed: no restart either
                 return
             else:
                 stop_session = choice

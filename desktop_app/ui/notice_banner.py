@@ -12,6 +12,7 @@ ACTION_LABELS = {
     NoticeAction.NEW_SESSION: "New session",
     NoticeAction.KEEP_ALIVE: "Keep it alive (billed)",
     NoticeAction.OPEN_DOWNLOADS: "Open folder",
+    NoticeAction.RESTART: "Restart Handoff",
 }
 
 

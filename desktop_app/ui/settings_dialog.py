@@ -2,10 +2,13 @@
 
 Opened with ``open()`` (never ``exec()``). Stored keys are never shown: an empty key field means
 "keep the stored key". Invalid input keeps the dialog open with a message and loses nothing.
+Check asks the Browser Use address (with the key) whether it is the API; Save does not wait on the
+network, so it works offline.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import replace
 
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.backends import BACKEND_LABELS
 from desktop_app.backends.ollama import detect_ollama
+from desktop_app.core.config_check import CloudConfig, key_problem
 from desktop_app.core.wording import plural
 from desktop_app.keychain import SecretName
 from desktop_app.services import Services
@@ -39,6 +43,7 @@ from desktop_app.settings import (
     SERVER_PROVIDERS,
     LLMSettings,
     Settings,
+    cloud_config,
 )
 
 
@@ -108,6 +113,8 @@ class SettingsDialog(QDialog):
             for button in self.backend_buttons.values():
                 button.setEnabled(button.isChecked())
             where_layout.addWidget(_hint(locked, where))
+        elif any(services.restart_needed_for(kind) for kind in BACKEND_LABELS if kind != services.backend_kind):
+            where_layout.addWidget(_hint("Switching between Local and Cloud restarts Handoff.", where))
         where_layout.addWidget(
             _hint(
                 "Local: the browser inside this window, driven by an AI model you choose — no account needed.\n"
@@ -127,6 +134,18 @@ class SettingsDialog(QDialog):
             f"Set by BROWSER_USE_BASE_URL: {override}" if override else "Default (api.browser-use.com)"
         )
         cloud_form.addRow("API address", self.cloud_url)
+        self.check_button = QPushButton("Check", cloud)
+        self.check_button.setObjectName("cloudCheckButton")
+        self.check_button.setToolTip("Ask this address, with this key, whether it is the Browser Use API")
+        self.check_button.clicked.connect(self._start_cloud_check)
+        self.check_status = _hint("", cloud)
+        self.check_status.setObjectName("cloudCheckStatus")
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_button)
+        check_row.addWidget(self.check_status, 1)
+        cloud_form.addRow(check_row)
+        self._cloud_check: asyncio.Task[None] | None = None
+        self.finished.connect(self._stop_cloud_check)
         cloud_form.addRow(_hint("Get a key at cloud.browser-use.com. It is also used by the Browser Use LLM.", cloud))
 
         model = QGroupBox("Local agent's AI model", self)
@@ -192,6 +211,8 @@ class SettingsDialog(QDialog):
         for edit in (self.cloud_url, self.model, self.llm_url, self.cloud_key.edit, *(f.edit for f in self.provider_keys.values())):
             edit.textEdited.connect(self.error.hide)
         self.provider.currentIndexChanged.connect(self.error.hide)
+        for edit in (self.cloud_url, self.cloud_key.edit):
+            edit.textEdited.connect(self.check_status.clear)  # it was about what is no longer typed
         self.backend_group.buttonToggled.connect(self.error.hide)
         if focus_cloud_key:
             self.cloud_key.edit.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -214,6 +235,30 @@ class SettingsDialog(QDialog):
             if models and not self.model.text():
                 self.model.setText(models[0])
         self._provider_changed()
+
+    def _typed_cloud_config(self) -> CloudConfig:
+        typed = replace(self._services.settings, cloud_base_url=self.cloud_url.text().strip())
+        return cloud_config(typed, self._services.keychain, typed_key=self.cloud_key.new_value, in_settings_dialog=True)
+
+    def _start_cloud_check(self) -> None:
+        self._stop_cloud_check()
+        self._cloud_check = asyncio.get_event_loop().create_task(self.check_cloud())
+
+    def _stop_cloud_check(self) -> None:
+        if self._cloud_check is not None and not self._cloud_check.done():
+            self._cloud_check.cancel()
+
+    async def check_cloud(self) -> None:
+        """What the Browser Use address and key typed here would do, in words (Check)."""
+        from desktop_app.backends.cloud_check import check_cloud
+
+        self.check_button.setEnabled(False)
+        self.check_status.setText("Checking…")
+        try:
+            problem = await check_cloud(self._typed_cloud_config())
+        finally:
+            self.check_button.setEnabled(True)
+        self.check_status.setText(problem.message if problem is not None else "Browser Use answered: the address and the key work.")
 
     def _provider_changed(self) -> None:
         provider = self.provider.currentData() or ""
@@ -248,6 +293,10 @@ class SettingsDialog(QDialog):
             ),
         )
         problems = settings.problems()
+        if settings.backend == "cloud" and not problems:
+            missing_key = key_problem(self._typed_cloud_config())
+            if missing_key is not None:
+                problems.append(missing_key.message)
         key_field = self.provider_keys.get(provider)
         needs_key = settings.backend == "local" and provider != "openai_compatible"  # Cloud never uses it
         if key_field is not None and needs_key and not key_field.will_have_key:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from browser_use_sdk import (
+    AccountView,
     CreateSessionRequest,
     CreateTaskRequest,
     SessionItemView,
@@ -311,11 +312,33 @@ class FakeCloud(LoopbackServer):
             "keepAlive": session.keep_alive,
         }
 
+    def _account(self) -> dict[str, Any]:
+        active = sum(1 for s in self.sessions.values() if s.status == "active")
+        return {
+            "name": "Test account",
+            "totalCreditsBalanceUsd": 10.0,
+            "monthlyCreditsBalanceUsd": 0.0,
+            "additionalCreditsBalanceUsd": 10.0,
+            "rateLimit": 5,
+            "concurrentSessionLimit": 5,
+            "activeSessionCount": active,
+            "planInfo": {
+                "planName": "Pay as you go",
+                "subscriptionStatus": None,
+                "subscriptionId": None,
+                "subscriptionCurrentPeriodEnd": None,
+                "subscriptionCanceledAt": None,
+            },
+            "projectId": "00000000-0000-4000-8000-000000000001",
+        }
+
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
         with self._lock:
             return self._route(method, path, query, body)
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        if method == "GET" and path == "/billing/account":
+            return 200, _checked(AccountView, self._account())
         if method == "POST" and path == "/sessions":
             _validate_request(CreateSessionRequest, body)
             session = FakeSession(

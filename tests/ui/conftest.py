@@ -45,7 +45,7 @@ def cloud() -> Iterator[FakeCloud]:
 @pytest.fixture
 def cloud_services(paths: Paths, cloud: FakeCloud, monkeypatch: pytest.MonkeyPatch) -> Services:
     monkeypatch.setenv("BROWSER_USE_BASE_URL", cloud.base_url)
-    services = Services(paths, EARLY.devtools_url, backend_override="cloud")
+    services = Services(paths, None, backend_override="cloud")  # as in the app: a Cloud run has no DevTools port
     services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
     return services
 

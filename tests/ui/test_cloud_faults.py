@@ -167,19 +167,25 @@ def test_a_failed_take_over_keeps_the_view_locked(cloud: FakeCloud, cloud_servic
 
 def test_connection_refused_keeps_everything(paths, make_window, qrun, monkeypatch) -> None:
     from desktop_app.services import Services
-    from tests.conftest import EARLY
 
-    monkeypatch.setenv("BROWSER_USE_BASE_URL", f"http://127.0.0.1:{free_loopback_port()}/api/v2")
-    services = Services(paths, EARLY.devtools_url, backend_override="cloud")
+    address = f"http://127.0.0.1:{free_loopback_port()}/api/v2"
+    monkeypatch.setenv("BROWSER_USE_BASE_URL", address)
+    services = Services(paths, None, backend_override="cloud")
     services.keychain.set(SecretName.BROWSER_USE, "bu_valid_looking_key_000")
     window = make_window(services)
     probe = LagProbe()
+    # Not "check your internet connection": the address is the problem (Settings opens on it).
+    said = (
+        f"The session could not be started: Nothing is answering at {address} (the connection was refused). "
+        "Check BROWSER_USE_BASE_URL, or start the server it points to."
+    )
 
     async def scenario() -> None:
         probe.start()
         run_task(window, TASK)
-        # Nothing reached Browser Use, so starting is retried — and said so at once.
+        # Nothing reached Browser Use: starting is tried again, said at once, then the address is named.
         await wait_until(lambda: "Lost contact with Browser Use — retrying" in window.banner.message, timeout=5)
+        await wait_until(lambda: window.banner.message == said, timeout=30)
 
     qrun(scenario(), timeout=40)
     assert window.task_panel.task_input.toPlainText() == TASK

@@ -218,3 +218,31 @@ def test_no_crash_dialog_without_error_windows(cloud_services, make_window, tmp_
     window.show_crash(tmp_path / "crash.txt", "ValueError: broken")
     assert not any(w.objectName() == "crashDialog" and w.isVisible() for w in QApplication.topLevelWidgets())
     assert "ValueError: broken" in window.banner.message
+
+
+def test_reattaching_from_a_local_run_offers_a_restart_into_cloud(cloud: FakeCloud, paths, make_window, qrun, monkeypatch) -> None:
+    # A Local run has its DevTools port open: the session's live view must not be shown in it.
+    from desktop_app.keychain import SecretName
+    from desktop_app.services import Services
+    from tests.conftest import EARLY
+
+    monkeypatch.setenv("BROWSER_USE_BASE_URL", cloud.base_url)
+    services = Services(paths, EARLY.devtools_url, backend_override="local")
+    services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+    session_id = left_running_session(cloud, services)
+    window = make_window(services)
+
+    async def scenario() -> None:
+        await window.check_left_running()
+        click(window.recovery_bar.findChild(type(window.task_panel.run_button), "reattachButton"))
+
+    qrun(scenario())
+    assert window.banner.message == (
+        "Browser Use Cloud needs Handoff to restart: in a Local run other programs on this computer could reach "
+        "the built-in browser's control port, and through it the Cloud live view. "
+        "The session will be offered again after the restart."
+    )
+    assert window.banner.action_button.text() == "Restart Handoff"
+    assert services.backend_kind == "local" and services.controller.session is None
+    assert window.recovery_bar.session_ids == [session_id]  # still offered
+    assert cloud.sessions[session_id].status == "active" and cloud.sessions[session_id].gets == 0  # never opened here

@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 from desktop_app.core.control import Control
 from tests.fakes import scripted_llm as sl
 from tests.helpers import wait_until
+from tests.ui.actions import click
 from tests.ui.web import js, load
 
 
@@ -77,20 +78,27 @@ def test_the_profile_wipe_happens_before_the_profile_opens(paths, qapp) -> None:
         profile.deleteLater()
 
 
-def test_switching_to_cloud_in_the_window_changes_the_view(local_services, make_window, qrun) -> None:
+def test_choosing_cloud_in_a_local_run_offers_a_restart_and_never_shows_cloud_here(local_services, make_window, qrun) -> None:
+    # This run's DevTools port is open (Local): a Cloud live view here would be listed on it.
     window = make_window(local_services)
     selector = window.task_panel.backend_selector
-    assert window.live_view.bar.isVisible()
+    selector.setCurrentIndex(selector.findData("cloud"))
+    selector.activated.emit(selector.currentIndex())
+    assert window.banner.message == (
+        "Browser Use Cloud needs Handoff to restart: in a Local run other programs on this computer could reach "
+        "the built-in browser's control port, and through it the Cloud live view."
+    )
+    assert window.banner.action_button.text() == "Restart Handoff"
+    assert local_services.backend_kind == "local" and window.live_view.bar.isVisible()
+    assert selector.currentData() == "local"  # the list shows the mode in use
+    assert local_services.settings_store.load().backend == "cloud"  # the next start is in the mode chosen
 
     async def scenario() -> None:
-        selector.setCurrentIndex(selector.findData("cloud"))
-        selector.activated.emit(selector.currentIndex())
-        await wait_until(lambda: local_services.backend_kind == "cloud")
+        click(window.banner.action_button)
+        await window.closed
 
     qrun(scenario())
-    assert not window.live_view.bar.isVisible()
-    assert "Browser Use Cloud" in window.status.text()
-    assert local_services.settings_store.load().backend == "cloud"
+    assert window.restart_backend == "cloud"  # app.py starts Handoff again in it
 
 
 class ConnectionRecorder:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyring
 import keyring.backends.fail
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -11,10 +12,12 @@ from desktop_app.keychain import SERVICE, Keychain, SecretName
 from desktop_app.services import Services
 from desktop_app.ui.settings_dialog import SettingsDialog
 from tests.conftest import EARLY
+from tests.helpers import wait_until
 
 
 def services_for(paths, backend: str = "cloud") -> Services:
-    return Services(paths, EARLY.devtools_url, backend_override=backend)
+    # As the app starts them: only a Local run has a DevTools port.
+    return Services(paths, EARLY.devtools_url if backend == "local" else None, backend_override=backend)
 
 
 def open_dialog(services: Services, qtbot) -> SettingsDialog:
@@ -74,9 +77,11 @@ def test_without_a_keychain_the_dialog_says_keys_last_this_run(paths, qtbot, qru
     assert Keychain().get(SecretName.BROWSER_USE) is None
 
 
-def test_choosing_the_other_backend_switches_it(paths, qtbot, qrun) -> None:
+def test_choosing_local_in_a_cloud_run_is_saved_for_the_restart(paths, qtbot, qrun) -> None:
     services = services_for(paths, "cloud")
     dialog = open_dialog(services, qtbot)
+    saved: list[list[str]] = []
+    dialog.saved.connect(lambda: saved.append(dialog.saved_messages))
 
     async def scenario() -> None:
         dialog.backend_buttons["local"].setChecked(True)
@@ -86,9 +91,15 @@ def test_choosing_the_other_backend_switches_it(paths, qtbot, qrun) -> None:
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
 
     qrun(scenario())
-    assert services.backend_kind == "local" and services.controller.capabilities.view_is_browser
+    assert saved == [
+        [
+            "Local mode needs Handoff to restart: a run in Cloud mode keeps the built-in browser's control port "
+            "closed, and it can only be opened as Handoff starts."
+        ]
+    ]
+    assert services.backend_kind == "cloud" and not services.controller.capabilities.view_is_browser
     assert services.settings.llm.provider == "openai_compatible" and services.settings.llm.base_url == "http://127.0.0.1:8000/v1"
-    assert services.settings_store.load().backend == "local"
+    assert services.settings_store.load().backend == "local"  # the restart (or the next start) is in Local mode
 
 
 def test_an_openai_compatible_server_needs_a_model_name(paths, qtbot, qrun) -> None:
@@ -151,7 +162,7 @@ def test_switching_backend_with_a_session_open_is_refused_and_not_saved(paths, c
 
     SettingsStore(paths.settings_file).save(replace(Settings(), backend="cloud"))  # Cloud is this person's default
     monkeypatch.setenv("BROWSER_USE_BASE_URL", cloud.base_url)
-    cloud_services = Services(paths, EARLY.devtools_url)
+    cloud_services = Services(paths, None)  # a Cloud run: no DevTools port
     cloud_services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
 
     async def scenario() -> None:
@@ -251,3 +262,69 @@ def test_the_local_model_settings_show_only_for_local(paths, qtbot) -> None:
     assert not dialog.model_group.isHidden()
     dialog.backend_buttons["cloud"].setChecked(True)
     assert dialog.model_group.isHidden()
+
+
+def test_check_says_when_the_address_is_not_the_api(paths, qtbot, qrun, cloud, monkeypatch) -> None:
+    monkeypatch.delenv("BROWSER_USE_BASE_URL", raising=False)
+    dialog = open_dialog(services_for(paths, "cloud"), qtbot)
+
+    async def scenario() -> None:
+        dialog.cloud_url.setText(cloud.origin + "/api/v3")  # a path typo
+        QTest.keyClicks(dialog.cloud_key.edit, cloud.api_key)
+        QTest.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: dialog.check_status.text() not in ("", "Checking…"), what="the answer")
+
+    qrun(scenario())
+    assert dialog.check_status.text() == (
+        f"This address does not look like the Browser Use API: {cloud.origin}/api/v3 answered “not found” (HTTP 404). "
+        "Check the API address; Browser Use's own is https://api.browser-use.com/api/v2."
+    )
+    dialog.cloud_url.setText(cloud.base_url)
+    qrun(dialog.check_cloud())
+    assert dialog.check_status.text() == "Browser Use answered: the address and the key work."
+    QTest.keyClicks(dialog.cloud_url, "x")
+    assert dialog.check_status.text() == ""  # it was about an address no longer typed
+
+
+@pytest.mark.parametrize(
+    ("address", "key", "said"),
+    [
+        ("ftp://x", "bu_key_0000000000", "The Browser Use API address must start with http:// or https:// (for example https://api.browser-use.com/api/v2)."),
+        ("http://127.0.0.1:{port}/api/v2", "bu_key_0000000000", "Nothing is answering at http://127.0.0.1:{port}/api/v2 (the connection was refused). Check the API address, or start the server it points to."),
+        ("", "", "Paste your Browser Use API key (from cloud.browser-use.com), or choose Local."),
+    ],
+)
+def test_check_names_each_bad_setting(paths, qtbot, qrun, monkeypatch, address: str, key: str, said: str) -> None:
+    from desktop_app.early_init import free_loopback_port
+
+    monkeypatch.delenv("BROWSER_USE_BASE_URL", raising=False)
+    port = free_loopback_port()
+    dialog = open_dialog(services_for(paths, "cloud"), qtbot)
+    dialog.cloud_url.setText(address.format(port=port))
+    dialog.cloud_key.edit.setText(key)
+    qrun(dialog.check_cloud())
+    assert dialog.check_status.text() == said.format(port=port)
+
+
+def test_check_names_the_environment_variable_that_overrides_the_field(paths, qtbot, qrun, monkeypatch) -> None:
+    monkeypatch.setenv("BROWSER_USE_BASE_URL", "ftp://x")
+    dialog = open_dialog(services_for(paths, "cloud"), qtbot)
+    dialog.cloud_url.setText("https://api.browser-use.com/api/v2")  # ignored while the variable is set
+    dialog.cloud_key.edit.setText("bu_key_0000000000")
+    qrun(dialog.check_cloud())
+    assert dialog.check_status.text() == (
+        "BROWSER_USE_BASE_URL must be an address starting with http:// or https:// "
+        "(for example https://api.browser-use.com/api/v2); it is “ftp://x”."
+    )
+
+
+def test_cloud_is_not_saved_without_a_key(paths, qtbot, memory_keyring, monkeypatch) -> None:
+    monkeypatch.delenv("BROWSER_USE_API_KEY", raising=False)
+    services = services_for(paths, "cloud")
+    dialog = open_dialog(services, qtbot)
+    dialog.save()
+    assert dialog.isVisible()
+    assert dialog.error.text() == "Paste your Browser Use API key (from cloud.browser-use.com), or choose Local."
+    QTest.keyClicks(dialog.cloud_key.edit, "bu_typed_key_0123456789")
+    dialog.save()
+    assert not dialog.isVisible() and memory_keyring.store[(SERVICE, "browser-use-api-key")] == "bu_typed_key_0123456789"

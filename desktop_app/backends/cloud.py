@@ -76,7 +76,7 @@ class CloudBackend:
         request_timeout: float = 30.0,
         lost_contact_after: float = LOST_CONTACT_AFTER,
         find_created_for: float = 10.0,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._api_key = api_key
         # Read when a session starts: a new address applies from the next session, never mid-session.
@@ -92,7 +92,9 @@ class CloudBackend:
         self._request_timeout = request_timeout
         self._lost_contact_after = lost_contact_after
         self._find_created_for = find_created_for  # how long a lost create's answer is looked for
-        self._sleep = sleep  # every wait between attempts goes through here (tests pass a recorder)
+        # Every wait between attempts goes through here (tests pass a recorder); at least as long as
+        # asked (a Retry-After is a promise to keep).
+        self._sleep = sleep or _sleep_at_least
         self._client: AsyncBrowserUse | None = None
         self._retired_clients: list[AsyncBrowserUse] = []
         self._client_key: str | None = None
@@ -741,6 +743,10 @@ def _worth_retrying(error: BackendError, creating: str | None) -> bool:
     if creating:
         return error.problem is Problem.NETWORK  # never reached Browser Use: nothing was created
     return error.problem in (Problem.SERVER, Problem.NETWORK, Problem.TIMEOUT)
+
+
+async def _sleep_at_least(seconds: float) -> None:
+    await _sleep_until(time.monotonic() + seconds)
 
 
 async def _sleep_until(deadline: float) -> None:

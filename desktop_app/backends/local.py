@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import importlib
 import io
 import json
 import logging
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -81,7 +83,91 @@ def _import_browser_use() -> Any:
     for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
         getattr(module, name)
     _no_about_blank_screensaver()
+    _no_stray_downloads_folder()
     return module
+
+
+def _no_stray_downloads_folder() -> None:
+    """browser-use builds a default profile on import, which makes an empty
+    /tmp/browser-use-downloads-* folder; Handoff always passes its own profile."""
+    from browser_use.browser import session
+
+    folder = session.DEFAULT_BROWSER_PROFILE.downloads_path
+    if folder is not None and Path(folder).name.startswith("browser-use-downloads-"):
+        with contextlib.suppress(OSError):
+            Path(folder).rmdir()  # only if empty
+
+
+_warmed = False
+
+
+def _warm_up_agent(browser_use: Any, scratch: Path) -> None:
+    """Building the first Agent imports ~2,500 modules (model SDKs, aiohttp, ssl …) in ~1.3 s: do it
+    once in a worker thread, with a throwaway agent on a throwaway loop, so the real one is built
+    on the UI thread in milliseconds (the window must not freeze at the first Run)."""
+    global _warmed
+    if _warmed:
+        return
+
+    class NoModel:
+        model = "warm-up"
+        provider = "none"
+        name = "warm-up"
+        model_name = "warm-up"
+        _verified_api_keys = True
+
+        async def ainvoke(self, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("never called")
+
+    async def build() -> None:
+        session = browser_use.BrowserSession(
+            cdp_url="http://127.0.0.1:9", is_local=False, browser_profile=_profile(browser_use, scratch)
+        )
+        HandoffAgent = _agent_class(browser_use)  # noqa: N806
+        HandoffAgent(task="warm up", llm=NoModel(), browser_session=session, file_system_path=str(scratch), **AGENT_OPTIONS)
+
+    try:
+        asyncio.run(build())
+        _warmed = True
+    except Exception as error:  # a warm-up only: the real agent still gets built, just more slowly
+        log.info("Warming up the agent failed (%s: %s)", type(error).__name__, error)
+
+
+def _profile(browser_use: Any, downloads: Path) -> Any:
+    return browser_use.BrowserProfile(
+        headless=False,
+        no_viewport=True,  # otherwise an emulated 1920×1080 viewport stays on the view (DESIGN.md)
+        keep_alive=True,  # the view outlives every run
+        downloads_path=str(downloads),
+        auto_download_pdfs=False,
+    )
+
+
+@functools.cache
+def _agent_class(browser_use: Any) -> Any:
+    class HandoffAgent(browser_use.Agent):  # type: ignore[misc,name-defined]
+        """browser-use's Agent, keeping nothing of its own on disk: it would store every step's
+        screenshot in a world-readable /tmp folder and leave it there. Handoff keeps its own
+        (masked) thumbnails under its private data folder; the agent's files live there too."""
+
+        def _set_screenshot_service(self) -> None:
+            self.screenshot_service = _NoScreenshots()
+
+    return HandoffAgent
+
+
+class _NoScreenshots:
+    async def store_screenshot(self, screenshot_b64: str, step_number: int) -> None:
+        return None
+
+
+# Every Agent Handoff builds, the warm-up's too.
+AGENT_OPTIONS: dict[str, Any] = {
+    "use_judge": False,
+    "enable_signal_handler": False,
+    "calculate_cost": False,
+    "directly_open_url": False,
+}
 
 
 def _no_about_blank_screensaver() -> None:
@@ -140,6 +226,7 @@ class LocalBackend:
         self._devtools_url = context.devtools_url
         self._privacy = context.privacy
         self._screenshots = context.paths.screenshots
+        self._agent_files = context.paths.cache / "agent-files"  # the agent's scratch files: private, removed at session end
         self._downloads = context.paths.downloads
         self._max_steps = max_steps
         self._listener: AgentListener | None = None
@@ -173,14 +260,9 @@ class LocalBackend:
         await self._check_devtools()
         browser_use = await asyncio.to_thread(_import_browser_use)
         self._downloads.mkdir(parents=True, exist_ok=True)
-        profile = browser_use.BrowserProfile(
-            headless=False,
-            no_viewport=True,  # otherwise an emulated 1920×1080 viewport stays on the view (DESIGN.md)
-            keep_alive=True,  # the view outlives every run
-            downloads_path=str(self._downloads),
-            auto_download_pdfs=False,
+        self._browser = browser_use.BrowserSession(
+            cdp_url=self._devtools_url, is_local=False, browser_profile=_profile(browser_use, self._downloads)
         )
-        self._browser = browser_use.BrowserSession(cdp_url=self._devtools_url, is_local=False, browser_profile=profile)
         try:
             await self._browser.start()
         except Exception as error:
@@ -219,6 +301,7 @@ class LocalBackend:
         if self._privacy is not None:
             screenshot_masking.release(self._privacy)
             self._privacy.session_ended()
+        shutil.rmtree(self._agent_files, ignore_errors=True)
         if browser is not None:
             try:
                 # stop() disconnects and resets browser-use's state; the view itself stays open.
@@ -259,27 +342,29 @@ class LocalBackend:
             log.info("The AI model settings or key changed: the next task starts with a fresh agent")
             self._agent = None
         if self._agent is None:
+            # Off the UI thread: the model's SDK import and client (~0.5 s) and the agent's imports.
+            model = await asyncio.to_thread(make_llm, settings, self._keychain)
+            await asyncio.to_thread(_warm_up_agent, browser_use, self._agent_files / "warm-up")
+            self._agent_files.mkdir(parents=True, exist_ok=True)
             llm = GuardedModel(
-                make_llm(settings, self._keychain),
+                model,
                 self._fail_run,
                 self._llm_timeout,
                 user_address=settings.provider in SERVER_PROVIDERS,
                 privacy=self._privacy,
             )
             self._agent_model = model_identity
-            self._agent = browser_use.Agent(
+            self._agent = _agent_class(browser_use)(
                 task=request.text,
                 llm=llm,
                 browser_session=self._browser,
                 tools=self._tools,
                 extend_system_message=ASK_FOR_HUMAN,
                 register_new_step_callback=self._on_model_output,
-                use_judge=False,
-                enable_signal_handler=False,
-                calculate_cost=False,
-                directly_open_url=False,
                 llm_timeout=int(llm.timeout) + 5,
                 step_timeout=600,
+                file_system_path=str(self._agent_files / task_id),
+                **AGENT_OPTIONS,
             )
         else:
             # The same agent keeps what it learnt earlier in this session (like Cloud's same session).

@@ -1,0 +1,262 @@
+"""Does the window ever freeze? Journeys through the real window, with the event loop sampled.
+
+A 5 ms QTimer runs throughout; each time it fires late, the lateness is a stall the person would
+feel (nothing repaints, no click lands). Per journey: the longest stall, the p99 of the timer's
+lateness, and where the longest happened (the last log event before it).
+
+1. local    — start, the first Run of a session (model client, browser-use, DOM watchers), steps,
+              Take over, Hand back, Stop session, quit (scripted model, pages on 127.0.0.1).
+2. cloud    — 500 steps streamed into the timeline at the stand-in server's fastest pace, with thumbnails.
+3. history  — open History with 1,000 past sessions and 50,000 timeline entries; export the largest.
+4. settings — open Settings, switch the model provider (Ollama looked for on a dead port included).
+
+Each journey runs in its own process (offscreen by default; ``--platform xcb`` under Xvfb):
+
+    .venv/bin/python bench/responsiveness.py
+    xvfb-run -a -s "-screen 0 1440x900x24" .venv/bin/python bench/responsiveness.py --platform xcb
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+JOURNEYS = ("local", "cloud", "history", "settings")
+TICK_MS = 5
+
+
+class LoopSampler:
+    """Lateness of a 5 ms timer, and the last log event before each sample."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.samples: list[tuple[float, str]] = []  # (lateness ms, last event)
+        self.last_event = "start"
+        self._timer = QTimer()
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._last = time.perf_counter()
+        sampler = self
+
+        class LastEvent(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                sampler.last_event = getattr(record, "event", None) or record.getMessage()[:60]
+
+        logging.getLogger().addHandler(LastEvent(logging.DEBUG))
+        logging.getLogger().setLevel(logging.DEBUG)
+
+    def mark(self, what: str) -> None:
+        self.last_event = what
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> dict[str, object]:
+        self._timer.stop()
+        lateness = sorted(s[0] for s in self.samples)
+        worst = max(self.samples, default=(0.0, ""))
+        return {
+            "worst_ms": round(worst[0], 1),
+            "where": worst[1],
+            "p99_ms": round(lateness[int(0.99 * (len(lateness) - 1))], 1) if lateness else 0.0,
+            "over_100ms": sum(1 for s in lateness if s > 100),
+            "samples": len(lateness),
+        }
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.samples.append((max(0.0, (now - self._last) * 1000 - TICK_MS), self.last_event))
+        self._last = now
+
+
+async def journey_local(sampler: LoopSampler) -> None:
+    from common import EARLY, PATHS
+
+    from desktop_app.core.control import Control
+    from desktop_app.services import Services
+    from desktop_app.ui.main_window import MainWindow
+    from tests.fakes import scripted_llm as sl
+    from tests.fakes.site import SiteServer
+    from tests.helpers import wait_until
+
+    with SiteServer() as site:
+        model = sl.ScriptedModel(
+            [
+                sl.navigate(site.url("form.html")),
+                sl.type_text("id=name", "Ada Lovelace"),
+                sl.ask_human("Type your email"),
+                sl.type_text("id=name", "Ada King"),
+                sl.done("Done"),
+            ]
+        )
+        sl.install(model)
+        services = Services(PATHS, EARLY.devtools_url, backend_override="local")
+        sl.select_for(services)
+        window = MainWindow.open(services, interactive=False)
+        window.show()
+        sampler.mark("window shown")
+        window.run_task("Fill the form")
+        await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=120)
+        sampler.mark("agent asked for the person")
+        window.hand_back("Typed the email", "")
+        await wait_until(lambda: services.controller.state is Control.IDLE, timeout=120)
+        window.run_task("Look again")
+        await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)
+        window.take_over()
+        await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=60)
+        sampler.mark("took over")
+        window.hand_back("", "")
+        await wait_until(lambda: services.controller.state is Control.IDLE, timeout=120)
+        window.stop_session()
+        await wait_until(lambda: services.controller.state is Control.NO_SESSION, timeout=60)
+        sampler.mark("session stopped")
+        await window.close_gracefully()
+        services.close()
+
+
+async def journey_cloud(sampler: LoopSampler) -> None:
+    from common import EARLY, PATHS
+
+    from desktop_app.core.control import Control
+    from desktop_app.keychain import SecretName
+    from desktop_app.services import Services
+    from desktop_app.ui.main_window import MainWindow
+    from tests.fakes.cloud_server import FakeCloud
+    from tests.helpers import wait_until
+
+    with FakeCloud(step_interval=0.0, steps_per_task=500) as cloud:
+        os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
+        services = Services(PATHS, EARLY.devtools_url, backend_override="cloud")
+        services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+        window = MainWindow.open(services, interactive=False)
+        window.show()
+        window.run_task("Stream 500 steps")
+        await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)
+        sampler.mark("task created")
+        await wait_until(lambda: services.controller.state is Control.IDLE, timeout=300)
+        sampler.mark("500 steps in")
+        await window.close_gracefully()
+        services.close()
+
+
+async def journey_history(sampler: LoopSampler) -> None:
+    import asyncio
+
+    from common import EARLY, PATHS
+
+    from desktop_app.core import timeline as tl
+    from desktop_app.core.ports import StepReport
+    from desktop_app.services import Services
+    from desktop_app.ui.main_window import MainWindow
+
+    sampler.mark("filling the history")
+    services = Services(PATHS, EARLY.devtools_url, backend_override="cloud")
+    db = services.history
+    now = time.time() - 86400 * 30
+    for number in range(1000):
+        session = f"session-{number:04d}"
+        db.record(tl.SessionStarted(now + number * 60, session, "Browser Use Cloud", "cloud"))
+        steps = 5_000 if number == 999 else 45  # the largest: 5,000 entries; 50,000 in all
+        for step in range(steps):
+            db.record(tl.AgentStep(now + number * 60 + step, session, StepReport(f"task-{number}", step + 1, f"Step {step}", "https://shop.example/cart")))
+        db.record(tl.SessionEnded(now + number * 60 + 59, session, "Stopped by you"))
+    window = MainWindow.open(services, interactive=False)
+    window.show()
+    await asyncio.sleep(0.5)
+    sampler.start()
+    sampler.mark("History opened")
+    window.open_history()
+    dialog = window._history_dialog
+    await asyncio.sleep(3)
+    sampler.mark("largest session selected")
+    dialog.sessions.setCurrentRow(0)
+    await asyncio.sleep(3)
+    sampler.mark("export JSON")
+    dialog.export_to(PATHS.exports / "largest.json", "json")
+    sampler.mark("export HTML")
+    dialog.export_to(PATHS.exports / "largest.html", "html")
+    await asyncio.sleep(2)
+    dialog.close()
+    await window.close_gracefully()
+    services.close()
+
+
+async def journey_settings(sampler: LoopSampler) -> None:
+    import asyncio
+
+    from common import EARLY, PATHS
+
+    from desktop_app.services import Services
+    from desktop_app.ui.main_window import MainWindow
+
+    services = Services(PATHS, EARLY.devtools_url, backend_override="local")
+    window = MainWindow.open(services, interactive=False)
+    window.show()
+    await asyncio.sleep(0.5)
+    sampler.mark("Settings opened")
+    window.open_settings()
+    dialog = window._settings_dialog
+    await asyncio.sleep(1)
+    for provider in ("ollama", "openai", "anthropic", "openai_compatible", "ollama"):
+        sampler.mark(f"provider {provider}")
+        dialog.provider.setCurrentIndex(dialog.provider.findData(provider))
+        await asyncio.sleep(1.5)
+    dialog.close()
+    await window.close_gracefully()
+    services.close()
+
+
+def child(journey: str) -> None:
+    sys.path.insert(0, str(REPO / "bench"))
+    sys.path.insert(0, str(REPO))
+    os.environ["OLLAMA_HOST"] = "http://127.0.0.1:9"  # a dead port: detection must not freeze anything
+    from common import run_on_qt
+
+    async def main() -> dict[str, object]:
+        sampler = LoopSampler()
+        if journey != "history":  # history starts sampling once its data is written
+            sampler.start()
+        await globals()[f"journey_{journey}"](sampler)
+        return sampler.stop()
+
+    print(json.dumps(run_on_qt(main)), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--journey", choices=JOURNEYS, action="append")
+    parser.add_argument("--platform", default="offscreen")
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    env = dict(os.environ, QT_QPA_PLATFORM=args.platform, PYTHONPATH=str(REPO))
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+    print(f"Platform: {args.platform}. A 5 ms timer; lateness = stall.\n")
+    print("| journey | longest stall | where (last event before it) | p99 lateness | stalls > 100 ms |")
+    print("|---|---|---|---|---|")
+    for journey in args.journey or JOURNEYS:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", journey], env=env, capture_output=True, text=True, cwd=REPO, timeout=900
+        )
+        lines = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not lines:
+            print(f"| {journey} | failed (exit {done.returncode}) | {done.stderr.strip().splitlines()[-1:]} | | |")
+            continue
+        result = json.loads(lines[-1])
+        print(f"| {journey} | {result['worst_ms']} ms | {result['where']} | {result['p99_ms']} ms | {result['over_100ms']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,8 +18,17 @@ Every build also
     keyring's backends, and drives the freshly built app through its DevTools port with
     browser-use as Local mode does (against a page served on 127.0.0.1);
   - on Linux, checks that every bundled ELF file resolves its libraries.
-Smoke-test the results with packaging/smoke_test.py. Needs the project installed with its
-"package" extra: pip install -e ".[package]".
+Needs the project installed with its "package" extra: pip install -e ".[package]".
+
+Then smoke-test what it built (SMOKE_TESTS below; .github/workflows/installers.yml runs exactly
+these after `python packaging/build.py <target>`, and packaging/verify_installers.py checks that):
+    linux:    python packaging/smoke_test.py dist/handoff
+              python packaging/smoke_test.py --deb "dist/handoff_*.deb"
+              python packaging/smoke_test.py --archive "dist/handoff-*-linux-*.tar.gz"
+    windows:  python packaging/smoke_test.py dist/handoff
+              then the installed copy: setup.exe /S /D=<folder>, smoke_test.py <folder>, Uninstall.exe /S
+    macos:    python packaging/smoke_test.py dist/Handoff.app
+              then the copy in the dmg: hdiutil attach, smoke_test.py <mount>/Handoff.app
 """
 
 from __future__ import annotations
@@ -65,6 +74,20 @@ DESCRIPTION = (
 DEB_RECOMMENDS = ["libwayland-client0", "libwayland-cursor0", "libwayland-egl1"]
 OPTIONAL_LIBRARIES = re.compile(r"^libwayland-(client|cursor|egl|server)\.so")
 HICOLOR_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
+
+# The build and smoke-test commands per target, run from the repository root (see the docstring).
+# .github/workflows/installers.yml must run these verbatim on that target's runner (checked by
+# packaging/verify_installers.py); packaging/ci_linux.sh runs the Linux ones with .venv's python.
+BUILD_COMMAND = "python packaging/build.py {target}"
+SMOKE_TESTS = {
+    "linux": [
+        "python packaging/smoke_test.py dist/handoff",
+        'python packaging/smoke_test.py --deb "dist/handoff_*.deb"',
+        'python packaging/smoke_test.py --archive "dist/handoff-*-linux-*.tar.gz"',
+    ],
+    "windows": ["python packaging/smoke_test.py dist/handoff"],
+    "macos": ["python packaging/smoke_test.py dist/Handoff.app"],
+}
 
 
 def version() -> str:
@@ -133,19 +156,25 @@ def windows_version_file(ver: str) -> Path:
     return out
 
 
+def spec_settings(target: str, *, trim: bool, icons: Path, ver: str) -> dict[str, str]:
+    """The HANDOFF_* variables handoff.spec reads, as a build for target sets them."""
+    settings = {
+        "HANDOFF_TRIM": "1" if trim else "0",
+        "HANDOFF_BUNDLE_CHECK": "1",
+        "HANDOFF_BUNDLE_ID": BUNDLE_ID,
+    }
+    if target == "windows":
+        settings["HANDOFF_ICON"] = str(icons / "handoff.ico")
+        settings["HANDOFF_VERSION_FILE"] = str(windows_version_file(ver))
+    elif target == "macos":
+        settings["HANDOFF_ICON"] = str(icons / "handoff.icns")
+    return settings
+
+
 def pyinstaller(target: str, *, trim: bool, icons: Path, distpath: Path, ver: str) -> None:
     env = dict(os.environ)
-    env.update(
-        HANDOFF_TRIM="1" if trim else "0",
-        HANDOFF_BUNDLE_CHECK="1",
-        HANDOFF_BUNDLE_ID=BUNDLE_ID,
-        QT_QPA_PLATFORM="offscreen",  # PyInstaller's Qt hooks start Qt to query it
-    )
-    if target == "windows":
-        env["HANDOFF_ICON"] = str(icons / "handoff.ico")
-        env["HANDOFF_VERSION_FILE"] = str(windows_version_file(ver))
-    elif target == "macos":
-        env["HANDOFF_ICON"] = str(icons / "handoff.icns")
+    env.update(spec_settings(target, trim=trim, icons=icons, ver=ver))
+    env["QT_QPA_PLATFORM"] = "offscreen"  # PyInstaller's Qt hooks start Qt to query it
     run(
         [
             sys.executable, "-m", "PyInstaller", SPEC,
@@ -456,18 +485,25 @@ def find_makensis() -> str:
     raise SystemExit("NSIS (makensis) not found: install it, e.g. `choco install nsis` or from nsis.sourceforge.io")
 
 
-def build_nsis(onedir: Path, icons: Path, ver: str) -> Path:
+def makensis_command(
+    onedir: Path, icon: Path, ver: str, out: Path, *, makensis: str, settings=(), verbosity: int = 3
+) -> list[str]:
+    """The makensis command line for packaging/windows/handoff.nsi. settings: script lines run before
+    the script (-X), e.g. verify_installers.py's "Target amd64-unicode" for its wine run."""
     numbers = [n for n in re.findall(r"\d+", ver)[:3]] + ["0"] * 4
+    return [
+        makensis, f"-V{verbosity}",
+        *(f"-X{line}" for line in settings),
+        f"-DVERSION={ver}", f"-DVERSION4={'.'.join(numbers[:4])}",
+        f"-DSRCDIR={onedir}", f"-DOUTFILE={out}", f"-DICON={icon}",
+        str(PACKAGING / "windows" / "handoff.nsi"),
+    ]
+
+
+def build_nsis(onedir: Path, icons: Path, ver: str) -> Path:
     out = DIST / f"{APP_NAME}-{ver}-windows-x64-setup.exe"
     out.unlink(missing_ok=True)
-    run(
-        [
-            find_makensis(), "-V3",
-            f"-DVERSION={ver}", f"-DVERSION4={'.'.join(numbers[:4])}",
-            f"-DSRCDIR={onedir}", f"-DOUTFILE={out}", f"-DICON={icons / 'handoff.ico'}",
-            PACKAGING / "windows" / "handoff.nsi",
-        ]
-    )
+    run(makensis_command(onedir, icons / "handoff.ico", ver, out, makensis=find_makensis()))
     return out
 
 

@@ -1,6 +1,7 @@
-# Shared by scripts/run and scripts/test. POSIX sh.
+# shellcheck shell=sh
+# Shared by scripts/run, scripts/test and packaging/ci_linux.sh (sourced, not run). POSIX sh.
 
-repo_root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
+repo_root=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 venv="$repo_root/.venv"
 
 # Run as root directly, otherwise through sudo.

@@ -68,19 +68,13 @@ async def run_baseline(site_url: str, steps: int) -> list[float]:
 
 async def run_handoff(site_url: str, steps: int) -> list[float]:
     from desktop_app.core.control import Control
-    from desktop_app.services import Services
-    from desktop_app.ui.main_window import MainWindow
     from tests.fakes import scripted_llm as sl
     from tests.helpers import wait_until
 
-    from common import EARLY, PATHS
+    from common import open_window
 
     model = sl.ScriptedModel(script(site_url, steps))
-    sl.install(model)
-    services = Services(PATHS, EARLY.devtools_url, backend_override="local")
-    sl.select_for(services)
-    window = MainWindow.open(services, interactive=False)
-    window.show()
+    services, window = open_window("local", model)
     window.run_task("Type the values")
     await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)
     await wait_until(lambda: services.controller.state is Control.IDLE, timeout=600)

@@ -41,3 +41,19 @@ def summary(values_ms: list[float]) -> str:
     ordered = sorted(values_ms)
     p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
     return f"{statistics.median(ordered):.0f} ms | {p90:.0f} ms | {ordered[0]:.0f} ms | {ordered[-1]:.0f} ms | {len(ordered)}"
+
+
+def open_window(backend: str, model: Any = None) -> tuple[Any, Any]:
+    """The real app in-process: services and the main window, shown; with ``model`` (a scripted
+    chat model) as the Local agent's model."""
+    from desktop_app.services import Services
+    from desktop_app.ui.main_window import MainWindow
+    from tests.fakes import scripted_llm as sl
+
+    services = Services(PATHS, EARLY.devtools_url, backend_override=backend)
+    if model is not None:
+        sl.install(model)
+        sl.select_for(services)
+    window = MainWindow.open(services, interactive=False)
+    window.show()
+    return services, window

@@ -81,13 +81,11 @@ def switch_off() -> None:
 
 async def run(site_url: str, steps: int, masking: bool) -> dict:
     from desktop_app.core.control import Control
-    from desktop_app.services import Services
-    from desktop_app.ui.main_window import MainWindow
     from tests.fakes import scripted_llm as sl
     from tests.helpers import wait_until
     from tests.ui.web import type_into_field
 
-    from common import EARLY, PATHS
+    from common import open_window
 
     work: dict[str, list[float]] = defaultdict(list)
     if masking:
@@ -95,11 +93,7 @@ async def run(site_url: str, steps: int, masking: bool) -> dict:
     else:
         switch_off()
     model = sl.ScriptedModel(script(site_url, steps))
-    sl.install(model)
-    services = Services(PATHS, EARLY.devtools_url, backend_override="local")
-    sl.select_for(services)
-    window = MainWindow.open(services, interactive=False)
-    window.show()
+    services, window = open_window("local", model)
     window.run_task("Type the values")
     await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=120)
     view = window.live_view.web_view

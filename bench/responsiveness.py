@@ -79,11 +79,9 @@ class LoopSampler:
 
 
 async def journey_local(sampler: LoopSampler) -> None:
-    from common import EARLY, PATHS
+    from common import open_window
 
     from desktop_app.core.control import Control
-    from desktop_app.services import Services
-    from desktop_app.ui.main_window import MainWindow
     from tests.fakes import scripted_llm as sl
     from tests.fakes.site import SiteServer
     from tests.helpers import wait_until
@@ -98,11 +96,7 @@ async def journey_local(sampler: LoopSampler) -> None:
                 sl.done("Done"),
             ]
         )
-        sl.install(model)
-        services = Services(PATHS, EARLY.devtools_url, backend_override="local")
-        sl.select_for(services)
-        window = MainWindow.open(services, interactive=False)
-        window.show()
+        services, window = open_window("local", model)
         sampler.mark("window shown")
         window.run_task("Fill the form")
         await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=120)
@@ -124,21 +118,17 @@ async def journey_local(sampler: LoopSampler) -> None:
 
 
 async def journey_cloud(sampler: LoopSampler) -> None:
-    from common import EARLY, PATHS
+    from common import open_window
 
     from desktop_app.core.control import Control
     from desktop_app.keychain import SecretName
-    from desktop_app.services import Services
-    from desktop_app.ui.main_window import MainWindow
     from tests.fakes.cloud_server import FakeCloud
     from tests.helpers import wait_until
 
     with FakeCloud(step_interval=0.0, steps_per_task=500) as cloud:
         os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
-        services = Services(PATHS, EARLY.devtools_url, backend_override="cloud")
+        services, window = open_window("cloud")
         services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
-        window = MainWindow.open(services, interactive=False)
-        window.show()
         window.run_task("Stream 500 steps")
         await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)
         sampler.mark("task created")
@@ -193,14 +183,9 @@ async def journey_history(sampler: LoopSampler) -> None:
 async def journey_settings(sampler: LoopSampler) -> None:
     import asyncio
 
-    from common import EARLY, PATHS
+    from common import open_window
 
-    from desktop_app.services import Services
-    from desktop_app.ui.main_window import MainWindow
-
-    services = Services(PATHS, EARLY.devtools_url, backend_override="local")
-    window = MainWindow.open(services, interactive=False)
-    window.show()
+    services, window = open_window("local")
     await asyncio.sleep(0.5)
     sampler.mark("Settings opened")
     window.open_settings()

@@ -8,6 +8,7 @@ started; a locked one, or one from a newer Handoff, is opened read-only; ``probl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -216,13 +217,26 @@ class HistoryStore:
         if self._db is None:
             return []
         rows = self._db.execute("SELECT data FROM events WHERE session_id = ? ORDER BY seq", (session_id,)).fetchall()
-        entries = []
-        for (data,) in rows:
+        return _entries_from_rows(rows)
+
+    async def entries_in_background(self, session_id: str) -> list[tl.Entry]:
+        """``entries``, read and decoded in a worker thread on a connection of its own (a session can
+        hold tens of thousands of entries: ~1 s the window must not wait for)."""
+        if self._db is None:
+            return []
+        path = self._db.execute("PRAGMA database_list").fetchone()[2]
+        if not path:
+            return self.entries(session_id)  # an in-memory database has no second connection
+
+        def read() -> list[tl.Entry]:
+            connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
             try:
-                entries.append(tl.entry_from_dict(json.loads(data)))
-            except (ValueError, KeyError, TypeError) as error:
-                log.warning("Skipped an unreadable history entry: %s", error)
-        return entries
+                rows = connection.execute("SELECT data FROM events WHERE session_id = ? ORDER BY seq", (session_id,)).fetchall()
+            finally:
+                connection.close()
+            return _entries_from_rows(rows)
+
+        return await asyncio.to_thread(read)
 
     def open_sessions(self, backend_kind: str) -> list[SessionRecord]:
         """Sessions of this kind that were never seen to end (crash, kill, or kept running)."""
@@ -238,6 +252,16 @@ class NewerSchema(sqlite3.DatabaseError):
     def __init__(self, version: int) -> None:
         super().__init__(f"schema version {version} is newer than {SCHEMA_VERSION}")
         self.version = version
+
+
+def _entries_from_rows(rows: list[tuple[str]]) -> list[tl.Entry]:
+    entries = []
+    for (data,) in rows:
+        try:
+            entries.append(tl.entry_from_dict(json.loads(data)))
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning("Skipped an unreadable history entry: %s", error)
+    return entries
 
 
 def _connect_writable(path: Path) -> sqlite3.Connection:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -39,7 +40,11 @@ def describe(session: SessionRecord) -> str:
     return f"{first if len(first) <= FIRST_TASK_LIMIT else first[: FIRST_TASK_LIMIT - 1] + '…'}\n{summary}"
 
 
+ROWS_PER_SLICE = 500  # timeline rows added per turn of the event loop
+
+
 class HistoryDialog(QDialog):
+    loaded = Signal()  # the selected session's timeline is all shown
     def __init__(self, history: HistoryStore, export_folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("historyDialog")
@@ -66,6 +71,7 @@ class HistoryDialog(QDialog):
         self.show_folder.hide()
         self.show_folder.clicked.connect(self._show_saved_folder)
         self._saved_folder: Path | None = None
+        self._loading: asyncio.Future[None] | None = None
         close = QPushButton("Close", self)
         close.clicked.connect(self.close)
         self.export_json.clicked.connect(lambda: self._choose_file("json"))
@@ -117,10 +123,20 @@ class HistoryDialog(QDialog):
     def _show_selected(self) -> None:
         session = self.selected()
         self.timeline.timeline_model.clear()
-        if session is None:
-            return
-        for entry in self._history.entries(session.id):
-            self.timeline.add(entry)
+        if self._loading is not None:
+            self._loading.cancel()
+        if session is not None:
+            self._loading = asyncio.ensure_future(self._load(session))
+
+    async def _load(self, session: SessionRecord) -> None:
+        """Read off the window's thread, then show in slices: the window stays live meanwhile."""
+        self.status.setText("Loading…")
+        entries = await self._history.entries_in_background(session.id)
+        for start in range(0, len(entries), ROWS_PER_SLICE):
+            self.timeline.timeline_model.extend(entries[start : start + ROWS_PER_SLICE])
+            await asyncio.sleep(0)
+        self.status.setText("")
+        self.loaded.emit()
 
     def _choose_file(self, kind: str) -> None:
         session = self.selected()
@@ -138,14 +154,23 @@ class HistoryDialog(QDialog):
         chooser.fileSelected.connect(lambda path: self.export_to(Path(path), kind))
         chooser.open()  # never exec(): it would nest an event loop (qasync)
 
-    def export_to(self, path: Path, kind: str) -> bool:
+    def export_to(self, path: Path, kind: str) -> asyncio.Future[bool]:
+        """Save the selected session's audit trail; built and written off the window's thread."""
+        return asyncio.ensure_future(self._export(path, kind))
+
+    async def _export(self, path: Path, kind: str) -> bool:
         session = self.selected()
         if session is None:
             return False
-        trail = export.build(session, self._history.entries(session.id))
-        text = export.to_json(trail) if kind == "json" else export.to_html(trail)
+        self.status.setText(f"Saving {path.name}…")
+        entries = await self._history.entries_in_background(session.id)
+
+        def write() -> None:
+            trail = export.build(session, entries)
+            path.write_text(export.to_json(trail) if kind == "json" else export.to_html(trail), encoding="utf-8")
+
         try:
-            path.write_text(text, encoding="utf-8")
+            await asyncio.to_thread(write)
         except OSError as error:
             self.status.setText(f"Could not save {path.name}: {error.strerror or error}. Choose another folder.")
             self.show_folder.hide()

@@ -91,6 +91,15 @@ class TimelineModel(QAbstractListModel):
         self.entries.append(entry)
         self.endInsertRows()
 
+    def extend(self, entries: list[tl.Entry]) -> None:
+        """Many rows in one insertion (a long history): one layout pass, not one per row."""
+        if not entries:
+            return
+        row = len(self.entries)
+        self.beginInsertRows(QModelIndex(), row, row + len(entries) - 1)
+        self.entries.extend(entries)
+        self.endInsertRows()
+
     def clear(self) -> None:
         self.beginResetModel()
         self.entries.clear()

@@ -40,10 +40,11 @@ def test_history_lists_sessions_and_exports_them(cloud: FakeCloud, cloud_service
     dialog = window._history_dialog
     assert dialog.sessions.count() == 1 and "1 task ·" in dialog.sessions.item(0).text()
     assert dialog.sessions.item(0).text().startswith("Find the museum's opening hours\n")  # recognisable by its task
+    qrun(wait_until(lambda: dialog.timeline.timeline_model.entries and dialog.status.text() == "", what="the timeline"))
     titles = [e.title for e in dialog.timeline.timeline_model.entries]
     assert titles[:3] == ["Session started (Browser Use Cloud)", "Task started", "Step 1: Open the museum site"]
     assert dialog.show_folder.isHidden()
-    assert dialog.export_to(tmp_path / "trail.json", "json") and dialog.export_to(tmp_path / "trail.html", "html")
+    assert qrun(dialog.export_to(tmp_path / "trail.json", "json")) and qrun(dialog.export_to(tmp_path / "trail.html", "html"))
     assert not dialog.show_folder.isHidden()
     assert shown_folders(lambda: click(dialog.show_folder)) == [tmp_path]
     trail = json.loads((tmp_path / "trail.json").read_text())
@@ -52,7 +53,7 @@ def test_history_lists_sessions_and_exports_them(cloud: FakeCloud, cloud_service
     assert "Who had control" in page and "Open 10:00-18:00" in page
     token = cloud.sessions[session_id].token
     assert token not in page and token not in (tmp_path / "trail.json").read_text()
-    assert not dialog.export_to(tmp_path / "missing-folder" / "trail.json", "json")
+    assert not qrun(dialog.export_to(tmp_path / "missing-folder" / "trail.json", "json"))
     assert "Could not save" in dialog.status.text() and dialog.show_folder.isHidden()
     dialog.close()
 

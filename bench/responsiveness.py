@@ -24,7 +24,9 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,6 +41,8 @@ class LoopSampler:
         from PySide6.QtCore import QTimer
 
         self.samples: list[tuple[float, str]] = []  # (lateness ms, last event)
+        self.stuck_ms = 0.0
+        self.stuck_stack = ""  # the GUI thread's stack, seen during the longest stall
         self.last_event = "start"
         self._timer = QTimer()
         self._timer.setInterval(TICK_MS)
@@ -50,7 +54,9 @@ class LoopSampler:
             def emit(self, record: logging.LogRecord) -> None:
                 sampler.last_event = getattr(record, "event", None) or record.getMessage()[:60]
 
-        logging.getLogger().addHandler(LastEvent(logging.DEBUG))
+        self._handler = LastEvent(logging.DEBUG)
+        self._level = logging.getLogger().level
+        logging.getLogger().addHandler(self._handler)
         logging.getLogger().setLevel(logging.DEBUG)
 
     def mark(self, what: str) -> None:
@@ -59,9 +65,25 @@ class LoopSampler:
     def start(self) -> None:
         self._last = time.perf_counter()
         self._timer.start()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        """While the loop is stuck, what the GUI thread is doing (its innermost app frames)."""
+        main = threading.main_thread().ident
+        while self._timer.isActive():
+            time.sleep(0.05)
+            stuck = (time.perf_counter() - self._last) * 1000
+            if stuck > 100 and main is not None:
+                frame = sys._current_frames().get(main)
+                stack = traceback.extract_stack(frame)[-12:] if frame is not None else []
+                where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+                if stuck > self.stuck_ms:
+                    self.stuck_ms, self.stuck_stack = stuck, where
 
     def stop(self) -> dict[str, object]:
         self._timer.stop()
+        logging.getLogger().removeHandler(self._handler)
+        logging.getLogger().setLevel(self._level)
         lateness = sorted(s[0] for s in self.samples)
         worst = max(self.samples, default=(0.0, ""))
         return {
@@ -70,6 +92,7 @@ class LoopSampler:
             "p99_ms": round(lateness[int(0.99 * (len(lateness) - 1))], 1) if lateness else 0.0,
             "over_100ms": sum(1 for s in lateness if s > 100),
             "samples": len(lateness),
+            "stack": self.stuck_stack,
         }
 
     def _tick(self) -> None:
@@ -221,6 +244,7 @@ def main() -> None:
     parser.add_argument("--journey", choices=JOURNEYS, action="append")
     parser.add_argument("--platform", default="offscreen")
     parser.add_argument("--child")
+    parser.add_argument("--stacks", action="store_true", help="also print what the GUI thread was doing in the longest stall")
     args = parser.parse_args()
     if args.child:
         child(args.child)
@@ -241,6 +265,8 @@ def main() -> None:
             continue
         result = json.loads(lines[-1])
         print(f"| {journey} | {result['worst_ms']} ms | {result['where']} | {result['p99_ms']} ms | {result['over_100ms']} |")
+        if args.stacks and result.get("stack"):
+            print(f"|   | GUI thread during it: {result['stack']} | | | |")
 
 
 if __name__ == "__main__":

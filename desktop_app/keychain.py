@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from enum import Enum
 
@@ -57,6 +58,43 @@ KEY_OWNERS = {
 }
 
 
+LINUX_BACKENDS = (  # what a Linux desktop offers, best first
+    "keyring.backends.SecretService.Keyring",
+    "keyring.backends.kwallet.DBusKeyring",
+    "keyring.backends.libsecret.Keyring",
+)
+
+
+def _choose_backend() -> None:
+    """On Linux, look only at Linux keychains: keyring's own discovery also imports its macOS
+    backend, whose import runs ``find_library`` three times (compiler subprocesses, ~0.6 s).
+    A backend chosen by the person (PYTHON_KEYRING_BACKEND, keyringrc) is left alone."""
+    global _chosen
+    if _chosen:
+        return
+    _chosen = True
+    import keyring
+    import keyring.core
+
+    if not sys.platform.startswith("linux") or os.environ.get("PYTHON_KEYRING_BACKEND") or keyring.core.load_config():
+        return
+    for name in LINUX_BACKENDS:
+        try:
+            backend = keyring.core.load_keyring(name)
+            viable = backend.priority > 0
+        except Exception:  # not installed, no D-Bus, locked: try the next
+            continue
+        if viable:
+            keyring.set_keyring(backend)
+            return
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+
+
+_chosen = False
+
+
 class Keychain:
     _UNKNOWN = "unknown"
 
@@ -70,6 +108,7 @@ class Keychain:
         import keyring
 
         try:
+            _choose_backend()
             backend = keyring.get_keyring()
         except Exception as error:  # keyring's discovery can fail on broken D-Bus setups
             return f"{type(error).__name__}: {error}"
@@ -77,6 +116,15 @@ class Keychain:
         if type(backend).__module__.startswith("keyring.backends.fail") or priority <= 0:
             return "no system keychain is available"
         return None
+
+    async def detect(self) -> None:
+        """Find the system keychain in a worker thread: keyring's discovery imports every backend,
+        and on Linux its macOS one runs ``find_library`` (subprocesses, ~0.5 s) — not on the
+        window's thread."""
+        if self._backend_error == self._UNKNOWN:
+            import asyncio
+
+            self._backend_error = await asyncio.to_thread(self._detect_backend_problem)
 
     @property
     def persistent(self) -> bool:
@@ -128,6 +176,8 @@ class Keychain:
         import keyring
         import keyring.errors
 
+        _choose_backend()
+
         try:
             value = keyring.get_password(SERVICE, name.value)
         except keyring.errors.KeyringError as error:
@@ -144,6 +194,8 @@ class Keychain:
         if self.persistent:
             import keyring
             import keyring.errors
+
+            _choose_backend()
 
             try:
                 keyring.set_password(SERVICE, name.value, value)
@@ -162,6 +214,8 @@ class Keychain:
         if self.persistent:
             import keyring
             import keyring.errors
+
+            _choose_backend()
 
             try:
                 keyring.delete_password(SERVICE, name.value)

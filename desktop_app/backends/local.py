@@ -87,6 +87,14 @@ def _import_browser_use() -> Any:
     return module
 
 
+def _devtools_answers(url: str) -> None:
+    """OSError when the DevTools endpoint does not answer (refused, timed out, an HTTP error)."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=5.0) as answer:  # noqa: S310 (our own loopback port)
+        answer.read()
+
+
 def _no_stray_downloads_folder() -> None:
     """browser-use builds a default profile on import, which makes an empty
     /tmp/browser-use-downloads-* folder; Handoff always passes its own profile."""
@@ -281,13 +289,11 @@ class LocalBackend:
         return SessionInfo(id=f"local-{uuid.uuid4().hex[:12]}", live_url=None, started_at=time.time())
 
     async def _check_devtools(self) -> None:
-        import httpx  # imported on first use: it costs ~70 ms of startup
-
+        # In a worker thread, with the standard library: httpx's import and client (its TLS
+        # context) would cost the window ~160 ms at the moment the person presses Run.
         try:
-            async with httpx.AsyncClient(timeout=5.0) as client:
-                response = await client.get(f"{self._devtools_url}/json/version")
-                response.raise_for_status()
-        except httpx.HTTPError as error:
+            await asyncio.to_thread(_devtools_answers, f"{self._devtools_url}/json/version")
+        except OSError as error:
             raise BackendError(
                 Problem.BROWSER_GONE,
                 "The built-in browser's control port is not answering. Restart Handoff and try again.",

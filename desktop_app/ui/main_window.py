@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         self._clock_timer.timeout.connect(self._tick)
         self._clock_timer.start()
         # Looking for the system keychain takes a moment: after the window is up, not before.
-        asyncio.get_event_loop().call_later(0.5, self._warn_if_no_keychain)
+        asyncio.get_event_loop().call_later(0.5, lambda: self._spawn(self._warn_if_no_keychain()))
         if self._close_asked_early:
             self.request_close(ask=False)
 
@@ -311,9 +311,10 @@ class MainWindow(QMainWindow):
         box.finished.connect(finished)
         box.open()
 
-    def _warn_if_no_keychain(self) -> None:
+    async def _warn_if_no_keychain(self) -> None:
         from desktop_app.core.events import Level
 
+        await self._services.keychain.detect()
         if not self._services.keychain.persistent and not self.banner.isVisible() and not self._shut_down:
             self.banner.show_message(self._services.keychain.status_text, Level.WARNING)
 

@@ -148,7 +148,7 @@ async def journey_cloud(sampler: LoopSampler) -> None:
     from tests.fakes.cloud_server import FakeCloud
     from tests.helpers import wait_until
 
-    with FakeCloud(step_interval=0.0, steps_per_task=500) as cloud:
+    with FakeCloud(step_interval=0.005, steps_per_task=500) as cloud:  # the fastest pace it keeps
         os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
         services, window = open_window("cloud")
         services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)

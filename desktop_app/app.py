@@ -204,6 +204,9 @@ async def _main(
 
     services = Services(paths, devtools_url, backend_override=args.backend)
     attach_event_log(services.bus)
+    # The page is on screen and usable meanwhile; the panel's first key check must not find the
+    # keychain still undiscovered (its imports would freeze the window).
+    await services.keychain.detect()
     window.attach(services, interactive=not args.no_err_windows)
     crashes.on_report = window.show_crash
     recovery = asyncio.get_running_loop().create_task(window.check_left_running())

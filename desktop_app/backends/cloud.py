@@ -55,7 +55,8 @@ LOST_CONTACT_AFTER = 5.0  # seconds without an answer before the person is told 
 REFUSALS_BEFORE_GIVING_UP = 3  # answers in a row that refuse to describe a running task
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
 CREATE_RETRIES = 2  # a create that never reached Browser Use is tried this many more times (then: say why)
-FIND_CREATED_EVERY = 2.0  # seconds between looks for a create whose answer was lost  # between attempts of a failed read or stop; then 8 s each
+FIND_CREATED_EVERY = 2.0
+STEPS_PER_SLICE = 25  # steps reported per turn of the event loop  # seconds between looks for a create whose answer was lost  # between attempts of a failed read or stop; then 8 s each
 # At most one poll a second per task, with a margin for network jitter between request starts.
 POLL_INTERVAL = 1.02
 REQUEST_TOKEN_KEY = "handoffRequest"
@@ -453,6 +454,7 @@ class CloudBackend:
                 self._listener.on_notice("Back in contact with Browser Use.", resolved=True)
             failures = refusals = 0
             told = False
+            await self._deliver_in_slices(view)
             if self._deliver(view):
                 self._pollers.pop(task_id, None)
                 return
@@ -506,27 +508,20 @@ class CloudBackend:
             ),
         )
 
+    async def _deliver_in_slices(self, view: TaskView) -> None:
+        """Many new steps at once (a fast agent, a poll after a lost connection): report them a few
+        at a time, letting the window repaint in between. ``_deliver`` then reports the rest."""
+        task_id = str(view.id)
+        while len(view.steps) - self._reported_steps.get(task_id, 0) > STEPS_PER_SLICE:
+            seen = self._reported_steps.get(task_id, 0)
+            self._report_steps(task_id, view.steps[seen : seen + STEPS_PER_SLICE])
+            await asyncio.sleep(0)
+
     def _deliver(self, view: TaskView) -> bool:
         """Report new steps and, once terminal, the result. True when the task is over."""
         task_id = str(view.id)
         listener = self._listener
-        seen = self._reported_steps.get(task_id, 0)
-        for step in view.steps[seen:]:
-            if listener is not None:
-                listener.on_step(
-                    StepReport(
-                        task_id=task_id,
-                        number=step.number,
-                        next_goal=step.next_goal,
-                        url=step.url,
-                        evaluation=step.evaluation_previous_goal,
-                        memory=step.memory,
-                        actions=tuple(step.actions),
-                        screenshot_url=step.screenshot_url,
-                        duration=step.duration,
-                    )
-                )
-        self._reported_steps[task_id] = max(seen, len(view.steps))
+        self._report_steps(task_id, view.steps[self._reported_steps.get(task_id, 0) :])
         if view.status.value not in TERMINAL:
             return False
         if task_id in self._reported_results:
@@ -544,6 +539,25 @@ class CloudBackend:
                 )
             )
         return True
+
+    def _report_steps(self, task_id: str, steps: list[Any]) -> None:
+        listener = self._listener
+        for step in steps:
+            if listener is not None:
+                listener.on_step(
+                    StepReport(
+                        task_id=task_id,
+                        number=step.number,
+                        next_goal=step.next_goal,
+                        url=step.url,
+                        evaluation=step.evaluation_previous_goal,
+                        memory=step.memory,
+                        actions=tuple(step.actions),
+                        screenshot_url=step.screenshot_url,
+                        duration=step.duration,
+                    )
+                )
+            self._reported_steps[task_id] = self._reported_steps.get(task_id, 0) + 1  # steps are counted, not numbered
 
     def _deliver_final(self, view: TaskView) -> None:
         poller = self._pollers.pop(str(view.id), None)

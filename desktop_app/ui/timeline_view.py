@@ -6,8 +6,10 @@ so a long run never downloads images nobody scrolls to.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -21,8 +23,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap, QTextLayout
-from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap, QTextLayout
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -38,6 +39,7 @@ from desktop_app.core import timeline as tl
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 THUMB_SIZE = QSize(72, 45)
 _CACHE_LIMIT = 300
+MAX_SCREENSHOT_BYTES = 20 * 2**20  # a provider's screenshot, read no further
 
 COLORS = {
     "agent": QColor("#3b6fd8"),
@@ -112,14 +114,19 @@ class TimelineModel(QAbstractListModel):
 
 
 class ThumbnailCache(QObject):
+    """Step screenshots, small, for the rows on screen. Fetched, decoded and scaled in a worker
+    thread (a full-size PNG is ~30 ms to decode; Qt's network manager blocks the window for
+    seconds on its first request here); only the small result is made a pixmap on the window's
+    thread."""
+
     loaded = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._network = QNetworkAccessManager(self)
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
         self._failed: set[str] = set()
+        self._work: set[asyncio.Task[None]] = set()
         self.requested: list[str] = []  # what was fetched, in order (tests check laziness)
 
     def get(self, url: str) -> QPixmap | None:
@@ -133,29 +140,27 @@ class ThumbnailCache(QObject):
     def _fetch(self, url: str) -> None:
         qurl = QUrl(url)
         self.requested.append(url)
-        if qurl.isLocalFile():
-            self._store(url, QPixmap(qurl.toLocalFile()))
-            return
-        if qurl.scheme() not in ("http", "https"):
+        if not qurl.isLocalFile() and qurl.scheme() not in ("http", "https"):
             self._failed.add(url)
             return
         self._pending.add(url)
-        reply = self._network.get(QNetworkRequest(qurl))
-        reply.finished.connect(lambda: self._on_reply(url, reply))
+        task = asyncio.get_event_loop().create_task(self._load(url, qurl.toLocalFile() if qurl.isLocalFile() else None))
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
 
-    def _on_reply(self, url: str, reply: QNetworkReply) -> None:
+    async def _load(self, url: str, path: str | None) -> None:
+        try:
+            image = await asyncio.to_thread(_small_image, url, path)
+        except (OSError, ValueError):
+            image = QImage()
         self._pending.discard(url)
-        pixmap = QPixmap()
-        if reply.error() == QNetworkReply.NetworkError.NoError:
-            pixmap.loadFromData(reply.readAll().data())
-        reply.deleteLater()
-        self._store(url, pixmap)
+        self._store(url, QPixmap.fromImage(image) if not image.isNull() else QPixmap())
 
     def _store(self, url: str, pixmap: QPixmap) -> None:
         if pixmap.isNull():
             self._failed.add(url)
             return
-        self._pixmaps[url] = pixmap.scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        self._pixmaps[url] = pixmap
         while len(self._pixmaps) > _CACHE_LIMIT:
             self._pixmaps.popitem(last=False)
         self.loaded.emit(url)
@@ -163,6 +168,22 @@ class ThumbnailCache(QObject):
 
 DETAIL_LINES = 3  # a row shows this much of an entry's detail; EntryDetail shows all of it
 _PADDING = 5
+
+
+def _small_image(url: str, path: str | None) -> QImage:
+    """In a worker thread: read or download the screenshot, decode and scale it (QImage, unlike
+    QPixmap, may be used off the window's thread)."""
+    if path is not None:
+        data = Path(path).read_bytes()
+    else:
+        import urllib.request
+
+        with urllib.request.urlopen(url, timeout=15.0) as answer:  # noqa: S310 (http(s) only, checked above)
+            data = answer.read(MAX_SCREENSHOT_BYTES)
+    image = QImage.fromData(data)
+    if image.isNull():
+        raise ValueError("not an image")
+    return image.scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
 
 def one_line(text: str) -> str:

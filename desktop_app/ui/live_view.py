@@ -156,7 +156,8 @@ class BrowserBar(QWidget):
         if url.scheme() in ("file", "data", "about"):
             self.address.clear()  # the start page: leave the bar ready for typing
         else:
-            self.address.setText(url.toString())
+            # Spaces encoded: what the bar shows can be copied and pasted as a working address.
+            self.address.setText(url.toString(QUrl.ComponentFormattingOption.EncodeSpaces))
         self._update_history_buttons()
 
     def _update_history_buttons(self) -> None:

@@ -36,6 +36,7 @@ x_gpu_messages = pytest.mark.qt_log_ignore("vulkan", "Vulkan", "Unable to detect
 def test_window_id_is_kept_under_xvfb(tmp_path: Path) -> None:
     env = dict(os.environ, HANDOFF_TEST_QPA="xcb")
     env.pop("DISPLAY", None)
+    env.pop("QTWEBENGINE_REMOTE_DEBUGGING", None)  # this process's DevTools port: the inner run picks its own
     done = subprocess.run(
         ["xvfb-run", "-a", "-s", "-screen 0 1440x900x24", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "--basetemp", str(tmp_path / "inner"), str(Path(__file__).relative_to(REPO_ROOT)), "-k", "not under_xvfb"],

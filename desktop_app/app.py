@@ -59,8 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def display_problem(environ: dict[str, str] | os._Environ[str] = os.environ, platform: str = sys.platform) -> str | None:
+    """Why Qt would abort (code 134, "could not connect to display") before it starts, or None.
+    Only Linux needs a display server named in the environment; QT_QPA_PLATFORM overrides it."""
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        f"No display found (DISPLAY/WAYLAND_DISPLAY unset): {APP_NAME} is a desktop app and needs one. "
+        "Start it from your desktop session, or over SSH with X forwarding (ssh -X). "
+        "Without a screen, QT_QPA_PLATFORM=offscreen runs it invisibly (for tests)."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     # Everything Handoff writes (history, logs, the browser profile, screenshots, exports) is for
     # this user's eyes only: files 0600, folders 0700.
     os.umask(0o077)
@@ -75,8 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # last-in first-out, and this is registered before PySide6 is imported, so it runs after.
         atexit.register(paths.remove_if_temporary)
     kind = _chosen_backend(args, paths)
+    quiet = not (args.debug or args.json_logging)  # a person at a terminal: only what is wrong
+    if quiet:
+        from desktop_app.quiet_stderr import QuietStderr
+
+        quiet_stderr = QuietStderr()
+        quiet_stderr.install()
+        atexit.register(quiet_stderr.uninstall)
     # Before QtWebEngine starts, which reads this once: only a Local run opens the DevTools port.
-    early = prepare_environment(paths.data / "browser-use", open_devtools=NEEDS_DEVTOOLS[kind])
+    early = prepare_environment(paths.data / "browser-use", open_devtools=NEEDS_DEVTOOLS[kind], quiet_chromium=quiet)
     setup_logging(log_dir=paths.logs, json_lines=args.json_logging, debug=args.debug)
     problem = check_dependencies()
     if problem:
@@ -126,6 +151,7 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: str, devtools_url: str
         log_event("already_running", f"{APP_NAME} is already running with this data folder; brought it forward")
         return 0, None
     window = MainWindow(_start_live_view(kind, paths))
+    window.restore_geometry(paths.window_geometry)
     instance = InstanceServer(instance_name, window.bring_to_front)
     watcher = SignalWatcher(lambda number: _on_signal(window, number))
     window.show()

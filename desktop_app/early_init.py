@@ -49,11 +49,19 @@ def free_loopback_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def prepare_environment(browser_use_dir: Path | None = None, *, open_devtools: bool = True) -> EarlyInit:
+QUIET_CHROMIUM = "--log-level=3"  # Chromium's own log lines: fatal ones only (no dbus "ERROR"s on desktops without one)
+
+
+def prepare_environment(
+    browser_use_dir: Path | None = None, *, open_devtools: bool = True, quiet_chromium: bool = False
+) -> EarlyInit:
     if "PySide6.QtWebEngineCore" in sys.modules:
         raise RuntimeError("prepare_environment() must run before QtWebEngine is imported")
     if running_as_root():
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    flags = os.environ.get(CHROMIUM_FLAGS, "")
+    if quiet_chromium and "--log-level" not in flags:
+        os.environ[CHROMIUM_FLAGS] = f"{flags} {QUIET_CHROMIUM}".strip()
     for name, value in QUIET_BROWSER_USE.items():
         os.environ[name] = value
     if browser_use_dir is not None:

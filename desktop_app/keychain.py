@@ -137,9 +137,17 @@ class Keychain:
         if self.persistent:
             return "Keys are stored in your system keychain."
         return (
-            "No system keychain is available, so keys are kept in memory for this run only. "
-            "You will be asked again next time."
+            "No system keychain is available, so keys you paste are kept in memory for this run only: "
+            "after a restart Handoff remembers your settings (the model you chose) but not its key — "
+            "paste it again. Keys set in the environment (BROWSER_USE_API_KEY, OPENAI_API_KEY, …) are read from there."
         )
+
+    def startup_notice(self, needed: SecretName | None) -> str | None:
+        """Worth saying at startup only when the key the chosen mode needs is one to paste here:
+        not with a keychain, not for a key set in the environment, not when no key is needed."""
+        if needed is None or self.persistent or self.source(needed).startswith("environment"):
+            return None
+        return self.status_text
 
     def get(self, name: SecretName) -> str | None:
         env_name = ENVIRONMENT_OVERRIDES.get(name)
@@ -164,7 +172,10 @@ class Keychain:
         if source.startswith("environment"):
             # The environment wins over anything saved here, so pasting a key would change nothing.
             return f"Set by {ENVIRONMENT_OVERRIDES[name]} in your environment — change it there"
-        return _FIELD_HINTS.get(source) or f"Paste your {KEY_OWNERS[name]}"
+        hint = _FIELD_HINTS.get(source) or f"Paste your {KEY_OWNERS[name]}"
+        if source == "not set" and not self.persistent:
+            hint += " (no keychain: kept until you quit, pasted again after a restart)"
+        return hint
 
     def _read(self, name: SecretName) -> str | None:
         if name in self._memory:
@@ -206,7 +217,7 @@ class Keychain:
                 self._cache[name] = value
                 return SaveResult(True, "Saved to your system keychain.")
         self._memory[name] = value
-        return SaveResult(False, "Saved for this run only: no system keychain is available.")
+        return SaveResult(False, "Saved for this run only: no system keychain is available, so paste it again after a restart.")
 
     def delete(self, name: SecretName) -> SaveResult:
         self._memory.pop(name, None)

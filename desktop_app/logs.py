@@ -26,6 +26,18 @@ LOG_FILES_KEPT = 3
 _QUIET_LOGGERS = ("browser_use", "bubus", "cdp_use", "httpx", "httpcore", "websockets", "asyncio")
 
 
+# Third-party messages that say nothing is wrong for Handoff (kept in the log file).
+KNOWN_NOISE = (
+    # browser-use asks the browser for permissions; Handoff's built-in browser denies them all on purpose.
+    ("browser_use", "Failed to grant permissions"),
+)
+
+
+def _not_known_noise(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not any(record.name.startswith(source) and text in message for source, text in KNOWN_NOISE)
+
+
 class RedactingFilter(logging.Filter):
     """Formats the message once, redacted, so no formatter ever sees the raw arguments."""
 
@@ -89,6 +101,10 @@ def setup_logging(*, log_dir: Path | None, json_lines: bool, debug: bool = False
 
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(JsonFormatter() if json_lines else plain)
+    if not json_lines and not debug:
+        # A person at a terminal sees only what is wrong; the log file keeps everything.
+        stderr.setLevel(logging.WARNING)
+        stderr.addFilter(_not_known_noise)
     handlers: list[logging.Handler] = [stderr, _ring]
     _ring.setFormatter(plain)
     if log_dir is not None:

@@ -33,6 +33,11 @@ class Paths:
         return self.config / "settings.json"
 
     @property
+    def window_geometry(self) -> Path:
+        """The main window's size and place on screen when it was last closed (Qt's own format)."""
+        return self.config / "window-geometry"
+
+    @property
     def database(self) -> Path:
         return self.data / "history.sqlite3"
 

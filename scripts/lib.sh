@@ -38,8 +38,15 @@ ensure_venv() {
             "$python" -m venv "$venv"
         fi
     fi
+    # Installed once per version of pyproject.toml (and extras): later starts go straight to the app.
+    stamp="$venv/.handoff-installed$extras"
+    wanted="$(cksum < "$repo_root/pyproject.toml")"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        return 0
+    fi
     "$venv/bin/python" -m pip install --quiet --upgrade pip
     "$venv/bin/python" -m pip install --quiet -e "$repo_root$extras"
+    printf '%s\n' "$wanted" > "$stamp"
 }
 
 ensure_debian_packages_named() {

@@ -4,7 +4,7 @@ Run under Xvfb so the window is a real X11 window:
     xvfb-run -a -s "-screen 0 1440x900x24" .venv/bin/python scripts/screenshots.py
 
 It drives the app with the test fakes (a scripted model in Local mode, the fake Browser Use Cloud)
-into three states and saves docs/screenshot-*.png.
+into four states (start, agent working, agent asks, you in control) and saves docs/screenshot-*.png.
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ async def local_shots(site: SiteServer) -> None:
     window.resize(1400, 860)
     window.show()
     panel = window.task_panel
+    await wait_until(lambda: window.live_view.first_load_done, timeout=30)
+    await settle()
+    save(window, "screenshot-start.png")
     panel.task_input.setPlainText("Order two blue mugs from Blue Mug Co. and ship them to my office")
     window.run_task(panel.task_text)
     controller = services.controller

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 # Before anything imports Qt, WebEngine or browser-use.
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# HANDOFF_TEST_QPA=xcb: the tests that need a real X server (tests/ui/test_native_window.py) run under Xvfb.
+os.environ["QT_QPA_PLATFORM"] = os.environ.get("HANDOFF_TEST_QPA", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.fakes.memory_keyring.MemoryKeyring"
 os.environ.pop("BROWSER_USE_API_KEY", None)
 os.environ.pop("BROWSER_USE_BASE_URL", None)

@@ -40,7 +40,7 @@ class Control(Enum):
 _LABELS = {
     Control.NO_SESSION: "No session",
     Control.STARTING: "Starting browser…",
-    Control.IDLE: "Ready",
+    Control.IDLE: "Ready — the browser is yours until you press Run",
     Control.AGENT: "Agent in control",
     Control.TAKING_OVER: "Pausing the agent…",
     Control.HUMAN: "You are in control",

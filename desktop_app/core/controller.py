@@ -37,6 +37,7 @@ from desktop_app.core.events import (
     Level,
     Notice,
     NoticeAction,
+    PersonActed,
     PrivacyDecision,
     SessionClosed,
     SessionOpened,
@@ -90,16 +91,21 @@ class CommandResult:
     reason: str = ""
     done: asyncio.Future[bool] | None = None
     needs_settings: bool = False  # refused for something to fix in Settings (a key, a model)
+    cause: str = ""  # what to fix, so what says so can go once it is (TOO_LONG)
 
 
-def _refused(reason: str, *, needs_settings: bool = False) -> CommandResult:
-    return CommandResult(False, reason, needs_settings=needs_settings)
+TOO_LONG = "too_long"  # the task (with what goes with it) is over the backend's limit
+
+
+def _refused(reason: str, *, needs_settings: bool = False, cause: str = "") -> CommandResult:
+    return CommandResult(False, reason, needs_settings=needs_settings, cause=cause)
 
 
 @dataclass
 class _Run:
     handle: RunHandle
     goal: str  # what the person asked for, without the hand-back context around it
+    note: str = ""  # the person's hand-back note this run was started with (given back if it fails)
     paused: bool = False
     got_going: bool = False  # the agent reported a step (or asked for the person) in this run
     last_step: int = 0  # the newest step number reported for this run
@@ -133,6 +139,10 @@ class SessionController:
         self._queued_run: asyncio.Task[bool] | None = None  # Run pressed before the session was ready
         self._next_without_screenshots = False  # chosen at Hand back, for the next task created
         self._recorded_session = ""  # the session whose start the history already holds
+        # What the person did in the browser while it was theirs with the agent idle (PrivacyGuard's
+        # account): told to the agent with the next Run, as a hand-back note would be.
+        self._person_account = ""
+        self.bus.subscribe(self._heard)
 
     # -- what observers may read ---------------------------------------------------------------
 
@@ -239,14 +249,23 @@ class SessionController:
         )
         return CommandResult(True, done=self._starting)
 
-    def run(self, text: str) -> CommandResult:
+    def _heard(self, event: Any) -> None:
+        if isinstance(event, PersonActed) and self.state is Control.IDLE:
+            self._person_account = event.account
+
+    def run(self, text: str, note: str = "") -> CommandResult:
+        """``note``: what the person wants the agent to know (a hand-back note given back after a
+        failed follow-up); told to the agent with the task, after what the person did meanwhile."""
         text = self._without_cards(text.strip(), "task")
         if not text:
             return _refused("Type a task for the agent first.")
+        note = self._without_cards(note.strip(), "note")
+        account = self._person_account if self.state is Control.IDLE else ""
+        notes = [*self._carried_notes, *(n for n in (account, note) if n)]
         try:
-            composed = compose_task(text, self._carried_notes, max_chars=self.capabilities.task_max_chars)
+            composed = compose_task(text, notes, max_chars=self.capabilities.task_max_chars)
         except TaskTooLong as error:
-            return _refused(str(error))
+            return _refused(str(error), cause=TOO_LONG)
         problem = self.setup_problem()  # no key or no model: say so now, before a session opens (and bills)
         if problem is not None:
             return _refused(f"{problem.message} Your task is kept.", needs_settings=problem.needs_settings)
@@ -301,7 +320,7 @@ class SessionController:
                 max_chars=self.capabilities.task_max_chars,
             )
         except TaskTooLong as error:
-            return _refused(str(error))
+            return _refused(str(error), cause=TOO_LONG)
         self._next_without_screenshots = not screenshots
         if isinstance(plan, Release):
             self._apply(Trigger.RELEASE)
@@ -477,14 +496,15 @@ class SessionController:
             self._pending_goal = ""
         if not self.state.session_alive:
             return False  # the session ended while the task was being created: the task went with it
-        self._run = _Run(handle, goal, busy_since=self._clock())
+        self._run = _Run(handle, goal, note=(handoff or {}).get("note", ""), busy_since=self._clock())
         self._agent_active()
         self._interrupted_goal = None
         self._carried_notes.clear()
+        self._person_account = ""
         self._known_tasks.add(handle.task_id)
         if handoff is not None:
             self._record(tl.Handoff, to=tl.Actor.AGENT, by=tl.Actor.PERSON, **handoff)
-        self._record(tl.TaskStarted, task_id=handle.task_id, text=text, origin=origin)
+        self._record(tl.TaskStarted, task_id=handle.task_id, text=text, origin=origin, goal=goal)
         return True
 
     async def _interrupt(self) -> bool:
@@ -649,7 +669,7 @@ class SessionController:
             # to the box as it was, to run again once the cause is fixed.
             self._apply(Trigger.RUN_FAILED)
             self._interrupted_goal = None
-            self.bus.publish(TaskReturned(run.goal))
+            self.bus.publish(TaskReturned(run.goal, run.note))  # the note too: the person wrote it
             self._notice(Level.ERROR, f"The agent could not start: {message} Your task is kept; press Run to try again.", action)
             return
         if self._try(Trigger.AGENT_FAULTED):
@@ -787,6 +807,7 @@ class SessionController:
         self._run = None
         self._interrupted_goal = None
         self._carried_notes.clear()
+        self._person_account = ""
         if unfinished:  # back in the task box (if it is empty), to run again in a new session
             self.bus.publish(TaskReturned(unfinished))
 

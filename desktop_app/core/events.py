@@ -75,9 +75,11 @@ class HumanRequested:
 
 @dataclass(frozen=True)
 class TaskReturned:
-    """A task that could not get going, given back so the person can run it again as it was."""
+    """A task that could not get going, given back so the person can run it again as it was
+    (with the hand-back note it was started with, if any)."""
 
     text: str
+    note: str = ""
 
 
 @dataclass(frozen=True)

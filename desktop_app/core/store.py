@@ -199,7 +199,7 @@ class HistoryStore:
             f"""
             SELECT s.id, s.backend, s.backend_kind, s.started_at, s.ended_at, s.end_reason, s.total_cost,
                    (SELECT count(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'TaskStarted'),
-                   (SELECT json_extract(e.data, '$.text') FROM events e
+                   (SELECT COALESCE(NULLIF(json_extract(e.data, '$.goal'), ''), json_extract(e.data, '$.text')) FROM events e
                     WHERE e.session_id = s.id AND e.kind = 'TaskStarted'
                       -- CASE, not AND: only CASE is sure to skip a damaged row before reading it
                       AND CASE WHEN json_valid(e.data) THEN json_extract(e.data, '$.origin') END = 'run'

@@ -70,8 +70,9 @@ class SessionStarted(Entry):
 @dataclass(frozen=True)
 class TaskStarted(Entry):
     task_id: str
-    text: str
+    text: str  # what the agent was sent: the person's words with the context composed around them
     origin: TaskOrigin
+    goal: str = ""  # the person's own words (the task, or the instruction at Hand back)
 
     @property
     def title(self) -> str:
@@ -83,7 +84,15 @@ class TaskStarted(Entry):
 
     @property
     def detail(self) -> str:
-        return self.text
+        # The person's words: the text composed for the model ("A person had control …") is for the
+        # detail pane. Entries from before ``goal`` was kept show the first line of what was sent.
+        return self.goal or self.text.strip().partition("\n")[0]
+
+    @property
+    def full_detail(self) -> str:
+        if self.text.strip() == self.detail:
+            return self.text
+        return f"{self.detail}\n\nSent to the agent:\n{self.text}"
 
 
 def short_url(url: str) -> str:

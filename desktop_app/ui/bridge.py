@@ -16,7 +16,7 @@ class CoreBridge(QObject):
     sessionOpened = Signal(object)  # events.SessionOpened
     sessionClosed = Signal(object)  # events.SessionClosed
     humanRequested = Signal(str)
-    taskReturned = Signal(str)
+    taskReturned = Signal(str, str)  # the task, the hand-back note
     backendChanged = Signal(object)  # Capabilities
     personActed = Signal(str)  # the person's account of what they did in the page
 
@@ -38,7 +38,7 @@ class CoreBridge(QObject):
         elif isinstance(event, ev.HumanRequested):
             self.humanRequested.emit(event.reason)
         elif isinstance(event, ev.TaskReturned):
-            self.taskReturned.emit(event.text)
+            self.taskReturned.emit(event.text, event.note)
         elif isinstance(event, ev.BackendChanged):
             self.backendChanged.emit(event.capabilities)
         elif isinstance(event, ev.PersonActed):

@@ -9,7 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
+
+
+def headlined(title: str, text: str) -> str:
+    """The question's title as a headline above its text: many window managers show no title bar
+    text (or cut it short), and the title is what the question is about."""
+    import html
+
+    body = "<br>".join(html.escape(line, quote=False) for line in text.splitlines())
+    return f"<p><b>{html.escape(title, quote=False)}</b></p><p>{body}</p>"
 
 
 async def ask(
@@ -24,8 +34,9 @@ async def ask(
 ) -> int | None:
     """Show a question; return the index of the chosen button, or None when it was dismissed.
     ``on_open`` gets the box, for a caller that may need to dismiss it (a quit signal arriving)."""
-    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    box = QMessageBox(QMessageBox.Icon.Question, title, headlined(title, text), QMessageBox.StandardButton.NoButton, parent)
     box.setObjectName("questionBox")
+    box.setTextFormat(Qt.TextFormat.RichText)
     if informative:
         box.setInformativeText(informative)
     buttons: list[QAbstractButton] = [box.addButton(label, role) for label, role in choices]

@@ -148,7 +148,12 @@ class HistoryDialog(QDialog):
         chooser.setNameFilter("JSON (*.json)" if kind == "json" else "Web page (*.html)")
         chooser.setDefaultSuffix(kind)
         stamp = time.strftime("%Y%m%d-%H%M", time.localtime(session.started_at))
-        folder = self._export_folder if self._export_folder.is_dir() else Path.home()
+        folder = self._export_folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)  # Documents, as the README says, even on a fresh account
+        except OSError as error:
+            folder = Path.home()
+            self.status.setText(f"Could not create {self._export_folder} ({error.strerror or error}): suggesting your home folder.")
         chooser.setDirectory(str(folder))
         chooser.selectFile(str(folder / f"handoff-session-{stamp}.{kind}"))
         chooser.fileSelected.connect(lambda path: self.export_to(Path(path), kind))

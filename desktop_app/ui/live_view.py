@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 # Not ``Qt`` at module level: building that namespace costs ~12 ms, and this module is on the path
-# to the first page on screen. The parts that need it (shield, placeholder) are built when first shown.
+# to the first page on screen. The part that needs it (the shield) is built when first shown.
 from PySide6.QtCore import QEvent, QObject, QUrl, Signal
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QStackedLayout,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,6 +34,15 @@ from desktop_app.ui.web_page import (
 )
 
 SEARCH_URL = "https://duckduckgo.com/?q={}"
+# Messages in place of a page ("No session yet") are shown as HTML inside the view itself: swapping
+# the GPU-backed view for a label and back makes Qt re-create the whole native window (a black
+# frame, keyboard focus lost).
+PLACEHOLDER_PAGE = (
+    '<!doctype html><html><head><meta charset="utf-8"><title>Handoff</title><style>'
+    "body{{font-family:system-ui,sans-serif;background:#f4f6fb;color:#5b6476;margin:0;display:flex;"
+    "min-height:100vh;align-items:center;justify-content:center;text-align:center;line-height:1.6}}"
+    "p{{max-width:32em;padding:1em}}</style></head><body><p>{}</p></body></html>"
+)
 
 
 def address_to_url(text: str) -> QUrl | None:
@@ -148,7 +156,8 @@ class BrowserBar(QWidget):
         if url.scheme() in ("file", "data", "about"):
             self.address.clear()  # the start page: leave the bar ready for typing
         else:
-            self.address.setText(url.toString())
+            # Spaces encoded: what the bar shows can be copied and pasted as a working address.
+            self.address.setText(url.toString(QUrl.ComponentFormattingOption.EncodeSpaces))
         self._update_history_buttons()
 
     def _update_history_buttons(self) -> None:
@@ -181,12 +190,13 @@ class LiveView(QWidget):
         self.web_view.setAccessibleName("Live view")
         self.web_view.loadFinished.connect(self._first_load)
         self.bar = BrowserBar(self.web_view, self)
-        self._placeholder: QLabel | None = None
+        self.placeholder_text = ""  # what the view says instead of a page ("" while a page is shown)
         self._shield: InputShield | None = None
 
         self._page_area = QWidget(self)
-        self._stack = QStackedLayout(self._page_area)
-        self._stack.addWidget(self.web_view)
+        page_layout = QVBoxLayout(self._page_area)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(self.web_view)  # always shown: see PLACEHOLDER_PAGE
         self._page_area.installEventFilter(self)
 
         layout = QVBoxLayout(self)
@@ -194,18 +204,6 @@ class LiveView(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.bar)
         layout.addWidget(self._page_area, 1)
-
-    @property
-    def placeholder(self) -> QLabel:
-        if self._placeholder is None:
-            from PySide6.QtCore import Qt
-
-            self._placeholder = QLabel(self._page_area)
-            self._placeholder.setObjectName("liveViewPlaceholder")
-            self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            self._placeholder.setWordWrap(True)
-            self._stack.addWidget(self._placeholder)
-        return self._placeholder
 
     @property
     def shield(self) -> InputShield:
@@ -245,7 +243,7 @@ class LiveView(QWidget):
         self.bar.setVisible(is_browser)
         if resumed:
             page.setLifecycleState(QWebEnginePage.LifecycleState.Active)
-            self._stack.setCurrentWidget(self.web_view)
+            self.placeholder_text = ""
         elif is_browser:
             self.load_start_page()
         else:
@@ -288,23 +286,26 @@ class LiveView(QWidget):
         # file:// or data: start page it would open an about:blank "tab" of its own, which in
         # QtWebEngine replaces this page.
         self.web_view.setHtml((self._resources / "start.html").read_text(encoding="utf-8"), QUrl("about:blank"))
-        self._stack.setCurrentWidget(self.web_view)
+        self.placeholder_text = ""
 
     def show_page(self, url: str) -> None:
         self.web_view.setUrl(QUrl(url))
-        self._stack.setCurrentWidget(self.web_view)
+        self.placeholder_text = ""
 
     def show_remote(self, url: str) -> None:
         self.page.pin_to(url)
         self.show_page(url)
 
     def show_placeholder(self, text: str) -> None:
-        self.placeholder.setText(text)
-        if not self.is_browser:
-            self._stack.setCurrentWidget(self.placeholder)
-            if not self.web_view.url().isEmpty() and self.web_view.url().toString() != "about:blank":
-                # Drop the previous live view: it is a credential and keeps streaming otherwise.
-                self.web_view.setUrl(QUrl("about:blank"))
+        """Cloud: say ``text`` in the view instead of a page (this also drops the previous live view:
+        it is a credential and keeps streaming otherwise). Local: the browser stays on screen."""
+        if self.is_browser:
+            return
+        import html
+
+        self.placeholder_text = text
+        body = "<br>".join(html.escape(line) for line in text.splitlines())
+        self.web_view.setHtml(PLACEHOLDER_PAGE.format(body), QUrl("about:blank"))
 
     def browser_page(self) -> HandoffPage | None:
         """The Local browser's page while it is on screen (what the agent reads), else None."""

@@ -108,8 +108,29 @@ class MainWindow(QMainWindow):
         from desktop_app.ui.live_view import make_live_view
 
         window = cls(live_view or make_live_view(services.paths))
+        window.restore_geometry(services.paths.window_geometry)
         window.attach(services, interactive=interactive)
         return window
+
+    def restore_geometry(self, file: Path) -> None:
+        """Size and place as the person left them (before the window is shown); saved on closing."""
+        from PySide6.QtCore import QByteArray
+
+        self._geometry_file: Path | None = file
+        try:
+            saved = file.read_bytes()
+        except OSError:
+            return  # the first start: the default size
+        self.restoreGeometry(QByteArray.fromBase64(QByteArray(saved)))
+
+    def _save_geometry(self) -> None:
+        file = getattr(self, "_geometry_file", None)
+        if file is None:
+            return
+        try:
+            file.write_bytes(bytes(self.saveGeometry().toBase64().data()))
+        except OSError as error:
+            log.warning("Could not save the window's size and place: %s", error)
 
     def attach(self, services: Services, *, interactive: bool = True) -> None:
         """Add the task panel and connect the core (needs the qasync loop to be set)."""
@@ -190,7 +211,11 @@ class MainWindow(QMainWindow):
         panel.stopSessionRequested.connect(self.stop_session)
         panel.settingsRequested.connect(self.open_settings)
         panel.historyRequested.connect(self.open_history)
+        panel.helpRequested.connect(self.open_help)
+        panel.aboutRequested.connect(self.open_about)
         panel.backendChosen.connect(self._choose_backend)
+        panel.task_input.textChanged.connect(self._recheck_length)
+        panel.note_input.textChanged.connect(self._recheck_length)
         self.live_view.takeOverRequested.connect(self.take_over)
         self.live_view.downloadStarted.connect(
             lambda name, folder: self.banner.show_aside(Notice(Level.INFO, f"Downloading {name} to {folder}"))
@@ -216,6 +241,13 @@ class MainWindow(QMainWindow):
         asyncio.get_event_loop().call_later(0.5, lambda: self._spawn(self._warn_if_no_keychain()))
         if self._close_asked_early:
             self.request_close(ask=False)
+
+    def _recheck_length(self) -> None:
+        """"The task is 60,000 characters long…" goes once the task is short enough again."""
+        from desktop_app.core.controller import TOO_LONG
+
+        if not self.task_panel.over_limit:
+            self.banner.clear_cause(TOO_LONG)
 
     def _tick(self) -> None:
         self._controller.tick()
@@ -268,6 +300,30 @@ class MainWindow(QMainWindow):
         self.recovery_bar.remove(session_id)
         self.banner.show_message("The session from the earlier run has been stopped.")
 
+    # -- help --------------------------------------------------------------------------------
+
+    def open_help(self) -> None:
+        from desktop_app.core.wording import HELP_TEXT
+
+        self._show_info("helpBox", f"How {APP_NAME} works", HELP_TEXT)
+
+    def open_about(self) -> None:
+        from desktop_app import __version__
+        from desktop_app.core.wording import about_text
+
+        self._show_info("aboutBox", f"About {APP_NAME}", about_text(__version__))
+
+    def _show_info(self, name: str, title: str, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from desktop_app.ui.dialogs import headlined
+
+        box = QMessageBox(QMessageBox.Icon.Information, title, headlined(title, text), QMessageBox.StandardButton.Close, self)
+        box.setObjectName(name)
+        box.setWindowIcon(self.windowIcon())
+        box.finished.connect(box.deleteLater)
+        box.open()  # never exec(): it would nest an event loop (qasync)
+
     # -- history and crash reports -------------------------------------------------------------
 
     def open_history(self) -> None:
@@ -313,10 +369,16 @@ class MainWindow(QMainWindow):
 
     async def _warn_if_no_keychain(self) -> None:
         from desktop_app.core.events import Level
+        from desktop_app.keychain import SecretName
+        from desktop_app.settings import PROVIDER_SECRETS
 
         await self._services.keychain.detect()
-        if not self._services.keychain.persistent and not self.banner.isVisible() and not self._shut_down:
-            self.banner.show_message(self._services.keychain.status_text, Level.WARNING)
+        services = self._services
+        view_is_browser = self._controller.capabilities.view_is_browser
+        needed = PROVIDER_SECRETS.get(services.settings.llm.provider) if view_is_browser else SecretName.BROWSER_USE
+        notice = services.keychain.startup_notice(needed)
+        if notice and not self.banner.isVisible() and not self._shut_down:
+            self.banner.show_message(notice, Level.WARNING)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -330,6 +392,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+T", self.take_over),
             ("Ctrl+H", self.task_panel.request_hand_back),
             ("Ctrl+,", self.open_settings),
+            ("F1", self.open_help),
         ]
         for keys, slot in bindings:
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -341,7 +404,17 @@ class MainWindow(QMainWindow):
         self.addAction(quit_action)
 
     def run_task(self, text: str) -> None:
-        self._follow(self._controller.run(text), on_success=lambda: self._clear_if_unchanged(self.task_panel.task_input, text))
+        from desktop_app.core.control import Control
+
+        panel = self.task_panel
+        note = panel.note_input.toPlainText() if self._controller.state is Control.IDLE else ""
+
+        def clear() -> None:
+            self._clear_if_unchanged(panel.task_input, text)
+            if note.strip():
+                self._clear_if_unchanged(panel.note_input, note)
+
+        self._follow(self._controller.run(text, note), on_success=clear)
 
     def take_over(self) -> None:
         self._follow(self._controller.take_over())
@@ -446,7 +519,8 @@ class MainWindow(QMainWindow):
             from desktop_app.core.events import Level, Notice, NoticeAction
 
             action = NoticeAction.OPEN_SETTINGS if result.needs_settings else NoticeAction.NONE
-            self.banner.show_notice(Notice(Level.WARNING if result.needs_settings else Level.INFO, result.reason, action))
+            level = Level.WARNING if result.needs_settings else Level.INFO
+            self.banner.show_notice(Notice(level, result.reason, action), cause=result.cause)
             return
         if on_success is None or result.done is None:
             return
@@ -568,7 +642,7 @@ class MainWindow(QMainWindow):
         self.live_view.set_locked(state.view_locked, message, offer_take_over=offer)
         if state.value in PLACEHOLDERS and not self._controller.capabilities.view_is_browser:
             self.live_view.show_placeholder(PLACEHOLDERS[state.value])
-        self.setWindowTitle(f"{APP_NAME} — {state.label}")
+        self.setWindowTitle(f"{APP_NAME} — {state.label.partition(' — ')[0]}")  # "Ready", not the whole line
         self._update_status()
 
     def _show_capabilities(self, capabilities: Capabilities) -> None:
@@ -608,6 +682,7 @@ class MainWindow(QMainWindow):
         self._update_status()  # the activity line moves on to the next step at once
         if isinstance(entry, tl.TaskFinished):
             self._show_cost()
+            self._tell_finished_elsewhere(entry)
 
     def _show_cost(self) -> None:
         from desktop_app.core.wording import format_cost
@@ -669,16 +744,19 @@ class MainWindow(QMainWindow):
         if not open_folder(folder):
             self.banner.show_message(f"Could not open the folder. It is here: {folder}", Level.WARNING)
 
-    def _on_task_returned(self, text: str) -> None:
-        task_input = self.task_panel.task_input
-        typed = task_input.toPlainText()
-        if not typed.strip():
-            task_input.setPlainText(text)
-        elif text not in typed:  # never over what the person has typed since: below it
-            task_input.setPlainText(f"{typed.rstrip()}\n\n{text}")
+    def _on_task_returned(self, text: str, note: str = "") -> None:
+        # The hand-back note comes back too (to the note box), with the instruction.
+        for box, returned in ((self.task_panel.task_input, text), (self.task_panel.note_input, note)):
+            typed = box.toPlainText()
+            if not returned:
+                continue
+            if not typed.strip():
+                box.setPlainText(returned)
+            elif returned not in typed:  # never over what the person has typed since: below it
+                box.setPlainText(f"{typed.rstrip()}\n\n{returned}")
 
     def _on_human_requested(self, reason: str) -> None:
-        from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+        from PySide6.QtWidgets import QApplication
 
         from desktop_app.core.events import Level
 
@@ -686,11 +764,33 @@ class MainWindow(QMainWindow):
         self.banner.show_message("The agent needs you — see its request below. Do it in the browser, then press Hand back.", Level.WARNING)
         QApplication.alert(self)
         self.raise_()
+        self._notify(f"{APP_NAME}: the agent needs you", reason)
+
+    def _notify(self, title: str, text: str) -> None:
+        """A desktop notification (where the desktop has a tray to show it from)."""
+        from PySide6.QtWidgets import QSystemTrayIcon
+
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self._tray is None:
                 self._tray = QSystemTrayIcon(self.windowIcon(), self)
                 self._tray.show()
-            self._tray.showMessage(f"{APP_NAME}: the agent needs you", reason, QSystemTrayIcon.MessageIcon.Information, 10_000)
+            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10_000)
+
+    def _tell_finished_elsewhere(self, finished: tl.TaskFinished) -> None:
+        """A task the person gave has ended while they look at another window: tell the desktop."""
+        from PySide6.QtWidgets import QApplication
+
+        from desktop_app.core import timeline as tl
+
+        started = next(
+            (e for e in self._controller.timeline.entries if isinstance(e, tl.TaskStarted) and e.task_id == finished.result.task_id),
+            None,
+        )
+        if started is None or started.origin is tl.TaskOrigin.KEEP_ALIVE or self.isActiveWindow():
+            return
+        QApplication.alert(self)
+        detail = finished.result.output or started.detail
+        self._notify(f"{APP_NAME}: {finished.title.lower().replace('task ', 'the task ', 1)}", detail)
 
     def _on_page_crashed(self, reason: str) -> None:
         from desktop_app.core.events import Level
@@ -736,6 +836,7 @@ class MainWindow(QMainWindow):
                 return
             else:
                 stop_session = choice
+        self._save_geometry()
         self.statusBar().showMessage("Closing…")
         self.task_panel.setEnabled(False)
         self._clock_timer.stop()
@@ -753,17 +854,25 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QMessageBox
 
         from desktop_app.core.control import Control
+        from desktop_app.core.wording import QuitQuestion
 
-        running = self._controller.state in (Control.AGENT, Control.TAKING_OVER)
+        controller = self._controller
+        session = controller.session
+        question = QuitQuestion(
+            controller.capabilities.display_name,
+            session.id if session is not None else "",
+            controller.session_cost,
+            agent_working=controller.state in (Control.AGENT, Control.TAKING_OVER),
+        )
         choice = await self._ask_before_quitting(
-            "Stop the browser session?",
-            "The Browser Use session is billed while it is alive.",
+            question.title,
+            question.text,
             [
-                ("Stop session and quit", QMessageBox.ButtonRole.AcceptRole),
-                ("Keep it running and quit", QMessageBox.ButtonRole.DestructiveRole),
-                ("Cancel", QMessageBox.ButtonRole.RejectRole),
+                (question.stop, QMessageBox.ButtonRole.AcceptRole),
+                (question.keep, QMessageBox.ButtonRole.DestructiveRole),
+                (question.cancel, QMessageBox.ButtonRole.RejectRole),
             ],
-            informative="The running task will be stopped first." if running else "",
+            informative=question.informative,
         )
         return None if choice in (None, 2) else choice == 0
 

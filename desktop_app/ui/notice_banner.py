@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from desktop_app.core.events import Level, Notice, NoticeAction
 
@@ -16,10 +17,13 @@ ACTION_LABELS = {
 }
 
 
-MAX_SHOWN = 280  # characters: a long error must not push the panel's buttons away
+SHOWN_LINES = 2  # the banner's fixed height: longer notices are cut short, the rest in the tooltip
 
 
 class NoticeBanner(QWidget):
+    """Always the same height, and its room is kept while it is hidden: nothing below it (the
+    task panel's buttons) moves when a notice comes, goes, or runs to several lines."""
+
     actionRequested = Signal(object)  # NoticeAction
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -30,7 +34,8 @@ class NoticeBanner(QWidget):
         layout.setContentsMargins(12, 6, 6, 6)
         self.text = QLabel(self)
         self.text.setObjectName("noticeText")
-        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton(self)
         self.action_button.setObjectName("noticeActionButton")
@@ -45,26 +50,47 @@ class NoticeBanner(QWidget):
         layout.addWidget(self.close_button)
         self._action = NoticeAction.NONE
         self._full_text = ""
+        self.cause = ""  # what the notice is about, so it can go once that is fixed (clear_cause)
+        lines = self.fontMetrics().lineSpacing() * SHOWN_LINES
+        self.setFixedHeight(max(lines, self.action_button.sizeHint().height()) + 14)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.hide()
 
-    def show_notice(self, notice: Notice) -> None:
+    def show_notice(self, notice: Notice, *, cause: str = "") -> None:
         self.setProperty("level", notice.level.value)
         self.style().unpolish(self)
         self.style().polish(self)
-        shown = notice.text if len(notice.text) <= MAX_SHOWN else notice.text[: MAX_SHOWN - 1].rstrip() + "…"
-        self.text.setText(shown)
-        self.text.setToolTip(notice.text if shown != notice.text else "")  # the rest, on hover
-        self.setAccessibleDescription(notice.text)
         self._full_text = notice.text
+        self.cause = cause
         self._action = notice.action
         label = ACTION_LABELS.get(notice.action)
         self.action_button.setVisible(label is not None)
         if label:
             self.action_button.setText(label)
+        self.setAccessibleDescription(notice.text)
         self.show()
+        self._fit_text()
 
-    def show_message(self, text: str, level: Level = Level.INFO) -> None:
-        self.show_notice(Notice(level, text))
+    def _fit_text(self) -> None:
+        from desktop_app.ui.timeline_view import wrapped
+
+        width = self.text.width() if self.layout().geometry().isValid() else self.width() - 60
+        lines = wrapped(" ".join(self._full_text.split()), self.text.font(), max(width, 40), SHOWN_LINES)
+        shown = "\n".join(lines)
+        self.text.setText(shown)
+        cut = " ".join(shown.split()) != " ".join(self._full_text.split())
+        self.text.setToolTip(self._full_text if cut else "")  # the rest, on hover
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._full_text:
+            self.layout().activate()
+            self._fit_text()
+
+    def show_message(self, text: str, level: Level = Level.INFO, *, cause: str = "") -> None:
+        self.show_notice(Notice(level, text), cause=cause)
 
     def show_aside(self, notice: Notice) -> None:
         """Something worth knowing (a download, a blocked pop-up) that must not push aside a
@@ -73,9 +99,18 @@ class NoticeBanner(QWidget):
             return
         self.show_notice(notice)
 
+    def clear_cause(self, cause: str) -> None:
+        """The notice's cause is gone (e.g. the over-long task was shortened): so is the notice."""
+        if self.isVisible() and self.cause == cause:
+            self.hide()
+
     @property
     def message(self) -> str:
         return self._full_text if self.isVisible() else ""
+
+    @property
+    def shown_text(self) -> str:
+        return self.text.text()
 
     def _act(self) -> None:
         action = self._action

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -32,6 +33,10 @@ TASK_PROMPTS = {
     Control.TAKING_OVER: "Pausing the agent…",
 }
 DEFAULT_TASK_PROMPT = "What should the agent do?"
+NOTE_PROMPTS = {
+    Control.HUMAN: "What did you do? (optional — the agent is told)",
+    Control.IDLE: "Anything the agent should know? (optional — sent with Run)",
+}
 
 
 def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
@@ -48,6 +53,8 @@ class TaskPanel(QWidget):
     stopSessionRequested = Signal()
     settingsRequested = Signal()
     historyRequested = Signal()
+    helpRequested = Signal()
+    aboutRequested = Signal()
     backendChosen = Signal(str)
 
     def __init__(self, backend_labels: dict[str, str], parent: QWidget | None = None) -> None:
@@ -76,6 +83,15 @@ class TaskPanel(QWidget):
         self.history_button.setText("History")
         self.history_button.setToolTip("Past sessions and their audit trails")
         self.history_button.clicked.connect(self.historyRequested)
+        self.help_button = _named(QToolButton(self), "helpButton", "Help")
+        self.help_button.setText("?")
+        self.help_button.setToolTip("Help: keyboard shortcuts, about Handoff (F1)")
+        self.help_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        help_menu = QMenu(self.help_button)
+        help_menu.setObjectName("helpMenu")
+        help_menu.addAction("How it works and keyboard shortcuts  (F1)", self.helpRequested.emit)
+        help_menu.addAction("About Handoff", self.aboutRequested.emit)
+        self.help_button.setMenu(help_menu)
 
         self.new_session_button = _named(QPushButton("New session", self), "newSessionButton", "New session")
         self.stop_session_button = _named(QPushButton("Stop session", self), "stopSessionButton", "Stop session")
@@ -111,7 +127,7 @@ class TaskPanel(QWidget):
         self.request_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.request_box.setMaximumHeight(96)
         self.request_box.hide()
-        self.note_label = QLabel("What did you do? (optional — the agent is told)", self)
+        self.note_label = QLabel(NOTE_PROMPTS[Control.HUMAN], self)
         self.note_input = _named(QPlainTextEdit(self), "handBackNote", "Note for the agent")
         self.note_input.setPlaceholderText("e.g. Paid with my card and confirmed the 2FA code (never type the numbers here)")
         self.note_input.setTabChangesFocus(True)
@@ -133,6 +149,7 @@ class TaskPanel(QWidget):
         session_row.addWidget(self.backend_selector, 1)
         session_row.addWidget(self.history_button)
         session_row.addWidget(self.settings_button)
+        session_row.addWidget(self.help_button)
         buttons_row = QHBoxLayout()
         buttons_row.addWidget(self.new_session_button)
         buttons_row.addWidget(self.stop_session_button)
@@ -174,6 +191,10 @@ class TaskPanel(QWidget):
             self.handBackRequested.emit(self.note_input.toPlainText(), self.task_text)
 
     @property
+    def over_limit(self) -> bool:
+        return len(self.task_text) > self._limit
+
+    @property
     def task_text(self) -> str:
         return self.task_input.toPlainText().strip()
 
@@ -200,8 +221,12 @@ class TaskPanel(QWidget):
         self.backend_selector.setEnabled(state is Control.NO_SESSION)
         self.task_label.setText(TASK_PROMPTS.get(state, DEFAULT_TASK_PROMPT))
         human = state is Control.HUMAN
-        self.note_label.setVisible(human)
-        self.note_input.setVisible(human)
+        # Idle, the browser is the person's too: a note (e.g. one given back after a failed
+        # follow-up) goes with the next Run.
+        noting = state in NOTE_PROMPTS
+        self.note_label.setText(NOTE_PROMPTS.get(state, NOTE_PROMPTS[Control.HUMAN]))
+        self.note_label.setVisible(noting)
+        self.note_input.setVisible(noting)
         self.privacy_hint.setVisible(human)
         self._check_note()
         if not human:
@@ -210,7 +235,7 @@ class TaskPanel(QWidget):
 
     def _check_note(self) -> None:
         text = self.note_input.toPlainText()
-        self.note_redaction_hint.setVisible(self._state is Control.HUMAN and redact_cards(text) != text)
+        self.note_redaction_hint.setVisible(self._state in NOTE_PROMPTS and redact_cards(text) != text)
 
     def show_activity(self, text: str | None) -> None:
         if (text or "") != self.activity_label.text():

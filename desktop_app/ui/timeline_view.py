@@ -20,10 +20,11 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap, QTextLayout
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap, QResizeEvent, QTextLayout
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
     QWidget,
 )
 
@@ -290,6 +292,10 @@ def _screenshot(entry: tl.Entry) -> str | None:
 
 
 class TimelineView(QListView):
+    """Follows the newest entry — also as rows re-wrap when the panel is resized — unless the person
+    scrolled up on purpose; then new entries do not pull the list away from what they are reading,
+    and a "New entries ↓" button takes them back down."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("timeline")
@@ -304,14 +310,67 @@ class TimelineView(QListView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.thumbnails.loaded.connect(self._thumbnail_loaded)
+        self.following = True
+        scroll = self.verticalScrollBar()
+        # Only the person's own scrolling (wheel, drag, the scroll bar's arrows and keys) decides.
+        scroll.actionTriggered.connect(self._person_scrolled)
+        scroll.sliderReleased.connect(self._person_scrolled)
+        scroll.rangeChanged.connect(self._range_changed)
+        self.new_entries_button = QToolButton(self.viewport())
+        self.new_entries_button.setObjectName("newEntriesButton")
+        self.new_entries_button.setText("New entries ↓")
+        self.new_entries_button.setAccessibleName("Show the newest entries")
+        self.new_entries_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.new_entries_button.clicked.connect(self.follow_newest)
+        self.new_entries_button.hide()
+
+    def _at_bottom(self) -> bool:
+        scroll = self.verticalScrollBar()
+        return scroll.value() >= scroll.maximum() - 4
+
+    def _person_scrolled(self, *_: object) -> None:
+        # On actionTriggered the slider position is already where the person moved it.
+        scroll = self.verticalScrollBar()
+        self.following = scroll.sliderPosition() >= scroll.maximum() - 4
+        if self.following:
+            self.new_entries_button.hide()
+
+    def _range_changed(self, _minimum: int, _maximum: int) -> None:
+        if self.following:
+            self.scrollToBottom()
+
+    def follow_newest(self) -> None:
+        self.following = True
+        self.new_entries_button.hide()
+        self.scrollToBottom()
 
     def add(self, entry: tl.Entry) -> None:
-        scroll = self.verticalScrollBar()
-        follow = scroll.value() >= scroll.maximum() - 4
         if isinstance(entry, tl.SessionStarted):
             self.timeline_model.clear()
+            self.following = True
+            self.new_entries_button.hide()
         self.timeline_model.append(entry)
-        if follow:
+        if self.following:
+            self.scrollToBottom()
+        else:
+            self._place_button()
+            self.new_entries_button.show()
+            self.new_entries_button.raise_()
+
+    def _place_button(self) -> None:
+        button = self.new_entries_button
+        button.adjustSize()
+        area = self.viewport().rect()
+        button.move(area.right() - button.width() - 8, area.bottom() - button.height() - 8)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_button()
+        if self.following:
+            QTimer.singleShot(0, self._keep_following)  # once the rows have re-wrapped
+
+    def _keep_following(self) -> None:
+        if self.following:  # unless the person scrolled up meanwhile
             self.scrollToBottom()
 
     def show_earlier(self, entries: list[tl.Entry]) -> None:
@@ -321,7 +380,7 @@ class TimelineView(QListView):
         self.timeline_model.clear()
         for entry in [*earlier, *current]:
             self.timeline_model.append(entry)
-        self.scrollToBottom()
+        self.follow_newest()
 
     def _thumbnail_loaded(self, url: str) -> None:
         for row in self.timeline_model.rows_with_screenshot(url):

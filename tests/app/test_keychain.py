@@ -37,7 +37,9 @@ def test_without_a_keychain_keys_live_in_memory_for_the_run() -> None:
     assert keychain.get(SecretName.OPENAI) == "sk-memory-only-key-1234567890"
     assert keychain.source(SecretName.OPENAI) == "memory (this run only)"
     assert keychain.field_hint(SecretName.OPENAI).startswith("Kept until you quit")
-    assert keychain.field_hint(SecretName.ANTHROPIC) == "Paste your Anthropic API key"
+    assert keychain.field_hint(SecretName.ANTHROPIC) == (
+        "Paste your Anthropic API key (no keychain: kept until you quit, pasted again after a restart)"
+    )
     assert Keychain().get(SecretName.OPENAI) is None  # gone with the run
 
 
@@ -91,3 +93,20 @@ def test_the_keychain_is_asked_once_not_at_every_api_call() -> None:
     for _ in range(5):
         fresh.get(SecretName.OPENAI)
     assert backend.reads == 1
+
+
+def test_without_a_keychain_the_startup_notice_is_only_for_keys_to_paste(monkeypatch: pytest.MonkeyPatch) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    keychain = Keychain()
+    monkeypatch.setenv("BROWSER_USE_API_KEY", "bu_from_env_456")
+    assert keychain.startup_notice(SecretName.BROWSER_USE) is None  # read from the environment each start
+    assert keychain.startup_notice(None) is None  # e.g. Ollama: no key at all
+    notice = keychain.startup_notice(SecretName.OPENAI)
+    assert notice is not None and "remembers your settings (the model you chose) but not its key" in notice
+    assert keychain.field_hint(SecretName.OPENAI) == (
+        "Paste your OpenAI API key (no keychain: kept until you quit, pasted again after a restart)"
+    )
+
+
+def test_with_a_keychain_there_is_no_startup_notice(memory_keyring: MemoryKeyring) -> None:
+    assert Keychain().startup_notice(SecretName.OPENAI) is None

@@ -746,3 +746,84 @@ def test_hand_back_without_screenshots_applies_to_the_next_task_only(arun) -> No
     arun(scenario())
     requests = [c.args[0] for c in backend.calls if c.name == "start_task"]
     assert [r.screenshots for r in requests] == [True, False, True]
+
+
+def test_the_timeline_shows_the_persons_words_and_keeps_the_composed_task_for_the_detail(arun) -> None:
+    controller, backend, _ = make()
+    arun(running(controller, "Order the blue mug"))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+        assert await controller.hand_back(note="Paid with my card", instruction="Check that the order went through").done
+
+    arun(scenario())
+    follow_up = entries(controller, tl.TaskStarted)[-1]
+    assert follow_up.title == "Follow-up task started"
+    assert follow_up.detail == "Check that the order went through"
+    sent = backend.last("start_task").args[0].text
+    assert follow_up.text == sent and "A person had control" in sent
+    assert follow_up.full_detail == "Check that the order went through\n\nSent to the agent:\n" + sent
+    first = entries(controller, tl.TaskStarted)[0]
+    assert (first.detail, first.full_detail) == ("Order the blue mug", "Order the blue mug")
+
+
+def test_an_entry_recorded_before_goals_were_kept_shows_the_first_line() -> None:
+    old = tl.entry_from_dict(
+        {"kind": "TaskStarted", "at": 1.0, "session_id": "s", "task_id": "t", "origin": "hand_back",
+         "text": "Check the order\n\nA person had control of this browser and has handed it back to you."}
+    )
+    assert old.detail == "Check the order"
+
+
+def test_what_the_person_did_while_idle_is_told_with_the_next_run(arun) -> None:
+    from desktop_app.core.events import PersonActed
+
+    controller, backend, _ = make()
+    arun(open_session(controller))
+    controller.bus.publish(PersonActed("Opened shop.example/cart. Pressed “Remove”."))
+
+    async def scenario() -> None:
+        assert await controller.run("Check out").done
+
+    arun(scenario())
+    sent = backend.last("start_task").args[0].text
+    assert sent.startswith("Check out\n")
+    assert "What the person did:\n- Opened shop.example/cart. Pressed “Remove”." in sent
+    assert entries(controller, tl.TaskStarted)[-1].detail == "Check out"
+
+    # Told once: the next run (after the agent had the browser) does not repeat it.
+    controller.on_finished(RunResult(controller._run.handle.task_id, RunStatus.FINISHED, success=True))
+
+    async def again() -> None:
+        assert await controller.run("Print the receipt").done
+
+    arun(again())
+    assert backend.last("start_task").args[0].text == "Print the receipt"
+
+
+def test_the_idle_state_says_who_has_the_browser() -> None:
+    assert Control.IDLE.label == "Ready — the browser is yours until you press Run"
+
+
+def test_a_failed_follow_up_gives_back_the_note_with_the_instruction(arun) -> None:
+    controller, backend, events = make(LOCAL_LIKE)
+    arun(running(controller, "Order the blue mug"))
+
+    async def scenario() -> None:
+        await controller.take_over().done
+        controller._run = None  # as after a stopped task: the hand back starts a follow-up task
+        controller._interrupted_goal = "Order the blue mug"
+        assert await controller.hand_back(note="Paid with my card", instruction="Check that the order went through").done
+
+    arun(scenario())
+    task_id = controller._run.handle.task_id
+    controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The model refused the request."))
+    assert controller.state is Control.IDLE
+    assert events.of(TaskReturned)[-1] == TaskReturned("Check that the order went through", "Paid with my card")
+
+    async def rerun() -> None:
+        assert await controller.run("Check that the order went through", note="Paid with my card").done
+
+    arun(rerun())
+    sent = backend.last("start_task").args[0].text
+    assert sent.startswith("Check that the order went through\n") and "- Paid with my card" in sent

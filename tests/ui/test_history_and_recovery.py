@@ -84,6 +84,7 @@ def shown_folders(action) -> list[Path]:
 def test_the_export_button_asks_where_and_saves(cloud: FakeCloud, cloud_services, make_window, qrun, tmp_path: Path) -> None:
     window = make_window(cloud_services)
     run_a_task(window, cloud, qrun)
+    assert not cloud_services.paths.exports.exists()
     window.open_history()
     dialog = window._history_dialog
     target = tmp_path / "exported.html"
@@ -93,8 +94,8 @@ def test_the_export_button_asks_where_and_saves(cloud: FakeCloud, cloud_services
         chooser = await wait_until(lambda: dialog.findChild(QFileDialog, "exportFileDialog"), what="the file chooser")
         suggested = Path(chooser.selectedFiles()[0])
         assert suggested.name.startswith("handoff-session-") and suggested.suffix == ".html"
-        exports = cloud_services.paths.exports
-        assert suggested.parent == (exports if exports.is_dir() else Path.home())  # Documents, or home without one
+        # Documents (here the base folder's exports), created when it did not exist yet.
+        assert suggested.parent == cloud_services.paths.exports and cloud_services.paths.exports.is_dir()
         chooser.selectFile(str(target))
         chooser.accept()
         await wait_until(target.exists, what="the exported file")

@@ -225,3 +225,13 @@ def test_thumbnails_load_only_for_rows_that_are_shown(qtbot, qrun) -> None:
 
         qrun(scrolled())
         assert len(timeline.thumbnails.requested) < 60
+
+
+def test_an_address_with_spaces_shows_encoded(live_view: LiveView, site: SiteServer, qrun) -> None:
+    live_view.configure(is_browser=True)
+
+    async def scenario() -> None:
+        await load(live_view, site.url("form.html") + "?q=blue mug")
+
+    qrun(scenario())
+    assert live_view.bar.address.text() == site.url("form.html") + "?q=blue%20mug"

@@ -170,6 +170,7 @@ def test_card_typed_while_ready_is_hidden_when_run_starts(
         await wait_until(lambda: controller.state is Control.IDLE and model.calls, timeout=60, what="the first task to end")
         # Ready: nobody acts, the browser is the person's. They type the card, then press Run.
         state["boxes"] = await type_card(view)
+        await asyncio.sleep(1.5)  # the person's account is brought up to date about once a second
         state["calls_before"] = len(model.calls)
         model.steps = [sl.click("id=pay"), sl.done("Paid")]
         run_task(window, "Press Pay")
@@ -184,6 +185,10 @@ def test_card_typed_while_ready_is_hidden_when_run_starts(
     assert [s.get("number") for s in site.submissions] == [CARD]
     assert leaks_in_text(model.calls) == []
     assert readable_fields(model.calls, state["boxes"], state["calls_before"], BLUE_MUG) == 0
+    # Run told the agent what the person did while the browser was theirs (never what they typed).
+    second = [e for e in controller.timeline.entries if isinstance(e, tl.TaskStarted)][-1]
+    assert second.detail == "Press Pay"
+    assert second.text.startswith("Press Pay\n") and "What the person did:\n- Filled " in second.text
     assert card_bytes_on_disk(paths.config.parent) == []
 
 

@@ -120,3 +120,40 @@ def test_a_step_in_the_detail_pane_lists_everything_the_agent_reported(qtbot) ->
         "What it keeps in mind: Name is next",
         "Took: 1.2 s",
     ]
+
+
+def _at_bottom(view: TimelineView) -> bool:
+    scroll = view.verticalScrollBar()
+    return scroll.maximum() > 0 and scroll.value() == scroll.maximum()
+
+
+def test_the_list_keeps_following_the_newest_entry_after_a_resize(qtbot) -> None:
+    view = _timeline(qtbot, width=420)
+    for number in range(30):
+        view.add(_incident(f"Entry {number}: " + "a long line that wraps when the panel is narrow " * 2))
+    qtbot.waitUntil(lambda: _at_bottom(view))
+    view.resize(260, 400)  # rows re-wrap: taller, the bottom moves away
+    qtbot.wait(50)
+    view.add(_incident("The newest entry"))
+    qtbot.waitUntil(lambda: _at_bottom(view), timeout=2000)
+    assert not view.new_entries_button.isVisible()
+
+
+def test_after_scrolling_up_new_entries_wait_behind_a_button(qtbot) -> None:
+    from PySide6.QtWidgets import QAbstractSlider
+
+    view = _timeline(qtbot)
+    for number in range(30):
+        view.add(_incident(f"Entry {number}"))
+    qtbot.waitUntil(lambda: _at_bottom(view))
+    view.verticalScrollBar().triggerAction(QAbstractSlider.SliderAction.SliderToMinimum)  # the person scrolls up
+    qtbot.waitUntil(lambda: not view.following)
+    view.add(_incident("Something new"))
+    qtbot.wait(50)
+    assert view.verticalScrollBar().value() == 0  # what they were reading stays put
+    assert view.new_entries_button.isVisible() and view.new_entries_button.text() == "New entries ↓"
+    view.new_entries_button.click()
+    qtbot.waitUntil(lambda: _at_bottom(view))
+    assert not view.new_entries_button.isVisible()
+    view.add(_incident("And another"))
+    qtbot.waitUntil(lambda: _at_bottom(view))

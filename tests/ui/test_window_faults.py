@@ -136,7 +136,7 @@ def test_shortcuts_work_with_focus_in_the_page(cloud: FakeCloud, cloud_services,
 
 @pytest.mark.parametrize(
     ("answer", "session_after"),
-    [("Stop session and quit", "stopped"), ("Keep it running and quit", "active")],
+    [("Stop the session and quit", "stopped"), ("Quit and leave the session running (billed)", "active")],
 )
 def test_closing_asks_whether_to_stop_the_billed_session(cloud: FakeCloud, cloud_services, make_window, qrun, answer, session_after) -> None:
     window = make_window(cloud_services, interactive=True)
@@ -145,7 +145,16 @@ def test_closing_asks_whether_to_stop_the_billed_session(cloud: FakeCloud, cloud
         assert await cloud_services.controller.new_session().done
         window.close()
         box = await wait_until(open_question, what="the question")
-        assert box.defaultButton().text() == "Stop session and quit"  # Enter stops the billed session
+        assert box.defaultButton().text() == "Stop the session and quit"  # Enter stops the billed session
+        # It names the session and the bill; its headline is in the box, not only in the title bar.
+        session_id = cloud_services.controller.session.id
+        assert box.windowTitle() == "Stop the Browser Use Cloud session before quitting?"
+        assert box.text() == (
+            "<p><b>Stop the Browser Use Cloud session before quitting?</b></p>"
+            f"<p>The Browser Use Cloud session ({session_id if len(session_id) <= 12 else session_id[:8] + '…'}) is billed "
+            "for as long as it runs — also after Handoff quits, until Browser Use Cloud ends it or you stop it.</p>"
+        )
+        assert box.informativeText() == "The next start offers to reattach to a session left running, or to stop it."
         assert answer_question(answer)
         await window.closed
 

@@ -1,0 +1,96 @@
+"""What a new user trips over in the first hour, in the real window (issue 14)."""
+
+from __future__ import annotations
+
+from desktop_app.core.control import Control
+from desktop_app.core.events import Level
+from tests.fakes.cloud_server import FakeCloud
+from tests.helpers import wait_until
+from tests.ui.actions import click
+
+
+def test_the_too_long_notice_goes_once_the_task_is_short_enough(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    panel = window.task_panel
+    panel.task_input.setPlainText("a" * 60_000)
+
+    async def scenario() -> None:
+        click(panel.run_button)
+
+    qrun(scenario())
+    assert window.banner.message.startswith("The task is 60,000 characters long")
+    panel.task_input.setPlainText("Buy the blue mug, size M.")
+    assert window.banner.message == ""
+    assert cloud.requests == []
+
+
+def test_notices_of_any_length_move_nothing_below(cloud: FakeCloud, cloud_services, make_window, qtbot) -> None:
+    window = make_window(cloud_services)
+    panel = window.task_panel
+    qtbot.waitExposed(window)
+    run_top = panel.run_button.mapTo(window, panel.run_button.rect().topLeft()).y()
+    long_text = "The agent could not start: " + "the model server answered with an error. " * 12
+    for text in ("Short.", "Two lines of notice " * 8, long_text):
+        window.banner.show_message(text, Level.WARNING)
+        qtbot.wait(20)
+        assert panel.run_button.mapTo(window, panel.run_button.rect().topLeft()).y() == run_top, text
+    # Cut to two lines; the whole notice is in the tooltip (and readable by screen readers).
+    assert window.banner.shown_text.count("\n") == 1 and window.banner.shown_text.endswith("…")
+    assert window.banner.text.toolTip() == long_text
+    window.banner.hide()
+    qtbot.wait(20)
+    assert panel.run_button.mapTo(window, panel.run_button.rect().topLeft()).y() == run_top
+
+
+def test_ready_says_whose_browser_it_is(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        click(window.task_panel.new_session_button)
+        await wait_until(lambda: cloud_services.controller.state is Control.IDLE, what="the session to open")
+
+    qrun(scenario())
+    assert window.task_panel.indicator.text() == "Ready — the browser is yours until you press Run"
+    assert window.windowTitle() == "Handoff — Ready"
+
+
+def test_the_window_comes_back_at_the_size_it_was_left(cloud_services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+    window.resize(1000, 640)
+    qrun(window.close_gracefully())
+    assert cloud_services.paths.window_geometry.is_file()
+    again = make_window(cloud_services)
+    # Height only: Qt fits a restored window to the screen, and the offscreen screen is 800 px wide
+    # (less than the window's minimum width).
+    assert again.height() == 640
+
+
+def test_help_and_about_are_in_the_panel(cloud_services, make_window, qrun) -> None:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    window = make_window(cloud_services)
+    menu = window.task_panel.help_button.menu()
+    assert [a.text() for a in menu.actions()] == ["How it works and keyboard shortcuts  (F1)", "About Handoff"]
+    menu.actions()[1].trigger()
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.objectName() == "aboutBox")
+    assert box.isVisible() and "<b>About Handoff</b>" in box.text() and "Handoff 0." in box.text()
+    box.close()
+
+
+def test_a_task_finishing_while_the_person_is_elsewhere_is_told_on_the_desktop(
+    cloud: FakeCloud, cloud_services, make_window, qrun, monkeypatch
+) -> None:
+    window = make_window(cloud_services)
+    told: list[tuple[str, str]] = []
+    monkeypatch.setattr(window, "_notify", lambda title, text: told.append((title, text)))
+    monkeypatch.setattr(window, "isActiveWindow", lambda: False)
+
+    async def scenario() -> None:
+        window.task_panel.task_input.setPlainText("Find the museum's opening hours")
+        click(window.task_panel.run_button)
+        await wait_until(lambda: cloud_services.controller.state is Control.AGENT and cloud.tasks, what="the task")
+        cloud.finish_task(output="Open 10:00-18:00")
+        await wait_until(lambda: cloud_services.controller.state is Control.IDLE, what="the task to finish")
+
+    qrun(scenario())
+    assert told == [("Handoff: the task succeeded", "Open 10:00-18:00")]

@@ -40,6 +40,8 @@ from desktop_app.core.events import (
     PersonActed,
     PrivacyDecision,
     SessionClosed,
+    SessionCreateSettled,
+    SessionCreating,
     SessionOpened,
     TaskReturned,
     TimelineAdded,
@@ -62,7 +64,7 @@ from desktop_app.core.ports import (
     StepReport,
     TaskRequest,
 )
-from desktop_app.core.recovery import UNCONFIRMED_PREFIX
+from desktop_app.core.store import UNCONFIRMED_PREFIX
 from desktop_app.core.session_clock import ClockReading, SessionClock
 from desktop_app.core.tasks import TaskSet
 from desktop_app.core.wording import plural
@@ -139,6 +141,7 @@ class SessionController:
         self._queued_run: asyncio.Task[bool] | None = None  # Run pressed before the session was ready
         self._next_without_screenshots = False  # chosen at Hand back, for the next task created
         self._recorded_session = ""  # the session whose start the history already holds
+        self._creating_marker: str | None = None  # the history's marker for a session create under way
         # What the person did in the browser while it was theirs with the agent idle (PrivacyGuard's
         # account): told to the agent with the next Run, as a hand-back note would be.
         self._person_account = ""
@@ -403,17 +406,24 @@ class SessionController:
         return self._opening
 
     async def _open_session(self) -> bool:
+        marker = self._mark_session_creating()
+        recorded_before = self._recorded_session
         try:
             session = await self._guarded(self._backend.open_session())
         except BackendError as error:
-            if error.unconfirmed_since is not None:
-                # A session may exist that we never heard of: the history keeps a marker, and the
-                # next start asks the provider for sessions started since (core/recovery.py).
-                self._record_session_started(f"{UNCONFIRMED_PREFIX}{uuid.uuid4().hex[:12]}", at=error.unconfirmed_since)
+            if error.unconfirmed_since is None or self._recorded_session != recorded_before:
+                self._settle_session_create(marker)  # nothing was made, or it is recorded by its id
+            # Otherwise a session may exist that we never heard of: the marker stays, and the next
+            # start asks the provider for sessions started since (core/recovery.py).
             if self.state is Control.STARTING:
                 self._apply(Trigger.SESSION_FAILED)
             self._report(error, "The session could not be started")
             return False
+        except asyncio.CancelledError:
+            if self._recorded_session != recorded_before:
+                self._settle_session_create(marker)
+            raise  # cut off while asking: the marker stays for the next start to look into
+        self._settle_session_create(marker)
         if self.state is not Control.STARTING:
             return False  # stopped or closed while starting; _end_session deals with the session
         self._session_ready(session)
@@ -443,9 +453,23 @@ class SessionController:
             self._apply(Trigger.RUN)
         return True
 
+    def _mark_session_creating(self) -> str | None:
+        if not self.capabilities.billed_while_alive:
+            return None  # a Local session cannot outlive the app
+        marker = f"{UNCONFIRMED_PREFIX}{uuid.uuid4().hex[:12]}"
+        self._creating_marker = marker
+        self.bus.publish(SessionCreating(marker, self.capabilities.display_name, self.capabilities.kind, self._clock()))
+        return marker
+
+    def _settle_session_create(self, marker: str | None) -> None:
+        if marker is not None and marker == self._creating_marker:
+            self._creating_marker = None
+            self.bus.publish(SessionCreateSettled(marker))
+
     def on_session_created(self, session_id: str) -> None:
         if self.state is Control.STARTING or self.state is Control.ENDING:
-            self._record_session_started(session_id)
+            self._record_session_started(session_id)  # recorded by its id: the marker has done its job
+            self._settle_session_create(self._creating_marker)
 
     def _record_session_started(self, session_id: str, *, at: float | None = None) -> None:
         self._recorded_session = session_id

@@ -83,6 +83,24 @@ class TaskReturned:
 
 
 @dataclass(frozen=True)
+class SessionCreating:
+    """A billed session is about to be asked for: the history keeps ``marker`` until the answer
+    settles it, so a crash or a lost answer meanwhile is looked into at the next start."""
+
+    marker: str
+    backend: str
+    backend_kind: str
+    asked_at: float
+
+
+@dataclass(frozen=True)
+class SessionCreateSettled:
+    """The create's answer came (a session, recorded under its own id, or a clear "none made")."""
+
+    marker: str
+
+
+@dataclass(frozen=True)
 class PrivacyDecision:
     """What was hidden from the agent, or why it could not be confirmed (a named log event each)."""
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.ports import Backend, RemoteSession
-from desktop_app.core.store import HistoryStore
+from desktop_app.core.store import UNCONFIRMED_PREFIX, HistoryStore
 
 GONE_REASON = "Had already ended when Handoff started again"
 CUT_SHORT_REASON = "Handoff closed unexpectedly"
-UNCONFIRMED_PREFIX = "unconfirmed-"  # a history marker: a session may have started unseen (its answer lost)
 UNCONFIRMED_CHECKED = "A session start whose answer was lost; checked with the provider at the next start"
 
 

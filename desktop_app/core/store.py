@@ -21,7 +21,7 @@ from typing import Any
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.cards import redact_cards
-from desktop_app.core.events import Level, Notice, TimelineAdded
+from desktop_app.core.events import Level, Notice, SessionCreateSettled, SessionCreating, TimelineAdded
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ MIGRATIONS: list[str] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_SECONDS = 2.0
+
+
+UNCONFIRMED_PREFIX = "unconfirmed-"  # a history marker: a session may have started unseen (its answer lost)
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,22 @@ class HistoryStore:
     def _on_event(self, event: Any) -> None:
         if isinstance(event, TimelineAdded):
             self.record(event.entry)
+        elif isinstance(event, SessionCreating):
+            self._write(
+                "INSERT OR IGNORE INTO sessions (id, backend, backend_kind, started_at) VALUES (?, ?, ?, ?)",
+                (event.marker, event.backend, event.backend_kind, event.asked_at),
+            )
+        elif isinstance(event, SessionCreateSettled):
+            self._write("DELETE FROM sessions WHERE id = ?", (event.marker,))
+
+    def _write(self, statement: str, parameters: tuple[Any, ...]) -> None:
+        if self._db is None or self.read_only:
+            return
+        try:
+            with self._db:
+                self._db.execute(statement, parameters)
+        except sqlite3.Error as error:
+            self._report_write_failure(error)
 
     def record(self, entry: tl.Entry) -> None:
         if self._db is None or self.read_only or not entry.session_id:
@@ -190,7 +209,8 @@ class HistoryStore:
     # -- reading -------------------------------------------------------------------------------
 
     def sessions(self, limit: int = 500) -> list[SessionRecord]:
-        return self._sessions_where("1", (), limit)
+        """What History lists: sessions, not the markers of starts still being looked into."""
+        return self._sessions_where("s.id NOT LIKE ?", (f"{UNCONFIRMED_PREFIX}%",), limit)
 
     def _sessions_where(self, condition: str, parameters: tuple[Any, ...], limit: int) -> list[SessionRecord]:
         if self._db is None:

@@ -179,3 +179,37 @@ def test_quitting_while_a_create_is_rate_limited_still_stops_the_session(tmp_pat
         arun(backend.aclose())
         assert took < 1.0  # the create was let go at once, not waited out
         assert [s.status for s in cloud.sessions.values()] == ["stopped"]
+
+
+def test_a_start_cut_off_while_asking_leaves_a_marker_the_next_start_looks_into(tmp_path: Path, arun) -> None:
+    """Quitting (or a crash) while the session create is still unanswered: the history holds a
+    marker, and the next start finds the session that was made meanwhile, and offers it."""
+    from desktop_app.core.recovery import find_left_running
+
+    with FakeCloud() as cloud:
+        history = HistoryStore.open(tmp_path / "history.sqlite3")
+        bus = EventBus()
+        history.attach(bus.subscribe, bus.publish)
+        backend = CloudBackend(lambda: DEFAULT_KEY, base_url=cloud.base_url, request_timeout=5.0, sleep=scaled_sleep)
+        controller = SessionController(backend, bus)
+        cloud.fail(r"/sessions", 201, method="POST", stall=1.5, after_processing=True)  # made, answer slow
+
+        async def scenario() -> list[str]:
+            controller.new_session()
+            await wait_until(lambda: cloud.sessions, timeout=5)
+            marked = [s.id for s in history.open_sessions("cloud")]
+            await controller.shutdown(within=0.2)  # cut off before the answer
+            return marked
+
+        marked = arun(scenario(), timeout=30)
+        arun(backend.aclose())
+        assert len(marked) == 1 and marked[0].startswith("unconfirmed-")
+        assert history.sessions() == []  # History lists sessions, not markers
+        made = next(iter(cloud.sessions))
+
+        checker = CloudBackend(lambda: DEFAULT_KEY, base_url=cloud.base_url)
+        offered = arun(find_left_running(history, checker))
+        arun(checker.aclose())
+        assert [s.id for s in offered] == [made]
+        assert history.open_sessions("cloud") == []  # the marker is settled
+        history.close()

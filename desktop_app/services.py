@@ -64,18 +64,6 @@ class Services:
         # ``--backend`` is for this run only: saving other settings must not make it the default.
         self._stored_backend = self.settings.backend
         self.controller = SessionController(self._build(self.backend_kind), self.bus)
-        from desktop_app.leftovers import TempDownloadsSweeper
-
-        self.temp_downloads = TempDownloadsSweeper()
-        self.bus.subscribe(self._sweep_leftovers)
-
-    def _sweep_leftovers(self, event: object) -> None:
-        from desktop_app.core.events import ControlChanged, SessionClosed
-
-        if isinstance(event, ControlChanged) and event.transition.after.value == "starting":
-            self.temp_downloads.session_started()
-        elif isinstance(event, SessionClosed):
-            self.temp_downloads.sweep()
 
     def _build(self, kind: str) -> Backend:
         return build_backend(kind, lambda: self.settings, self.keychain, self.context)
@@ -197,6 +185,5 @@ class Services:
             await backend.aclose()
 
     def close(self) -> None:
-        self.temp_downloads.sweep()
         self.privacy.close()
         self.history.close()

@@ -67,6 +67,7 @@ def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_serv
     view = window.live_view.web_view
     log = ControlLog(local_services)
     assert window.live_view.bar.isVisible()  # Local mode: a real browser with an address bar
+    temp_before = browser_use_temp_folders()
 
     async def scenario() -> None:
         run_task(window, "Sign me up on the form")
@@ -115,6 +116,17 @@ def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_serv
     back = [t for t, state in log.changes if state is Control.AGENT and t > human[0]]
     assert not [a for a in log.actions if human[0] < a[0] < back[0]]
     assert controller.backend.actions_refused == 0
+    # browser-use keeps nothing in the temporary directory: no step screenshots (world-readable)
+    # or scratch folders of its agent, no downloads folder of its default profile.
+    assert browser_use_temp_folders() == temp_before
+
+
+def browser_use_temp_folders() -> set[str]:
+    import tempfile
+    from pathlib import Path
+
+    temp = Path(tempfile.gettempdir())
+    return {p.name for pattern in ("browser_use_agent_*", "browser-use-downloads-*") for p in temp.glob(pattern)}
 
 
 def test_take_over_mid_run_no_step_starts_after_the_pause(local_services, site, make_window, qrun) -> None:

@@ -74,7 +74,7 @@ async def run_handoff(site_url: str, steps: int) -> list[float]:
     from common import open_window
 
     model = sl.ScriptedModel(script(site_url, steps))
-    services, window = open_window("local", model)
+    services, window = await open_window("local", model)
     window.run_task("Type the values")
     await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)
     await wait_until(lambda: services.controller.state is Control.IDLE, timeout=600)

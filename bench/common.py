@@ -43,9 +43,9 @@ def summary(values_ms: list[float]) -> str:
     return f"{statistics.median(ordered):.0f} ms | {p90:.0f} ms | {ordered[0]:.0f} ms | {ordered[-1]:.0f} ms | {len(ordered)}"
 
 
-def open_window(backend: str, model: Any = None) -> tuple[Any, Any]:
-    """The real app in-process: services and the main window, shown; with ``model`` (a scripted
-    chat model) as the Local agent's model."""
+async def open_window(backend: str, model: Any = None) -> tuple[Any, Any]:
+    """The real app in-process, started as desktop_app.app does: services, the keychain found,
+    then the main window, shown; with ``model`` (a scripted chat model) as the Local agent's model."""
     from desktop_app.services import Services
     from desktop_app.ui.main_window import MainWindow
     from tests.fakes import scripted_llm as sl
@@ -54,6 +54,7 @@ def open_window(backend: str, model: Any = None) -> tuple[Any, Any]:
     if model is not None:
         sl.install(model)
         sl.select_for(services)
+    await services.keychain.detect()
     window = MainWindow.open(services, interactive=False)
     window.show()
     return services, window

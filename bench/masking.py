@@ -93,7 +93,7 @@ async def run(site_url: str, steps: int, masking: bool) -> dict:
     else:
         switch_off()
     model = sl.ScriptedModel(script(site_url, steps))
-    services, window = open_window("local", model)
+    services, window = await open_window("local", model)
     window.run_task("Type the values")
     await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=120)
     view = window.live_view.web_view

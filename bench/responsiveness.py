@@ -75,7 +75,7 @@ class LoopSampler:
             stuck = (time.perf_counter() - self._last) * 1000
             if stuck > 100 and main is not None:
                 frame = sys._current_frames().get(main)
-                stack = traceback.extract_stack(frame)[-12:] if frame is not None else []
+                stack = traceback.extract_stack(frame)[-40:] if frame is not None else []
                 where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
                 if stuck > self.stuck_ms:
                     self.stuck_ms, self.stuck_stack = stuck, where
@@ -119,7 +119,7 @@ async def journey_local(sampler: LoopSampler) -> None:
                 sl.done("Done"),
             ]
         )
-        services, window = open_window("local", model)
+        services, window = await open_window("local", model)
         sampler.mark("window shown")
         window.run_task("Fill the form")
         await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=120)
@@ -150,7 +150,7 @@ async def journey_cloud(sampler: LoopSampler) -> None:
 
     with FakeCloud(step_interval=0.005, steps_per_task=500) as cloud:  # the fastest pace it keeps
         os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
-        services, window = open_window("cloud")
+        services, window = await open_window("cloud")
         services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
         window.run_task("Stream 500 steps")
         await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)
@@ -208,7 +208,7 @@ async def journey_settings(sampler: LoopSampler) -> None:
 
     from common import open_window
 
-    services, window = open_window("local")
+    services, window = await open_window("local")
     await asyncio.sleep(0.5)
     sampler.mark("Settings opened")
     window.open_settings()

@@ -42,6 +42,8 @@ class LoopSampler:
 
         self.samples: list[tuple[float, str]] = []  # (lateness ms, last event)
         self.stuck_ms = 0.0
+        self._watching = False
+        self._watcher: threading.Thread | None = None
         self.stuck_stack = ""  # the GUI thread's stack, seen during the longest stall
         self.last_event = "start"
         self._timer = QTimer()
@@ -65,12 +67,14 @@ class LoopSampler:
     def start(self) -> None:
         self._last = time.perf_counter()
         self._timer.start()
-        threading.Thread(target=self._watch, daemon=True).start()
+        self._watching = True  # a plain flag: the watcher thread must not touch Qt objects
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
 
     def _watch(self) -> None:
         """While the loop is stuck, what the GUI thread is doing (its innermost app frames)."""
         main = threading.main_thread().ident
-        while self._timer.isActive():
+        while self._watching:
             time.sleep(0.05)
             stuck = (time.perf_counter() - self._last) * 1000
             if stuck > 100 and main is not None:
@@ -82,6 +86,9 @@ class LoopSampler:
 
     def stop(self) -> dict[str, object]:
         self._timer.stop()
+        self._watching = False
+        if self._watcher is not None:
+            self._watcher.join()
         logging.getLogger().removeHandler(self._handler)
         logging.getLogger().setLevel(self._level)
         lateness = sorted(s[0] for s in self.samples)

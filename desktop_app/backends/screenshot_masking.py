@@ -78,7 +78,11 @@ def mask_screenshot(data: str, readings: tuple[PageMasks | None, ...], params: d
     kind = image.format or "PNG"
     image = image.convert("RGB")
     draw = ImageDraw.Draw(image)
-    if any(r is None or not r.readable for r in readings):
+    # Readings place fields within the viewport; a clipped or full-page capture can show a hidden
+    # field scrolled out of view, which has no box to paint: hide the whole image then.
+    beyond_view = bool(params.get("clip") or params.get("captureBeyondViewport"))
+    unplaced = any(r is not None and any(f.box is None for f in r.fields) for r in readings)
+    if any(r is None or not r.readable for r in readings) or (beyond_view and unplaced):
         draw.rectangle((0, 0, image.width, image.height), fill=MASK_FILL)
         _label(draw, (0, 0, image.width, image.height), "page hidden: it could not be checked")
     else:

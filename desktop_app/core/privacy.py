@@ -126,7 +126,6 @@ class PageMasks:
     confirmed: bool  # every frame answered and every frame the person typed in was placed
     readable: bool = True  # False: the page itself did not answer (nothing of it may be shown)
     pressed: tuple[str, ...] = ()  # buttons the person pressed (labels), oldest first
-    url: str = ""
 
     @property
     def person_fields(self) -> tuple[HiddenField, ...]:
@@ -148,7 +147,6 @@ def read_masks(page: FrameReport, windows: ControlWindows, *, since_ms: float = 
         scroll=_pair(top.get("scroll"), (0.0, 0.0)),
         confirmed=reader.confirmed,
         pressed=tuple(reader.pressed),
-        url=str(top.get("url") or ""),
     )
 
 
@@ -299,9 +297,6 @@ class ValueScrubber:
                 continue
             text = pattern.sub(lambda m: (m.group("lead") or "") + HIDDEN, text)
         return text
-
-    def __len__(self) -> int:
-        return len(self._patterns)
 
 
 def _told_on_purpose(value: str) -> bool:

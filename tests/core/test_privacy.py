@@ -187,3 +187,23 @@ def test_guard_tells_the_account_while_the_person_has_the_browser(arun: Any) -> 
 
     arun(scenario())
     assert [e.account for e in published if isinstance(e, PersonActed)] == ["Filled Email."]
+
+
+def test_a_full_page_screenshot_is_hidden_whole_when_a_hidden_field_is_out_of_view() -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from desktop_app.backends.screenshot_masking import MASK_FILL, mask_screenshot
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 400), (255, 255, 255)).save(buffer, "PNG")
+    data = base64.b64encode(buffer.getvalue()).decode()
+    below = read_masks(FrameReport(report([field("Card", "4111111111111111", [1], rect=(10, 900, 100, 20))])), ControlWindows(Clock()))
+
+    def corner(masked: str) -> tuple[int, ...]:
+        return Image.open(io.BytesIO(base64.b64decode(masked))).convert("RGB").getpixel((5, 5))
+
+    assert corner(mask_screenshot(data, (below, below), {})) == (255, 255, 255)  # the viewport shows nothing hidden
+    assert corner(mask_screenshot(data, (below, below), {"captureBeyondViewport": True})) == MASK_FILL

@@ -94,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         atexit.register(paths.remove_if_temporary)
     kind = _chosen_backend(args, paths)
     quiet = not (args.debug or args.json_logging)  # a person at a terminal: only what is wrong
+    quiet_stderr = None
     if quiet:
         from desktop_app.quiet_stderr import QuietStderr
 
@@ -114,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if restart_backend is not None:
         from desktop_app.relaunch import relaunch
 
+        if quiet_stderr is not None:
+            quiet_stderr.uninstall()  # the new run gets the real terminal, not this run's pipe
         # Only now: the new run must not find this one still holding the window (single instance).
         log_event("restarting", f"{APP_NAME} is starting again in {restart_backend} mode", backend=restart_backend, pid=relaunch(args, restart_backend))
     return code

@@ -187,8 +187,6 @@ class Keychain:
         import keyring
         import keyring.errors
 
-        _choose_backend()
-
         try:
             value = keyring.get_password(SERVICE, name.value)
         except keyring.errors.KeyringError as error:
@@ -205,8 +203,6 @@ class Keychain:
         if self.persistent:
             import keyring
             import keyring.errors
-
-            _choose_backend()
 
             try:
                 keyring.set_password(SERVICE, name.value, value)
@@ -225,8 +221,6 @@ class Keychain:
         if self.persistent:
             import keyring
             import keyring.errors
-
-            _choose_backend()
 
             try:
                 keyring.delete_password(SERVICE, name.value)

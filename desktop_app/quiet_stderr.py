@@ -23,6 +23,15 @@ NOISE = (
 )
 
 
+def _write(terminal: int, data: bytes) -> None:
+    """A terminal that went away (closed window, EIO) must not stop the reading: a full pipe would
+    block every write to stderr, the window's thread included. What cannot be shown is dropped."""
+    try:
+        os.write(terminal, data)
+    except OSError:
+        pass
+
+
 class QuietStderr:
     def __init__(self) -> None:
         self._terminal: int | None = None
@@ -49,9 +58,9 @@ class QuietStderr:
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
                     if not any(pattern.search(line) for pattern in NOISE):
-                        os.write(terminal, line + b"\n")
+                        _write(terminal, line + b"\n")
             if pending and not any(pattern.search(pending) for pattern in NOISE):
-                os.write(terminal, pending)
+                _write(terminal, pending)
 
     def uninstall(self, wait: float = 1.0) -> None:
         """Put the terminal back, after passing on what is still in the pipe."""

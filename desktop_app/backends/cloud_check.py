@@ -52,6 +52,8 @@ async def probe(address: str, key: str, *, timeout: float = PROBE_TIMEOUT) -> Pr
         result = ProbeResult(ProbeOutcome.TIMED_OUT, detail=_describe(error))
     except httpx.HTTPError as error:
         result = ProbeResult(_transport_outcome(error), detail=_describe(error))
+    except Exception as error:  # noqa: BLE001 — a check must answer, whatever the address or key holds
+        result = ProbeResult(ProbeOutcome.UNREACHABLE, detail=f"{type(error).__name__}: {error}")
     else:
         result = ProbeResult(_answer_outcome(response), status=response.status_code, detail=response.headers.get("content-type", ""))
     log.info("Browser Use address check: %s → %s (%s)", shown_address(address), result.outcome.value, result.status or result.detail)

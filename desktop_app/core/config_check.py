@@ -85,8 +85,15 @@ def address_problem(config: CloudConfig) -> ConfigProblem | None:
     if not address:
         return None  # Browser Use's own
     parts = urlsplit(address)
-    if parts.scheme in ("http", "https") and parts.hostname:
+    try:
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:  # "http://host:99999", "http://host:abc"
+        port_ok = False
+    if parts.scheme in ("http", "https") and parts.hostname and port_ok:
         return None
+    if parts.scheme in ("http", "https") and parts.hostname:
+        where = ADDRESS_VARIABLE if config.address_from_environment else "The Browser Use API address"
+        return ConfigProblem(Setting.BROWSER_USE_ADDRESS, f"{where} has a port that cannot be right: “{address}”.")
     if config.address_from_environment:
         message = (
             f"{ADDRESS_VARIABLE} must be an address starting with http:// or https:// "
@@ -98,7 +105,15 @@ def address_problem(config: CloudConfig) -> ConfigProblem | None:
 
 
 def key_problem(config: CloudConfig) -> ConfigProblem | None:
-    if config.key.strip():
+    key = config.key.strip()
+    if key and not key.isascii():
+        # A paste can bring an invisible character along (a zero-width space): no key has one.
+        return ConfigProblem(
+            Setting.BROWSER_USE_KEY,
+            "The Browser Use API key contains a character no key has (perhaps an invisible one from the paste). "
+            "Paste it again, or type it.",
+        )
+    if key:
         return None
     if config.in_settings_dialog:
         message = "Paste your Browser Use API key (from cloud.browser-use.com), or choose Local."

@@ -280,12 +280,12 @@ class SessionController:
                 # Run without a session: start one, then run — the user should not need two clicks.
                 self._apply(Trigger.START_SESSION)
                 self._begin_opening()
-            self._queued_run = self._spawn(self._run_when_open(composed, text))
+            self._queued_run = self._spawn(self._run_when_open(composed, text, note))
             return CommandResult(True, done=self._queued_run)
         if state is not Control.IDLE:
             return _refused(_busy_reason(state))
         self._apply(Trigger.RUN)
-        self._starting = self._spawn(self._start_run(composed, text, tl.TaskOrigin.RUN, Trigger.RUN_FAILED))
+        self._starting = self._spawn(self._start_run(composed, text, tl.TaskOrigin.RUN, Trigger.RUN_FAILED, note=note))
         return CommandResult(True, done=self._starting)
 
     def take_over(self) -> CommandResult:
@@ -486,13 +486,13 @@ class SessionController:
         self._clock_warned = False
         self._apply(Trigger.SESSION_READY)
 
-    async def _run_when_open(self, composed: str, goal: str) -> bool:
+    async def _run_when_open(self, composed: str, goal: str, note: str = "") -> bool:
         opening = self._opening
         if opening is None or not await opening or self.state is not Control.IDLE:
             return False
         self._apply(Trigger.RUN)
         self._starting = asyncio.current_task()  # type: ignore[assignment]
-        return await self._start_run(composed, goal, tl.TaskOrigin.RUN, Trigger.RUN_FAILED)
+        return await self._start_run(composed, goal, tl.TaskOrigin.RUN, Trigger.RUN_FAILED, note=note)
 
     async def _start_run(
         self,
@@ -501,7 +501,11 @@ class SessionController:
         origin: tl.TaskOrigin,
         failure: Trigger,
         handoff: dict[str, str] | None = None,
+        *,
+        note: str = "",
     ) -> bool:
+        """``note``: the person's note sent with a Run, given back with the task if the agent fails
+        before doing anything (a hand back's note travels in ``handoff``)."""
         request = TaskRequest(text=text, request_id=uuid.uuid4().hex, screenshots=not self._next_without_screenshots)
         self._next_without_screenshots = False  # for the one task after a takeover only
         self._pending_goal = goal
@@ -520,7 +524,7 @@ class SessionController:
             self._pending_goal = ""
         if not self.state.session_alive:
             return False  # the session ended while the task was being created: the task went with it
-        self._run = _Run(handle, goal, note=(handoff or {}).get("note", ""), busy_since=self._clock())
+        self._run = _Run(handle, goal, note=handoff["note"] if handoff else note, busy_since=self._clock())
         self._agent_active()
         self._interrupted_goal = None
         self._carried_notes.clear()

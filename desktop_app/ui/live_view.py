@@ -190,7 +190,6 @@ class LiveView(QWidget):
         self.web_view.setAccessibleName("Live view")
         self.web_view.loadFinished.connect(self._first_load)
         self.bar = BrowserBar(self.web_view, self)
-        self.placeholder_text = ""  # what the view says instead of a page ("" while a page is shown)
         self._shield: InputShield | None = None
 
         self._page_area = QWidget(self)
@@ -243,7 +242,6 @@ class LiveView(QWidget):
         self.bar.setVisible(is_browser)
         if resumed:
             page.setLifecycleState(QWebEnginePage.LifecycleState.Active)
-            self.placeholder_text = ""
         elif is_browser:
             self.load_start_page()
         else:
@@ -286,11 +284,9 @@ class LiveView(QWidget):
         # file:// or data: start page it would open an about:blank "tab" of its own, which in
         # QtWebEngine replaces this page.
         self.web_view.setHtml((self._resources / "start.html").read_text(encoding="utf-8"), QUrl("about:blank"))
-        self.placeholder_text = ""
 
     def show_page(self, url: str) -> None:
         self.web_view.setUrl(QUrl(url))
-        self.placeholder_text = ""
 
     def show_remote(self, url: str) -> None:
         self.page.pin_to(url)
@@ -303,7 +299,6 @@ class LiveView(QWidget):
             return
         import html
 
-        self.placeholder_text = text
         body = "<br>".join(html.escape(line) for line in text.splitlines())
         self.web_view.setHtml(PLACEHOLDER_PAGE.format(body), QUrl("about:blank"))
 

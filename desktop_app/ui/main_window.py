@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._settings_dialog: Any = None
         self._asking_about_secrets = False
+        self._geometry_file: Path | None = None  # where size and place are kept (restore_geometry)
         self._tray: QSystemTrayIcon | None = None  # created when first needed
         # Set when the person pressed Restart: the mode the next run starts in (app.py starts it).
         self.restart_backend: str | None = None
@@ -116,7 +117,7 @@ class MainWindow(QMainWindow):
         """Size and place as the person left them (before the window is shown); saved on closing."""
         from PySide6.QtCore import QByteArray
 
-        self._geometry_file: Path | None = file
+        self._geometry_file = file
         try:
             saved = file.read_bytes()
         except OSError:
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
         self.restoreGeometry(QByteArray.fromBase64(QByteArray(saved)))
 
     def _save_geometry(self) -> None:
-        file = getattr(self, "_geometry_file", None)
+        file = self._geometry_file
         if file is None:
             return
         try:

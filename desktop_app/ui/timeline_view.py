@@ -145,18 +145,25 @@ class ThumbnailCache(QObject):
         if not qurl.isLocalFile() and qurl.scheme() not in ("http", "https"):
             self._failed.add(url)
             return
+        path = qurl.toLocalFile() if qurl.isLocalFile() else None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop runs (a plain Qt test): load here and now
+            self._store(url, _pixmap(url, path))
+            return
         self._pending.add(url)
-        task = asyncio.get_event_loop().create_task(self._load(url, qurl.toLocalFile() if qurl.isLocalFile() else None))
+        task = loop.create_task(self._load(url, path))
         self._work.add(task)
         task.add_done_callback(self._work.discard)
 
     async def _load(self, url: str, path: str | None) -> None:
         try:
             image = await asyncio.to_thread(_small_image, url, path)
-        except (OSError, ValueError):
+        except Exception:  # noqa: BLE001 — a thumbnail that cannot be had is simply not shown
             image = QImage()
-        self._pending.discard(url)
-        self._store(url, QPixmap.fromImage(image) if not image.isNull() else QPixmap())
+        finally:
+            self._pending.discard(url)
+        self._store(url, QPixmap.fromImage(image))
 
     def _store(self, url: str, pixmap: QPixmap) -> None:
         if pixmap.isNull():
@@ -170,6 +177,13 @@ class ThumbnailCache(QObject):
 
 DETAIL_LINES = 3  # a row shows this much of an entry's detail; EntryDetail shows all of it
 _PADDING = 5
+
+
+def _pixmap(url: str, path: str | None) -> QPixmap:
+    try:
+        return QPixmap.fromImage(_small_image(url, path))
+    except Exception:  # noqa: BLE001 — a thumbnail that cannot be had is simply not shown
+        return QPixmap()
 
 
 def _small_image(url: str, path: str | None) -> QImage:
@@ -323,10 +337,6 @@ class TimelineView(QListView):
         self.new_entries_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.new_entries_button.clicked.connect(self.follow_newest)
         self.new_entries_button.hide()
-
-    def _at_bottom(self) -> bool:
-        scroll = self.verticalScrollBar()
-        return scroll.value() >= scroll.maximum() - 4
 
     def _person_scrolled(self, *_: object) -> None:
         # On actionTriggered the slider position is already where the person moved it.

@@ -183,3 +183,13 @@ def test_addresses_are_shown_without_a_password_or_a_query() -> None:
     assert shown_address("https://ada:secret@proxy.example:8443/api/v2?token=abc") == "https://proxy.example:8443/api/v2"
     assert shown_address("ftp://x") == "ftp://x"
     assert shown_address("not a url?key=1") == "not a url"
+
+
+def test_a_port_that_cannot_be_and_a_key_with_an_invisible_character_are_named() -> None:
+    # Both used to pass the written check and then crash the network check.
+    port = written_problem(CloudConfig(address="http://127.0.0.1:99999/api", key=GOOD_KEY, in_settings_dialog=True))
+    assert port == ConfigProblem(
+        Setting.BROWSER_USE_ADDRESS, "The Browser Use API address has a port that cannot be right: “http://127.0.0.1:99999/api”."
+    )
+    key = written_problem(CloudConfig(address="", key="bu_key\u200b0123456789", in_settings_dialog=True))
+    assert key is not None and key.setting is Setting.BROWSER_USE_KEY and "invisible" in key.message

@@ -827,3 +827,16 @@ def test_a_failed_follow_up_gives_back_the_note_with_the_instruction(arun) -> No
     arun(rerun())
     sent = backend.last("start_task").args[0].text
     assert sent.startswith("Check that the order went through\n") and "- Paid with my card" in sent
+
+
+def test_a_note_sent_with_run_comes_back_with_the_task_when_the_agent_cannot_start(arun) -> None:
+    controller, backend, events = make(LOCAL_LIKE)
+
+    async def scenario() -> str:
+        await open_session(controller)
+        assert await controller.run("Fill the form", note="Use my work address").done
+        return controller._run.handle.task_id
+
+    task_id = arun(scenario())
+    controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The AI model server refused the connection."))
+    assert events.of(TaskReturned) == [TaskReturned("Fill the form", "Use my work address")]

@@ -26,7 +26,7 @@ async def measure(rtt: float, cycles: int, steps: int) -> None:
     from PySide6.QtTest import QTest
 
     from common import EARLY, PATHS
-    from desktop_app.keychain import SecretName
+    from desktop_app.system.keychain import SecretName
     from desktop_app.services import Services
     from desktop_app.ui.main_window import MainWindow
     from tests.fakes.cloud_server import FakeCloud

@@ -16,8 +16,8 @@ if str(REPO) not in sys.path:
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from desktop_app.early_init import prepare_environment  # noqa: E402
-from desktop_app.paths import Paths  # noqa: E402
+from desktop_app.system.early_init import prepare_environment  # noqa: E402
+from desktop_app.system.paths import Paths  # noqa: E402
 
 PATHS = Paths.temporary_base().ensure()
 EARLY = prepare_environment(PATHS.data / "browser-use")

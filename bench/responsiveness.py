@@ -151,7 +151,7 @@ async def journey_cloud(sampler: LoopSampler) -> None:
     from common import open_window
 
     from desktop_app.core.control import Control
-    from desktop_app.keychain import SecretName
+    from desktop_app.system.keychain import SecretName
     from tests.fakes.cloud_server import FakeCloud
     from tests.helpers import wait_until
 

@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING
 
 from desktop_app import APP_ID, APP_NAME, __version__
 from desktop_app.backends import NEEDS_DEVTOOLS
-from desktop_app.early_init import check_dependencies, prepare_environment
-from desktop_app.logs import log_event, setup_logging
-from desktop_app.paths import Paths, resources_dir
+from desktop_app.system.early_init import check_dependencies, prepare_environment
+from desktop_app.system.logs import log_event, setup_logging
+from desktop_app.system.paths import Paths, resources_dir
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.crash import CrashReporter
+    from desktop_app.system.crash import CrashReporter
     from desktop_app.services import Services
     from desktop_app.ui.live_view import LiveView
     from desktop_app.ui.main_window import MainWindow
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet = not (args.debug or args.json_logging)  # a person at a terminal: only what is wrong
     quiet_stderr = None
     if quiet:
-        from desktop_app.quiet_stderr import QuietStderr
+        from desktop_app.system.quiet_stderr import QuietStderr
 
         quiet_stderr = QuietStderr()
         quiet_stderr.install()
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         paths.remove_if_temporary()
     if restart_backend is not None:
-        from desktop_app.relaunch import relaunch
+        from desktop_app.system.relaunch import relaunch
 
         if quiet_stderr is not None:
             quiet_stderr.uninstall()  # the new run gets the real terminal, not this run's pipe
@@ -132,9 +132,9 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: str, devtools_url: str
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui import qt_messages
+    from desktop_app.system import qt_messages
     from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.system_signals import SignalWatcher
+    from desktop_app.system.system_signals import SignalWatcher
 
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setOrganizationName(APP_NAME)
@@ -143,7 +143,7 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: str, devtools_url: str
     app = QApplication([sys.argv[0]])
     app.setDesktopFileName(APP_ID)
     app.setQuitOnLastWindowClosed(False)  # quitting waits for the core to shut down
-    from desktop_app.ui.single_instance import (
+    from desktop_app.system.single_instance import (
         InstanceServer,
         ask_running_instance,
         server_name,
@@ -167,7 +167,7 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: str, devtools_url: str
 
     # Crash reports from here on (before this, Python's own handler prints the traceback): the
     # reporter's imports cost ~15 ms that the first paint does not wait for.
-    from desktop_app.crash import CrashReporter
+    from desktop_app.system.crash import CrashReporter
 
     crashes = CrashReporter(paths.crash_dir)
     crashes.install()

@@ -20,7 +20,7 @@ from desktop_app.core.events import (
     SessionOpened,
     TimelineAdded,
 )
-from desktop_app.logs import log_event
+from desktop_app.system.logs import log_event
 
 
 def attach_event_log(bus: EventBus) -> None:

@@ -27,8 +27,8 @@ from desktop_app.core.recovery import (
 )
 from desktop_app.core.store import HistoryStore
 from desktop_app.core.wording import plural
-from desktop_app.keychain import Keychain
-from desktop_app.paths import Paths
+from desktop_app.system.keychain import Keychain
+from desktop_app.system.paths import Paths
 from desktop_app.settings import BACKENDS, Settings, SettingsStore, chosen_backend, cloud_config
 
 if TYPE_CHECKING:

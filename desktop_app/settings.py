@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from desktop_app.core.config_check import ADDRESS_VARIABLE, CloudConfig, address_problem
-from desktop_app.keychain import Keychain, SecretName
+from desktop_app.system.keychain import Keychain, SecretName
 
 log = logging.getLogger(__name__)
 

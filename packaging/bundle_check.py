@@ -21,9 +21,9 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from desktop_app.early_init import QUIET_BROWSER_USE
+from desktop_app.system.early_init import QUIET_BROWSER_USE
 
-# As the app does (desktop_app.early_init.prepare_environment): no telemetry, no logging setup on import.
+# As the app does (desktop_app.system.early_init.prepare_environment): no telemetry, no logging setup on import.
 os.environ.update(QUIET_BROWSER_USE)
 
 CHECKS: list[tuple[str, Callable[[], str]]] = []
@@ -42,7 +42,7 @@ def frozen() -> str:
 
 @check
 def app_resources() -> str:
-    from desktop_app.paths import resources_dir
+    from desktop_app.system.paths import resources_dir
 
     root = resources_dir()
     for name in ("start.html", "style.qss", "icons/handoff.svg", "page_privacy.js"):

@@ -17,8 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from desktop_app.early_init import prepare_environment  # noqa: E402
-from desktop_app.paths import Paths  # noqa: E402
+from desktop_app.system.early_init import prepare_environment  # noqa: E402
+from desktop_app.system.paths import Paths  # noqa: E402
 
 PATHS = Paths.temporary_base().ensure()
 EARLY = prepare_environment(PATHS.data / "browser-use")
@@ -29,8 +29,8 @@ import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop_app.core.control import Control  # noqa: E402
-from desktop_app.keychain import SecretName  # noqa: E402
-from desktop_app.paths import resources_dir  # noqa: E402
+from desktop_app.system.keychain import SecretName  # noqa: E402
+from desktop_app.system.paths import resources_dir  # noqa: E402
 from desktop_app.services import Services  # noqa: E402
 from desktop_app.ui.main_window import MainWindow  # noqa: E402
 from tests.fakes import scripted_llm as sl  # noqa: E402

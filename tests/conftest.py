@@ -19,7 +19,7 @@ _SESSION_HOME = Path(tempfile.mkdtemp(prefix="handoff-tests-home-"))
 for variable, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache")):
     os.environ[variable] = str(_SESSION_HOME / sub)
 
-from desktop_app.early_init import prepare_environment  # noqa: E402
+from desktop_app.system.early_init import prepare_environment  # noqa: E402
 
 EARLY = prepare_environment(_SESSION_HOME / "browser-use")
 
@@ -27,7 +27,7 @@ import keyring  # noqa: E402
 import PySide6.QtWebEngineWidgets  # noqa: E402,F401  (must be imported before any QApplication exists)
 import pytest  # noqa: E402
 
-from desktop_app.paths import Paths  # noqa: E402
+from desktop_app.system.paths import Paths  # noqa: E402
 from tests.fakes.memory_keyring import MemoryKeyring  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

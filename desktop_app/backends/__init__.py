@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from desktop_app.core.ports import Backend
     from desktop_app.core.privacy import PrivacyGuard
-    from desktop_app.keychain import Keychain
-    from desktop_app.paths import Paths
+    from desktop_app.system.keychain import Keychain
+    from desktop_app.system.paths import Paths
     from desktop_app.settings import Settings
 
 BACKEND_LABELS = {"local": "Local (this computer)", "cloud": "Browser Use Cloud"}

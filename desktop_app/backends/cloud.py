@@ -41,7 +41,7 @@ from desktop_app.core.ports import (
     StepReport,
     TaskRequest,
 )
-from desktop_app.redaction import redactor, safe_url
+from desktop_app.core.redaction import redactor, safe_url
 
 log = logging.getLogger(__name__)
 

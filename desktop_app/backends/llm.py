@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.wording import plural
-from desktop_app.keychain import Keychain, SecretName
+from desktop_app.system.keychain import Keychain, SecretName
 from desktop_app.core.cards import redact_cards
 from desktop_app.settings import LLM_PROVIDER_LABELS, PROVIDER_SECRETS, LLMSettings
 

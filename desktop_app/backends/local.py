@@ -51,7 +51,7 @@ from desktop_app.core.ports import (
     StepReport,
     TaskRequest,
 )
-from desktop_app.keychain import Keychain
+from desktop_app.system.keychain import Keychain
 from desktop_app.settings import PROVIDER_SECRETS, SERVER_PROVIDERS, LLMSettings
 
 log = logging.getLogger(__name__)

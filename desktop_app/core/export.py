@@ -19,7 +19,7 @@ from desktop_app import __version__
 from desktop_app.core import timeline as tl
 from desktop_app.core.store import SessionRecord
 from desktop_app.core.wording import format_cost
-from desktop_app.redaction import redactor
+from desktop_app.core.redaction import redactor
 
 FORMAT = "handoff-audit-trail"
 FORMAT_VERSION = 1

@@ -186,7 +186,7 @@ class HistoryDialog(QDialog):
         return True
 
     def _show_saved_folder(self) -> None:
-        from desktop_app.ui.folders import open_folder
+        from desktop_app.system.folders import open_folder
 
         if self._saved_folder is not None and not open_folder(self._saved_folder):
             self.status.setText(f"Could not open the folder. It is here: {self._saved_folder}")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.paths import Paths, resources_dir
+from desktop_app.system.paths import Paths, resources_dir
 from desktop_app.ui.web_page import (
     DownloadKeeper,
     HandoffPage,

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_NAME
-from desktop_app.paths import resources_dir
+from desktop_app.system.paths import resources_dir
 
 if TYPE_CHECKING:
     import asyncio
@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
     # -- sessions left running by an earlier run -----------------------------------------------
 
     async def check_left_running(self) -> None:
-        from desktop_app.logs import log_event
+        from desktop_app.system.logs import log_event
 
         sessions = await self._services.find_left_running()
         if sessions:
@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
 
     async def _warn_if_no_keychain(self) -> None:
         from desktop_app.core.events import Level
-        from desktop_app.keychain import SecretName
+        from desktop_app.system.keychain import SecretName
         from desktop_app.settings import PROVIDER_SECRETS
 
         await self._services.keychain.detect()
@@ -559,7 +559,7 @@ class MainWindow(QMainWindow):
     def restart_in(self, kind: str) -> None:
         """Close as the person would (asking first if something would be lost), then app.py starts
         Handoff again in ``kind``."""
-        from desktop_app.logs import log_event
+        from desktop_app.system.logs import log_event
 
         log_event("restart_requested", f"Restarting in {kind} mode", backend=kind)
         self.restart_backend = kind
@@ -740,7 +740,7 @@ class MainWindow(QMainWindow):
 
     def _open_folder(self, folder: Path) -> None:
         from desktop_app.core.events import Level
-        from desktop_app.ui.folders import open_folder
+        from desktop_app.system.folders import open_folder
 
         if not open_folder(folder):
             self.banner.show_message(f"Could not open the folder. It is here: {folder}", Level.WARNING)

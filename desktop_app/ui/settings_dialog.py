@@ -33,7 +33,7 @@ from desktop_app.backends import BACKEND_LABELS
 from desktop_app.backends.ollama import detect_ollama
 from desktop_app.core.config_check import CloudConfig, key_problem
 from desktop_app.core.wording import plural
-from desktop_app.keychain import SecretName
+from desktop_app.system.keychain import SecretName
 from desktop_app.services import Services
 from desktop_app.settings import (
     DEFAULT_MODELS,

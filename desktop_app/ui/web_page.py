@@ -25,7 +25,7 @@ from PySide6.QtWebEngineCore import (
     QWebEngineProfileBuilder,
 )
 
-from desktop_app.redaction import safe_url
+from desktop_app.core.redaction import safe_url
 from desktop_app.ui.page_inspector import install_tracker
 
 log = logging.getLogger(__name__)

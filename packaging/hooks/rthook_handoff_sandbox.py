@@ -2,7 +2,7 @@
 #
 # Chromium (QtWebEngine) refuses to start its sandbox as root, which is how CI and containers run
 # the app. Disable the sandbox then, and only then: a normal user keeps it. The app does the same
-# in desktop_app.early_init; doing it here as well covers anything that imports QtWebEngine first.
+# in desktop_app.system.early_init; doing it here as well covers anything that imports QtWebEngine first.
 import os
 
 if hasattr(os, "geteuid") and os.geteuid() == 0:

@@ -17,7 +17,7 @@ from desktop_app.core.ports import (
     StepReport,
     TaskRequest,
 )
-from desktop_app.redaction import redactor
+from desktop_app.core.redaction import redactor
 from tests.fakes.cloud_server import DEFAULT_KEY, FakeCloud
 from tests.helpers import wait_until
 
@@ -305,7 +305,7 @@ def test_a_create_that_stalls_mid_answer_times_out_without_a_resend(cloud: FakeC
 
 
 def test_connection_refused_is_a_network_problem(arun) -> None:
-    from desktop_app.early_init import free_loopback_port
+    from desktop_app.system.early_init import free_loopback_port
 
     slept: list[float] = []
 

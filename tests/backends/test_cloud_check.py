@@ -12,7 +12,7 @@ import pytest
 from desktop_app.backends.cloud_check import CheckedCloudBackend, check_cloud, probe
 from desktop_app.core.config_check import CloudConfig, ConfigProblem, ProbeOutcome, ProbeResult, Setting
 from desktop_app.core.errors import BackendError, Problem
-from desktop_app.early_init import free_loopback_port
+from desktop_app.system.early_init import free_loopback_port
 from tests.fakes.cloud_server import FakeCloud
 
 

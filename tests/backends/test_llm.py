@@ -9,7 +9,7 @@ import pytest
 
 from desktop_app.backends.llm import GuardedModel, classify_model_error, make_llm
 from desktop_app.core.errors import BackendError, Problem
-from desktop_app.keychain import Keychain, SecretName
+from desktop_app.system.keychain import Keychain, SecretName
 from desktop_app.settings import LLMSettings
 
 

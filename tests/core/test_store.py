@@ -16,7 +16,7 @@ from desktop_app.core.events import EventBus, Notice
 from desktop_app.core.export import build, control_periods, to_html, to_json
 from desktop_app.core.ports import RunResult, RunStatus, StepReport
 from desktop_app.core.store import MIGRATIONS, SCHEMA_VERSION, HistoryStore
-from desktop_app.redaction import redactor
+from desktop_app.core.redaction import redactor
 from tests.fakes.scripted_backend import ScriptedBackend
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from desktop_app.early_init import free_loopback_port
+from desktop_app.system.early_init import free_loopback_port
 from tests.e2e.app_process import AppProcess, app_environment
 from tests.fakes.cloud_server import FakeCloud
 

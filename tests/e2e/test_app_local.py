@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.paths import Paths
+from desktop_app.system.paths import Paths
 from desktop_app.settings import LLMSettings, Settings, SettingsStore
 from tests.e2e.app_process import AppProcess, app_environment
 from tests.fakes.model_server import FakeModelServer

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from desktop_app.keychain import SecretName
-from desktop_app.paths import Paths
+from desktop_app.system.keychain import SecretName
+from desktop_app.system.paths import Paths
 from desktop_app.services import Services
 from tests.conftest import EARLY
 from tests.fakes.cloud_server import FakeCloud

@@ -11,8 +11,8 @@ import pytest
 
 from desktop_app.backends.cloud import CloudBackend
 from desktop_app.core.control import Control
-from desktop_app.early_init import free_loopback_port
-from desktop_app.keychain import SecretName
+from desktop_app.system.early_init import free_loopback_port
+from desktop_app.system.keychain import SecretName
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
 from tests.ui.actions import click, run_task

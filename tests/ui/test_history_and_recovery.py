@@ -138,7 +138,7 @@ def test_a_session_left_running_can_be_reattached(cloud: FakeCloud, cloud_servic
 
 def test_a_key_added_later_still_finds_a_session_left_running(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
 
-    from desktop_app.keychain import SecretName
+    from desktop_app.system.keychain import SecretName
 
     session_id = left_running_session(cloud, cloud_services)
     cloud_services.keychain.delete(SecretName.BROWSER_USE)
@@ -224,7 +224,7 @@ def test_no_crash_dialog_without_error_windows(cloud_services, make_window, tmp_
 
 def test_reattaching_from_a_local_run_offers_a_restart_into_cloud(cloud: FakeCloud, paths, make_window, qrun, monkeypatch) -> None:
     # A Local run has its DevTools port open: the session's live view must not be shown in it.
-    from desktop_app.keychain import SecretName
+    from desktop_app.system.keychain import SecretName
     from desktop_app.services import Services
     from tests.conftest import EARLY
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QUrl
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.ports import StepReport
-from desktop_app.paths import Paths, resources_dir
+from desktop_app.system.paths import Paths, resources_dir
 from desktop_app.ui.live_view import LiveView, address_to_url
 from desktop_app.ui.timeline_view import TimelineView
 from tests.fakes.cloud_server import FakeCloud, FakeSession

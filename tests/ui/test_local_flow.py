@@ -190,7 +190,7 @@ def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, site
     """Run → the model server refuses → Ready again with the task in the box → fix Settings → Run."""
     from dataclasses import replace
 
-    from desktop_app.early_init import free_loopback_port
+    from desktop_app.system.early_init import free_loopback_port
 
     window = make_window(local_services)
     panel = window.task_panel
@@ -364,7 +364,7 @@ def test_a_corrected_model_key_is_used_by_the_next_task(local_services, site, ma
     from dataclasses import replace
 
     import desktop_app.backends.local as local_backend
-    from desktop_app.keychain import SecretName
+    from desktop_app.system.keychain import SecretName
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     model = sl.ScriptedModel([sl.done("One"), sl.done("Two"), sl.done("Three")])

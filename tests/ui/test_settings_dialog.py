@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from desktop_app.keychain import SERVICE, Keychain, SecretName
+from desktop_app.system.keychain import SERVICE, Keychain, SecretName
 from desktop_app.services import Services
 from desktop_app.ui.settings_dialog import SettingsDialog
 from tests.conftest import EARLY
@@ -147,7 +147,7 @@ def test_a_running_ollama_is_detected_and_offered(paths, qtbot, qrun) -> None:
 
 
 def test_no_ollama_says_so(paths, qtbot, qrun) -> None:
-    from desktop_app.early_init import free_loopback_port
+    from desktop_app.system.early_init import free_loopback_port
 
     dialog = open_dialog(services_for(paths, "local"), qtbot)
     qrun(dialog.look_for_ollama(f"http://127.0.0.1:{free_loopback_port()}"))
@@ -295,7 +295,7 @@ def test_check_says_when_the_address_is_not_the_api(paths, qtbot, qrun, cloud, m
     ],
 )
 def test_check_names_each_bad_setting(paths, qtbot, qrun, monkeypatch, address: str, key: str, said: str) -> None:
-    from desktop_app.early_init import free_loopback_port
+    from desktop_app.system.early_init import free_loopback_port
 
     monkeypatch.delenv("BROWSER_USE_BASE_URL", raising=False)
     port = free_loopback_port()

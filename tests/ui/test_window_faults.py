@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
 from desktop_app.core.control import Control
-from desktop_app.early_init import free_loopback_port
+from desktop_app.system.early_init import free_loopback_port
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
 from tests.ui.actions import answer_question, click, open_question, run_task
@@ -35,7 +35,7 @@ def test_an_over_long_task_is_explained_and_kept(cloud: FakeCloud, cloud_service
 
 
 def test_a_rejected_key_opens_settings_and_keeps_the_task(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
-    from desktop_app.keychain import SecretName
+    from desktop_app.system.keychain import SecretName
 
     cloud_services.keychain.set(SecretName.BROWSER_USE, "bu_revoked_key_000000")
     window = make_window(cloud_services, interactive=True)
@@ -54,7 +54,7 @@ def test_a_rejected_key_opens_settings_and_keeps_the_task(cloud: FakeCloud, clou
 
 
 def test_network_down_shows_a_banner_and_keeps_the_task(paths, make_window, qrun, monkeypatch) -> None:
-    from desktop_app.keychain import SecretName
+    from desktop_app.system.keychain import SecretName
     from desktop_app.services import Services
 
     monkeypatch.setenv("BROWSER_USE_BASE_URL", f"http://127.0.0.1:{free_loopback_port()}/api/v2")  # nobody listens
@@ -247,7 +247,7 @@ def test_what_to_set_up_is_said_before_the_first_run(paths, make_window, monkeyp
 
 def test_a_bad_address_in_the_environment_is_said_at_start_and_refuses_run(paths, make_window, monkeypatch) -> None:
     # BROWSER_USE_BASE_URL gets the same rule as the Settings field (it used to fail as "the internet").
-    from desktop_app.keychain import SecretName
+    from desktop_app.system.keychain import SecretName
     from desktop_app.services import Services
 
     monkeypatch.setenv("BROWSER_USE_BASE_URL", "ftp://x")

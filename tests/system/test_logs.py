@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.logs import log_event, recent_lines, setup_logging
-from desktop_app.redaction import redactor
+from desktop_app.system.logs import log_event, recent_lines, setup_logging
+from desktop_app.core.redaction import redactor
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_plain_lines_by_default(capsys, restore_logging) -> None:
 
 
 def test_the_log_is_rotated_at_start_once_it_is_large(tmp_path: Path) -> None:
-    from desktop_app.logs import rotate_at_start
+    from desktop_app.system.logs import rotate_at_start
 
     log = tmp_path / "handoff.log"
     for generation in range(5):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.redaction import REDACTED, Redactor, safe_url
+from desktop_app.core.redaction import REDACTED, Redactor, safe_url
 
 
 def test_exact_secrets_and_live_url_tokens_are_redacted() -> None:

@@ -5,8 +5,8 @@ import keyring.backends.fail
 import keyring.errors
 import pytest
 
-from desktop_app.keychain import SERVICE, Keychain, SecretName
-from desktop_app.redaction import redactor
+from desktop_app.system.keychain import SERVICE, Keychain, SecretName
+from desktop_app.core.redaction import redactor
 from tests.fakes.memory_keyring import MemoryKeyring
 
 

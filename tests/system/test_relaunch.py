@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from desktop_app.app import build_parser
-from desktop_app.relaunch import relaunch_command
+from desktop_app.system.relaunch import relaunch_command
 from desktop_app.services import Services
 from tests.conftest import EARLY
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.paths import Paths, resources_dir, user_downloads_dir
+from desktop_app.system.paths import Paths, resources_dir, user_downloads_dir
 
 
 def test_basedir_puts_everything_under_it(tmp_path: Path) -> None:

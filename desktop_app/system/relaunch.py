@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from desktop_app.early_init import REMOTE_DEBUGGING
+from desktop_app.system.early_init import REMOTE_DEBUGGING
 
 
 def relaunch_arguments(options: argparse.Namespace, backend: str) -> list[str]:

@@ -5,8 +5,8 @@ import logging
 import sys
 from pathlib import Path
 
-from desktop_app.crash import CrashReporter
-from desktop_app.redaction import redactor
+from desktop_app.system.crash import CrashReporter
+from desktop_app.core.redaction import redactor
 
 
 def test_a_crash_report_is_written_redacted_with_recent_log_lines(tmp_path: Path) -> None:

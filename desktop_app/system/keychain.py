@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from enum import Enum
 
-from desktop_app.redaction import redactor
+from desktop_app.core.redaction import redactor
 
 log = logging.getLogger(__name__)
 

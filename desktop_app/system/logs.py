@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from desktop_app.redaction import redactor
+from desktop_app.core.redaction import redactor
 
 EVENT_LOGGER = "handoff.events"
 _RING_SIZE = 500

@@ -19,8 +19,8 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from desktop_app import __version__
-from desktop_app.logs import log_event, recent_lines
-from desktop_app.redaction import redactor
+from desktop_app.system.logs import log_event, recent_lines
+from desktop_app.core.redaction import redactor
 
 log = logging.getLogger(__name__)
 

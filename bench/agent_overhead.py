@@ -75,7 +75,7 @@ async def run_handoff(site_url: str, steps: int) -> list[float]:
 
     model = sl.ScriptedModel(script(site_url, steps))
     services, window = await open_window("local", model)
-    window.run_task("Type the values")
+    window.actions.run_task("Type the values")
     await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)
     await wait_until(lambda: services.controller.state is Control.IDLE, timeout=600)
     await window.close_gracefully()

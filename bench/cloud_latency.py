@@ -60,7 +60,7 @@ async def measure(rtt: float, cycles: int, steps: int) -> None:
         cloud.on_request = lambda request: creates.append(request.at) if (request.method, request.path) == ("POST", "/tasks") else None
 
         panel.task_input.setPlainText("Walk through the checkout")
-        window.run_task(panel.task_text)
+        window.actions.run_task(panel.task_text)
         await wait_until(lambda: controller.state is Control.AGENT and cloud.tasks, timeout=30)
 
         take_over, hand_back = [], []

@@ -94,14 +94,14 @@ async def run(site_url: str, steps: int, masking: bool) -> dict:
         switch_off()
     model = sl.ScriptedModel(script(site_url, steps))
     services, window = await open_window("local", model)
-    window.run_task("Type the values")
+    window.actions.run_task("Type the values")
     await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=120)
     view = window.live_view.web_view
     for element_id, value in (("number", "4111 1111 1111 1111"), ("expiry", "11/29"), ("cvc", "737")):
         await type_into_field(view, element_id, value)
     handed_back = len(model.calls)
     work.clear()
-    window.hand_back("", "")
+    window.actions.hand_back("", "")
     await wait_until(lambda: services.controller.state is Control.IDLE, timeout=600)
     await window.close_gracefully()
     times = [c.at for c in model.calls[handed_back:] if c.answer is not None]

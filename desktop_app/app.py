@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from desktop_app import APP_ID, APP_NAME, __version__
-from desktop_app.backends import NEEDS_DEVTOOLS
+from desktop_app.core.backend_kind import BackendKind
 from desktop_app.system.early_init import check_dependencies, prepare_environment
 from desktop_app.system.logs import log_event, setup_logging
 from desktop_app.system.paths import Paths, resources_dir
@@ -47,7 +47,7 @@ CONFIG_PROBLEM_EXIT = 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME}: share a live browser with an AI agent.")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    parser.add_argument("--backend", choices=("local", "cloud"), help="where the browser runs, for this run only")
+    parser.add_argument("--backend", choices=[k.value for k in BackendKind], help="where the browser runs, for this run only")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--basedir", metavar="DIR", help="keep config, data and cache under DIR")
     where.add_argument("--temp-basedir", action="store_true", help="use fresh config/data dirs, removed at exit")
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         quiet_stderr.install()
         atexit.register(quiet_stderr.uninstall)
     # Before QtWebEngine starts, which reads this once: only a Local run opens the DevTools port.
-    early = prepare_environment(paths.data / "browser-use", open_devtools=NEEDS_DEVTOOLS[kind], quiet_chromium=quiet)
+    early = prepare_environment(paths.data / "browser-use", open_devtools=kind.needs_devtools, quiet_chromium=quiet)
     setup_logging(log_dir=paths.logs, json_lines=args.json_logging, debug=args.debug)
     problem = check_dependencies()
     if problem:
@@ -122,13 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _chosen_backend(args: argparse.Namespace, paths: Paths) -> str:
+def _chosen_backend(args: argparse.Namespace, paths: Paths) -> BackendKind:
     from desktop_app.settings import SettingsStore, chosen_backend
 
     return chosen_backend(SettingsStore(paths.settings_file).load(), args.backend)
 
 
-def _run_qt(args: argparse.Namespace, paths: Paths, kind: str, devtools_url: str | None) -> tuple[int, str | None]:
+def _run_qt(args: argparse.Namespace, paths: Paths, kind: BackendKind, devtools_url: str | None) -> tuple[int, str | None]:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
@@ -202,11 +202,10 @@ def _shut_down_qt(app: QApplication, window: MainWindow) -> None:
     app.shutdown()
 
 
-def _start_live_view(kind: str, paths: Paths) -> LiveView:
-    from desktop_app.backends import VIEW_IS_BROWSER
+def _start_live_view(kind: BackendKind, paths: Paths) -> LiveView:
     from desktop_app.ui.live_view import make_live_view
 
-    return make_live_view(paths, is_browser=VIEW_IS_BROWSER[kind])
+    return make_live_view(paths, is_browser=kind.view_is_browser)
 
 
 def _wait_until_browsable(window: MainWindow) -> None:
@@ -237,8 +236,8 @@ async def _main(
     # keychain still undiscovered (its imports would freeze the window).
     await services.keychain.detect()
     window.attach(services, interactive=not args.no_err_windows)
-    crashes.on_report = window.show_crash
-    recovery = asyncio.get_running_loop().create_task(window.check_left_running())
+    crashes.on_report = window.dialogs.show_crash
+    recovery = asyncio.get_running_loop().create_task(window.actions.check_left_running())
     log_event(
         "app_started",
         f"{APP_NAME} {__version__} started",
@@ -250,7 +249,7 @@ async def _main(
     if args.task:
         window.task_panel.task_input.setPlainText(args.task)
         if await _ready_for_task(window, services, headless=args.no_err_windows):
-            window.run_task(args.task)
+            window.actions.run_task(args.task)
         elif args.no_err_windows:
             exit_code = CONFIG_PROBLEM_EXIT
             window.request_close(ask=False)

@@ -13,8 +13,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from desktop_app.backends import NEEDS_DEVTOOLS, BackendContext, build_backend
-from desktop_app.backends.capabilities import CLOUD, LOCAL
+from desktop_app.backends import BackendContext, build_backend
+from desktop_app.backends.capabilities import BILLED_KIND, UNBILLED_KINDS
+from desktop_app.backends.providers import provider
+from desktop_app.core.backend_kind import BackendKind
 from desktop_app.core.config_check import ConfigProblem, Setting
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
@@ -26,23 +28,20 @@ from desktop_app.core.recovery import (
     recorded_steps,
 )
 from desktop_app.core.store import HistoryStore
-from desktop_app.core.wording import plural
-from desktop_app.system.keychain import Keychain
+from desktop_app.core.messages import plural
+from desktop_app.system.keychain import Keychain, SecretName
 from desktop_app.system.paths import Paths
-from desktop_app.settings import BACKENDS, Settings, SettingsStore, chosen_backend, cloud_config
+from desktop_app.settings import Settings, SettingsStore, chosen_backend, cloud_config
 
 if TYPE_CHECKING:
     from desktop_app.core.ports import Backend, RemoteSession
 
 log = logging.getLogger(__name__)
 
-# The backend whose sessions can outlive the app (and are billed meanwhile).
-BILLED_KIND = next(c.kind for c in (LOCAL, CLOUD) if c.billed_while_alive)
-
 RESTART_REASONS = {
-    "local": "Local mode needs Handoff to restart: a run in Cloud mode keeps the built-in browser's "
+    BackendKind.LOCAL: "Local mode needs Handoff to restart: a run in Cloud mode keeps the built-in browser's "
     "control port closed, and it can only be opened as Handoff starts.",
-    "cloud": "Browser Use Cloud needs Handoff to restart: in a Local run other programs on this computer "
+    BackendKind.CLOUD: "Browser Use Cloud needs Handoff to restart: in a Local run other programs on this computer "
     "could reach the built-in browser's control port, and through it the Cloud live view.",
 }
 
@@ -65,7 +64,7 @@ class Services:
         self._stored_backend = self.settings.backend
         self.controller = SessionController(self._build(self.backend_kind), self.bus)
 
-    def _build(self, kind: str) -> Backend:
+    def _build(self, kind: BackendKind) -> Backend:
         return build_backend(kind, lambda: self.settings, self.keychain, self.context)
 
     # -- settings and backend choice ---------------------------------------------------------
@@ -94,21 +93,25 @@ class Services:
             messages.append("The new Browser Use address is used from the next session.")
         return messages
 
-    def restart_needed_for(self, kind: str) -> str | None:
+    def restart_needed_for(self, kind: BackendKind) -> str | None:
         """Why ``kind`` cannot run in this process (Handoff must restart for it), or None.
 
         The DevTools port is opened, or not, before QtWebEngine starts (early_init), and can be
         neither opened nor closed later: Local mode needs it, and a Cloud live view must never be
         shown while it is open (anyone on this computer could read its URL there and drive it)."""
-        if kind not in BACKENDS:
-            raise ValueError(kind)
-        if NEEDS_DEVTOOLS[kind] == (self.context.devtools_url is not None):
+        if BackendKind(kind).needs_devtools == (self.context.devtools_url is not None):
             return None
         return RESTART_REASONS[kind]
 
-    def switch_backend(self, kind: str) -> CommandResult:
-        if kind not in BACKENDS:
-            raise ValueError(kind)
+    def restart_to_switch(self, kind: BackendKind) -> str | None:
+        """Why switching to ``kind`` now needs Handoff to restart (to offer Restart), or None: the
+        switch can happen here, or not at all while a session is open."""
+        if self.controller.backend_locked_reason is not None:
+            return None
+        return self.restart_needed_for(kind)
+
+    def switch_backend(self, kind: BackendKind) -> CommandResult:
+        kind = BackendKind(kind)
         if kind != self.backend_kind and self.controller.backend_locked_reason is None:
             restart = self.restart_needed_for(kind)
             if restart is not None:
@@ -120,15 +123,27 @@ class Services:
             self._remember_choice(kind)
         return result
 
-    def _remember_choice(self, kind: str) -> None:
+    def _remember_choice(self, kind: BackendKind) -> None:
         if self._stored_backend != kind:  # a switch the person made: their new default
             self._stored_backend = kind
             self.settings = replace(self.settings, backend=kind)
             self.settings_store.save(self.settings)
 
+    def key_this_mode_needs(self) -> SecretName | None:
+        """The key the mode in use asks for: the model provider's in Local mode, Browser Use's in Cloud."""
+        if self.backend_kind.runs_agent_here:
+            chosen = provider(self.settings.llm.provider)
+            return chosen.secret if chosen is not None else None
+        return SecretName.BROWSER_USE
+
+    async def keychain_notice(self) -> str | None:
+        """Said after start-up when no system keychain keeps the key this mode needs (found off the window's thread)."""
+        await self.keychain.detect()
+        return self.keychain.startup_notice(self.key_this_mode_needs())
+
     async def configuration_problem(self) -> ConfigProblem | None:
         """What keeps a task from running with the settings in effect, or None (Cloud asks the network)."""
-        if self.backend_kind == CLOUD.kind:
+        if not self.backend_kind.runs_agent_here:  # Cloud: asks Browser Use whether address and key work
             from desktop_app.backends.cloud_check import check_cloud
 
             return await check_cloud(cloud_config(self.settings, self.keychain))
@@ -140,7 +155,7 @@ class Services:
     async def find_left_running(self) -> list[RemoteSession]:
         """Billed sessions earlier runs left open that the provider still runs (told as a notice on failure)."""
         current = self.controller.session.id if self.controller.session is not None else None
-        close_local_leftovers(self.history, current=current)
+        close_local_leftovers(self.history, UNBILLED_KINDS, current=current)
         earlier = [s for s in self.history.open_sessions(BILLED_KIND) if s.id != current]
         if not earlier:
             return []

@@ -15,43 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from desktop_app.backends.providers import PROVIDERS, provider
+from desktop_app.core.backend_kind import BackendKind
 from desktop_app.core.config_check import ADDRESS_VARIABLE, CloudConfig, address_problem
 from desktop_app.system.keychain import Keychain, SecretName
 
 log = logging.getLogger(__name__)
-
-BACKENDS = ("local", "cloud")
-LLM_PROVIDERS = ("browser_use", "openai", "anthropic", "google", "openai_compatible", "ollama")
-
-LLM_PROVIDER_LABELS = {
-    "browser_use": "Browser Use LLM (uses your Browser Use key)",
-    "openai": "OpenAI",
-    "anthropic": "Anthropic",
-    "google": "Google Gemini",
-    "openai_compatible": "OpenAI-compatible server",
-    "ollama": "Ollama on this computer",
-}
-
-# Providers whose key the user must give, by keychain entry name (Ollama needs none).
-PROVIDER_SECRETS = {
-    "browser_use": SecretName.BROWSER_USE,
-    "openai": SecretName.OPENAI,
-    "anthropic": SecretName.ANTHROPIC,
-    "google": SecretName.GOOGLE,
-    "openai_compatible": SecretName.OPENAI_COMPATIBLE,
-}
-
-OLLAMA_URL = "http://127.0.0.1:11434"
-
-DEFAULT_MODELS = {
-    "browser_use": "bu-2-0",
-    "openai": "gpt-4.1-mini",
-    "anthropic": "claude-sonnet-4-5",
-    "google": "gemini-2.5-flash",
-    "openai_compatible": "",
-    "ollama": "",
-}
-
 
 @dataclass
 class LLMSettings:
@@ -60,12 +29,13 @@ class LLMSettings:
     base_url: str = ""  # openai_compatible and ollama only
 
     def effective_model(self) -> str:
-        return self.model.strip() or DEFAULT_MODELS.get(self.provider, "")
+        chosen = provider(self.provider)
+        return self.model.strip() or (chosen.default_model if chosen else "")
 
 
 @dataclass
 class Settings:
-    backend: str = "local"
+    backend: BackendKind = BackendKind.LOCAL
     cloud_base_url: str = ""  # "" = the SDK's default; BROWSER_USE_BASE_URL overrides
     llm: LLMSettings = field(default_factory=LLMSettings)
 
@@ -85,12 +55,12 @@ class Settings:
         defaults = cls()
         llm_data = data.get("llm") if isinstance(data.get("llm"), dict) else {}
         llm = LLMSettings(
-            provider=_choice(llm_data.get("provider"), ("", *LLM_PROVIDERS), ""),
+            provider=_choice(llm_data.get("provider"), ("", *PROVIDERS), ""),
             model=_text(llm_data.get("model")),
             base_url=_text(llm_data.get("base_url")),
         )
         return cls(
-            backend=_choice(data.get("backend"), BACKENDS, defaults.backend),
+            backend=BackendKind.parse(data.get("backend"), defaults.backend),
             cloud_base_url=_text(data.get("cloud_base_url")),
             llm=llm,
         )
@@ -101,18 +71,14 @@ class Settings:
         address = address_problem(CloudConfig(address=self.cloud_base_url, key="", in_settings_dialog=True))
         if address is not None:
             found.append(address.message)
-        if self.backend != "local":
+        chosen = provider(self.llm.provider)
+        if not self.backend.runs_agent_here or chosen is None:
             return found  # the model settings are only used in Local mode: never block a Cloud user on them
-        if self.llm.provider in SERVER_PROVIDERS and not _is_http_url(self.llm.base_url):
+        if chosen.at_address and not _is_http_url(self.llm.base_url):
             found.append("The model server address must start with http:// or https://.")
-        if self.llm.provider == "openai_compatible" and not self.llm.model:
-            found.append("Name the model your OpenAI-compatible server should use.")
-        if self.llm.provider == "ollama" and not self.llm.model:
-            found.append("Name the Ollama model the agent should use (for example qwen3:8b).")
+        if chosen.needs_model and not self.llm.model:
+            found.append(chosen.missing_model())
         return found
-
-
-SERVER_PROVIDERS = ("openai_compatible", "ollama")  # providers reached at an address the user gives
 
 
 def _is_http_url(text: str) -> bool:
@@ -142,9 +108,9 @@ def cloud_config(settings: Settings, keychain: Keychain, *, typed_key: str = "",
     )
 
 
-def chosen_backend(settings: Settings, override: str | None) -> str:
+def chosen_backend(settings: Settings, override: str | None) -> BackendKind:
     """``--backend`` wins for this run; otherwise what the user chose in Settings."""
-    return override if override in BACKENDS else settings.backend
+    return BackendKind.parse(override, settings.backend)
 
 
 class SettingsStore:

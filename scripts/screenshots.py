@@ -74,7 +74,7 @@ async def local_shots(site: SiteServer) -> None:
     await settle()
     save(window, "screenshot-start.png")
     panel.task_input.setPlainText("Order two blue mugs from Blue Mug Co. and ship them to my office")
-    window.run_task(panel.task_text)
+    window.actions.run_task(panel.task_text)
     controller = services.controller
     await wait_until(lambda: len(panel.timeline.timeline_model.entries) >= 5, timeout=60)
     await settle(2.0)
@@ -95,12 +95,12 @@ async def cloud_shot() -> None:
         window.resize(1400, 860)
         window.show()
         controller = services.controller
-        window.run_task("Go to the shop, add the blue mug to the cart and open the checkout")
+        window.actions.run_task("Go to the shop, add the blue mug to the cart and open the checkout")
         await wait_until(lambda: cloud.tasks and controller.state is Control.AGENT, timeout=30)
         for goal in ("Open the shop's home page", "Search for the blue mug", "Add the blue mug to the cart", "Open the checkout"):
             cloud.add_step(goal=goal)
         await wait_until(lambda: len(window.task_panel.timeline.timeline_model.entries) >= 6, timeout=30)
-        window.take_over()
+        window.actions.take_over()
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
         window.task_panel.task_input.setPlainText("Now confirm the order and send me the receipt")
         window.task_panel.note_input.setPlainText("Entered the card holder name and card number")

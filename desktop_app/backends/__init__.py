@@ -6,23 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from desktop_app.core.backend_kind import BackendKind
+
 if TYPE_CHECKING:
     from desktop_app.core.ports import Backend
     from desktop_app.core.privacy import PrivacyGuard
     from desktop_app.system.keychain import Keychain
     from desktop_app.system.paths import Paths
     from desktop_app.settings import Settings
-
-BACKEND_LABELS = {"local": "Local (this computer)", "cloud": "Browser Use Cloud"}
-# Whether the live view is the browser itself (see Capabilities.view_is_browser). Kept here, free
-# of imports, because startup needs it before anything else is loaded.
-VIEW_IS_BROWSER = {"local": True, "cloud": False}
-# Whether a run in this mode opens QtWebEngine's DevTools (CDP) port. Only the Local agent drives
-# the built-in browser through it; a run without it cannot host Local mode, and a run with it must
-# never show a Cloud live view (its URL, a credential, would be listed on the port). QtWebEngine
-# reads the port once, before it starts: switching between the two needs a restart.
-NEEDS_DEVTOOLS = {"local": True, "cloud": False}
-
 
 @dataclass(frozen=True)
 class BackendContext:
@@ -33,14 +24,14 @@ class BackendContext:
     privacy: PrivacyGuard | None = None  # hides what the person typed from the Local agent
 
 
-def build_backend(kind: str, settings: Callable[[], Settings], keychain: Keychain, context: BackendContext) -> Backend:
+def build_backend(kind: BackendKind, settings: Callable[[], Settings], keychain: Keychain, context: BackendContext) -> Backend:
     """``settings`` is read when needed, so what the user saves takes effect without a new backend."""
-    if kind == "cloud":
+    if kind is BackendKind.CLOUD:
         from desktop_app.backends.cloud_check import CheckedCloudBackend
         from desktop_app.settings import cloud_config
 
         return CheckedCloudBackend(lambda: cloud_config(settings(), keychain))
-    if kind == "local":
+    if kind is BackendKind.LOCAL:
         # browser-use is a heavy import: only pay for it when Local mode is chosen.
         from desktop_app.backends.local import LocalBackend
 

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import BackendError, Problem
-from desktop_app.core.wording import plural
-from desktop_app.system.keychain import Keychain, SecretName
+from desktop_app.core.messages import plural
+from desktop_app.system.keychain import Keychain
 from desktop_app.core.cards import redact_cards
-from desktop_app.settings import LLM_PROVIDER_LABELS, PROVIDER_SECRETS, LLMSettings
+from desktop_app.backends.providers import provider
+from desktop_app.settings import LLMSettings
 
 if TYPE_CHECKING:
     from desktop_app.core.privacy import PrivacyGuard
@@ -27,11 +28,12 @@ NOT_CONFIGURED = (
 
 def check_llm_settings(settings: LLMSettings, keychain: Keychain) -> None:
     """BackendError(LLM_NOT_CONFIGURED) if these settings cannot give a model (nothing is built)."""
-    if settings.provider not in LLM_PROVIDER_LABELS:
+    chosen = provider(settings.provider)
+    if chosen is None:
         raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
     _key_for(settings.provider, keychain)
-    if settings.provider == "ollama" and not settings.effective_model():
-        raise BackendError(Problem.LLM_NOT_CONFIGURED, "Choose which Ollama model the agent should use in Settings.")
+    if chosen.needs_model and not settings.effective_model():
+        raise BackendError(Problem.LLM_NOT_CONFIGURED, f"Choose which {chosen.name} model the agent should use in Settings.")
 
 
 def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:
@@ -67,15 +69,14 @@ def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:
     raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
 
 
-def _key_for(provider: str, keychain: Keychain) -> str | None:
-    secret: SecretName | None = PROVIDER_SECRETS.get(provider)
-    if secret is None:
+def _key_for(provider_id: str, keychain: Keychain) -> str | None:
+    chosen = provider(provider_id)
+    if chosen is None or chosen.secret is None:
         return None
-    key = keychain.get(secret)
-    if not key and provider != "openai_compatible":
+    key = keychain.get(chosen.secret)
+    if not key and chosen.needs_key:
         raise BackendError(
-            Problem.LLM_NOT_CONFIGURED,
-            f"Add your {LLM_PROVIDER_LABELS[provider].split(' (')[0]} API key in Settings so the local agent can think.",
+            Problem.LLM_NOT_CONFIGURED, f"Add your {chosen.name} API key in Settings so the local agent can think."
         )
     return key
 

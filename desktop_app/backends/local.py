@@ -52,7 +52,8 @@ from desktop_app.core.ports import (
     TaskRequest,
 )
 from desktop_app.system.keychain import Keychain
-from desktop_app.settings import PROVIDER_SECRETS, SERVER_PROVIDERS, LLMSettings
+from desktop_app.backends.providers import provider
+from desktop_app.settings import LLMSettings
 
 log = logging.getLogger(__name__)
 
@@ -352,11 +353,12 @@ class LocalBackend:
             model = await asyncio.to_thread(make_llm, settings, self._keychain)
             await asyncio.to_thread(_warm_up_agent, browser_use, self._agent_files / "warm-up")
             self._agent_files.mkdir(parents=True, exist_ok=True)
+            chosen = provider(settings.provider)
             llm = GuardedModel(
                 model,
                 self._fail_run,
                 self._llm_timeout,
-                user_address=settings.provider in SERVER_PROVIDERS,
+                user_address=chosen is not None and chosen.at_address,
                 privacy=self._privacy,
             )
             self._agent_model = model_identity
@@ -427,8 +429,8 @@ class LocalBackend:
 
     def _key_fingerprint(self, settings: LLMSettings) -> str:
         """Changes when the provider's key does (a corrected key must take effect), without keeping it."""
-        secret = PROVIDER_SECRETS.get(settings.provider)
-        key = (self._keychain.get(secret) or "") if secret is not None else ""
+        chosen = provider(settings.provider)
+        key = (self._keychain.get(chosen.secret) or "") if chosen is not None and chosen.secret is not None else ""
         return hashlib.sha256(key.encode()).hexdigest()
 
     def _connection_dropped(self, event: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_app.settings import OLLAMA_URL
+from desktop_app.backends.providers import OLLAMA_URL
 
 
 async def detect_ollama(base_url: str = OLLAMA_URL, timeout: float = 0.8) -> list[str] | None:

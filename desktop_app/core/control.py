@@ -32,21 +32,6 @@ class Control(Enum):
     def session_alive(self) -> bool:
         return self not in (Control.NO_SESSION, Control.ENDING)
 
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    Control.NO_SESSION: "No session",
-    Control.STARTING: "Starting browser…",
-    Control.IDLE: "Ready — the browser is yours until you press Run",
-    Control.AGENT: "Agent in control",
-    Control.TAKING_OVER: "Pausing the agent…",
-    Control.HUMAN: "You are in control",
-    Control.ENDING: "Stopping session…",
-}
-
 
 class Trigger(Enum):
     START_SESSION = "start_session"
@@ -103,11 +88,12 @@ class Command(Enum):
     TAKE_OVER = "take_over"
     HAND_BACK = "hand_back"
     STOP_SESSION = "stop_session"
+    SWITCH_MODE = "switch_mode"  # between Local and Cloud: only with no session open
 
 
 # What a person can ask for in each state; the UI enables its buttons from this.
 AVAILABLE: dict[Control, frozenset[Command]] = {
-    C.NO_SESSION: frozenset({Command.NEW_SESSION, Command.RUN}),
+    C.NO_SESSION: frozenset({Command.NEW_SESSION, Command.RUN, Command.SWITCH_MODE}),
     C.STARTING: frozenset({Command.RUN, Command.STOP_SESSION}),
     C.IDLE: frozenset({Command.RUN, Command.TAKE_OVER, Command.STOP_SESSION}),
     C.AGENT: frozenset({Command.TAKE_OVER, Command.STOP_SESSION}),

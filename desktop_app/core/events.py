@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from desktop_app.core.control import Transition
+from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import Capabilities, SessionInfo
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,18 @@ class NoticeAction(Enum):
     KEEP_ALIVE = "keep_alive"
     OPEN_DOWNLOADS = "open_downloads"
     RESTART = "restart"  # start Handoff again, in the mode the person chose
+
+
+def action_for(error: BaseException | None) -> NoticeAction:
+    """What a notice about this failure offers: Settings for something to set up, New session when
+    the provider's session is gone, else nothing. The one mapping from a problem to a notice's button."""
+    if not isinstance(error, BackendError):
+        return NoticeAction.NONE
+    if error.needs_settings:
+        return NoticeAction.OPEN_SETTINGS
+    if error.problem is Problem.SESSION_GONE:
+        return NoticeAction.NEW_SESSION
+    return NoticeAction.NONE
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,14 @@ class BackendChanged:
 @dataclass(frozen=True)
 class TimelineAdded:
     entry: Any  # a timeline.Entry
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """What the status line shows: the provider's clock while it matters, and what the agent is doing."""
+
+    text: str
+    activity: str | None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 from desktop_app import __version__
 from desktop_app.core import timeline as tl
 from desktop_app.core.store import SessionRecord
-from desktop_app.core.wording import format_cost
+from desktop_app.core.messages import format_cost
 from desktop_app.core.redaction import redactor
 
 FORMAT = "handoff-audit-trail"

@@ -35,6 +35,7 @@ class Resume:
 class FollowUpTask:
     text: str
     context: HandBackContext
+    goal: str  # what the person asked for: the new instruction, else the task that was cut short
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def plan_hand_back(
         head = [f"Continue this task from where the browser is now: {interrupted_goal}", "", *lines]
     text = "\n".join([*head, _CHECK_PAGE])
     _check_length(text, max_chars, "The follow-up task (your instruction, note and the original goal)")
-    return FollowUpTask(text, HandBackContext(note, instruction, text))
+    return FollowUpTask(text, HandBackContext(note, instruction, text), goal=instruction or interrupted_goal or "")
 
 
 def compose_task(text: str, carried_notes: Sequence[str], *, max_chars: int) -> str:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
+from desktop_app.core.backend_kind import BackendKind
+
 if TYPE_CHECKING:
     from decimal import Decimal
 
@@ -23,7 +25,7 @@ class SessionLimits:
 
 @dataclass(frozen=True)
 class Capabilities:
-    kind: str  # "local" or "cloud": recorded with each session (recovery looks for billed ones)
+    kind: BackendKind  # recorded with each session (recovery looks for billed ones); the UI never reads it
     display_name: str
     # Take over pauses the run and Hand back resumes it (local). Otherwise Take over stops the task
     # and Hand back creates a follow-up task on the same session (cloud).

@@ -22,13 +22,12 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Protocol
 
 from desktop_app.core.control import Control
 from desktop_app.core.events import ControlChanged, PersonActed, PrivacyDecision
 from desktop_app.core.timeline import short_url
-from desktop_app.core.wording import plural
+from desktop_app.core.messages import plural
 
 HIDDEN = "[filled by the person — hidden]"
 READ_TIMEOUT = 2.0  # seconds for the whole page (every frame) to answer
@@ -350,16 +349,6 @@ class PersonAccount:
         return " ".join(parts)
 
 
-def hidden_fields_message(masks: PageMasks) -> str:
-    """Said at Hand back instead of a question, when every field the person filled is hidden."""
-    count = len(masks.person_fields)
-    if count == 0:
-        return ""
-    if count == 1:
-        return "The field you filled stays hidden from the agent."
-    return f"The {count} fields you filled stay hidden from the agent."
-
-
 # -- the guard -------------------------------------------------------------------------------------
 
 
@@ -477,78 +466,3 @@ class PrivacyGuard:
     def session_ended(self) -> None:
         self.scrubber.forget()
         self.account = PersonAccount()
-
-
-# -- wording ---------------------------------------------------------------------------------------
-
-NOTE_REDACTION_HINT = "Card numbers in this note are shortened to their last four digits before the agent sees it."
-
-
-def privacy_hint(*, page_readable_here: bool) -> str:
-    """Shown while the person has the browser: what the agent will and will not see of their work."""
-    if page_readable_here:
-        return "Fields you fill stay hidden from the agent: it sees that they are filled, never what you typed."
-    return "When you hand back, the agent reads this page again. Finish payments and logins first."
-
-
-# -- hand back -------------------------------------------------------------------------------------
-
-
-class HandBackChoice(Enum):
-    HAND_BACK = "hand_back"
-    WITHOUT_SCREENSHOTS = "without_screenshots"
-    KEEP_CONTROL = "keep_control"
-
-
-@dataclass(frozen=True)
-class HandBackCheck:
-    """What Hand back says or asks about the page before the agent reads it again."""
-
-    question: str = ""  # ask before handing back; empty: no need
-    informative: str = ""
-    choices: tuple[HandBackChoice, ...] = ()
-    unattended: HandBackChoice = HandBackChoice.HAND_BACK  # the answer when no dialog may be shown
-    told: str = ""  # said after handing back, when nothing needed asking
-
-
-CHOICE_LABELS = {
-    HandBackChoice.HAND_BACK: "Hand back",
-    HandBackChoice.WITHOUT_SCREENSHOTS: "Hand back without screenshots",
-    HandBackChoice.KEEP_CONTROL: "Keep control",
-}
-
-
-def hand_back_check(masks: PageMasks | None, *, page_readable_here: bool) -> HandBackCheck:
-    """Local (the page is ours to read): say calmly what stays hidden, and ask only when that
-    cannot be confirmed. Cloud: the page is on Browser Use's computer; say so and ask."""
-    if not page_readable_here:
-        return HandBackCheck(
-            question=(
-                "When you hand back, the agent reads this page again: its text and a screenshot go to the AI "
-                "model. Handoff cannot see inside Browser Use's browser, so it cannot hide what you typed there."
-            ),
-            informative=(
-                "If card details, a password or a code are still on the page, submit or clear them first. "
-                "“Without screenshots”: the agent's next task reads the page's text only."
-            ),
-            choices=(HandBackChoice.HAND_BACK, HandBackChoice.WITHOUT_SCREENSHOTS, HandBackChoice.KEEP_CONTROL),
-            unattended=HandBackChoice.WITHOUT_SCREENSHOTS,
-        )
-    if masks is None or not masks.confirmed:
-        return HandBackCheck(
-            question=(
-                "Handoff could not check every part of this page, so it cannot promise that what you typed "
-                "stays hidden. When you hand back, the agent reads this page: its text and a screenshot go to the AI model."
-            ),
-            informative="Submit the form first (pay, log in), or clear the field, then hand back.",
-            choices=(HandBackChoice.HAND_BACK, HandBackChoice.KEEP_CONTROL),
-            unattended=HandBackChoice.KEEP_CONTROL,
-        )
-    return HandBackCheck(told=hidden_fields_message(masks))
-
-
-def prefilled_note(current: str, last_prefill: str, account: str) -> str | None:
-    """The note box's new text when the person's account changed, or None to leave what they wrote."""
-    if current.strip() and current.strip() != last_prefill.strip():
-        return None  # the person has written or edited the note: theirs to keep
-    return account if account != current else None

@@ -7,6 +7,8 @@ app, so any left open were cut short by a crash and are closed in the history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from desktop_app.core import timeline as tl
 from desktop_app.core.ports import Backend, RemoteSession
 from desktop_app.core.store import UNCONFIRMED_PREFIX, HistoryStore
@@ -16,10 +18,12 @@ CUT_SHORT_REASON = "Handoff closed unexpectedly"
 UNCONFIRMED_CHECKED = "A session start whose answer was lost; checked with the provider at the next start"
 
 
-def close_local_leftovers(history: HistoryStore, local_kind: str = "local", *, current: str | None = None) -> None:
-    for session in history.open_sessions(local_kind):
-        if session.id != current:
-            history.mark_ended(session.id, CUT_SHORT_REASON)
+def close_local_leftovers(history: HistoryStore, kinds: Iterable[str], *, current: str | None = None) -> None:
+    """``kinds``: the backends whose sessions end with the app (none of them can still run)."""
+    for kind in kinds:
+        for session in history.open_sessions(kind):
+            if session.id != current:
+                history.mark_ended(session.id, CUT_SHORT_REASON)
 
 
 async def find_left_running(history: HistoryStore, checker: Backend, *, current: str | None = None) -> list[RemoteSession]:

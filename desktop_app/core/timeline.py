@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from desktop_app.core.ports import RunResult, RunStatus, StepReport
 from desktop_app.core.step_words import describe_action, describe_actions
-from desktop_app.core.wording import format_cost
+from desktop_app.core.messages import format_cost
 
 
 class Actor(Enum):
@@ -250,6 +250,17 @@ class Timeline:
 
     def clear(self) -> None:
         self.entries.clear()
+
+    def finished_notification(self, finished: TaskFinished) -> tuple[str, str] | None:
+        """The desktop notification's title and text when a task the person gave has ended
+        (None for a keep-alive check, or a task this session did not start)."""
+        started = next(
+            (e for e in self.entries if isinstance(e, TaskStarted) and e.task_id == finished.result.task_id), None
+        )
+        if started is None or started.origin is TaskOrigin.KEEP_ALIVE:
+            return None
+        verdict = finished.title.removeprefix("Task ")  # "succeeded", "failed", …
+        return f"the task {verdict}", finished.result.output or started.detail
 
     @property
     def total_cost(self) -> Decimal:

@@ -19,6 +19,7 @@ class CoreBridge(QObject):
     taskReturned = Signal(str, str)  # the task, the hand-back note
     backendChanged = Signal(object)  # Capabilities
     personActed = Signal(str)  # the person's account of what they did in the page
+    statusChanged = Signal(object)  # events.StatusChanged
 
     def __init__(self, bus: ev.EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -43,3 +44,5 @@ class CoreBridge(QObject):
             self.backendChanged.emit(event.capabilities)
         elif isinstance(event, ev.PersonActed):
             self.personActed.emit(event.account)
+        elif isinstance(event, ev.StatusChanged):
+            self.statusChanged.emit(event)

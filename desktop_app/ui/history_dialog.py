@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core import export
 from desktop_app.core.store import HistoryStore, SessionRecord
-from desktop_app.core.wording import format_cost, plural
+from desktop_app.core.messages import format_cost, plural
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 
 SESSION_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -14,8 +14,10 @@ class RecoveryBar(QWidget):
     reattachRequested = Signal(str)
     stopRequested = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, service: str, parent: QWidget | None = None) -> None:
+        """``service``: whose sessions these are ("Browser Use Cloud")."""
         super().__init__(parent)
+        self._service = service
         self.setObjectName("recoveryBar")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._layout = QVBoxLayout(self)
@@ -32,7 +34,7 @@ class RecoveryBar(QWidget):
             layout.setContentsMargins(0, 0, 0, 0)
             started = time.strftime("%a %H:%M", time.localtime(session.started_at))
             label = QLabel(
-                f"A Browser Use session from an earlier run (started {started}) is still running — and billed.", row
+                f"A {self._service} session from an earlier run (started {started}) is still running — and billed.", row
             )
             label.setWordWrap(True)
             reattach = QPushButton("Reattach", row)

@@ -29,22 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.backends import BACKEND_LABELS
 from desktop_app.backends.ollama import detect_ollama
+from desktop_app.backends.providers import OLLAMA_URL, PROVIDERS, provider
+from desktop_app.core.backend_kind import BackendKind
 from desktop_app.core.config_check import CloudConfig, key_problem
-from desktop_app.core.wording import plural
+from desktop_app.core.messages import plural
 from desktop_app.system.keychain import SecretName
 from desktop_app.services import Services
-from desktop_app.settings import (
-    DEFAULT_MODELS,
-    LLM_PROVIDER_LABELS,
-    OLLAMA_URL,
-    PROVIDER_SECRETS,
-    SERVER_PROVIDERS,
-    LLMSettings,
-    Settings,
-    cloud_config,
-)
+from desktop_app.settings import LLMSettings, Settings, cloud_config
 
 
 class SecretField(QWidget):
@@ -99,10 +91,10 @@ class SettingsDialog(QDialog):
         where = QGroupBox("Where the browser runs", self)
         self.backend_group = QButtonGroup(self)
         where_layout = QVBoxLayout(where)
-        self.backend_buttons: dict[str, QRadioButton] = {}
-        for kind, label in BACKEND_LABELS.items():
-            button = QRadioButton(label, where)
-            button.setObjectName(f"backend_{kind}")
+        self.backend_buttons: dict[BackendKind, QRadioButton] = {}
+        for kind in BackendKind:
+            button = QRadioButton(kind.label, where)
+            button.setObjectName(f"backend_{kind.value}")
             button.setChecked(kind == services.backend_kind)
             self.backend_group.addButton(button)
             self.backend_buttons[kind] = button
@@ -113,7 +105,7 @@ class SettingsDialog(QDialog):
             for button in self.backend_buttons.values():
                 button.setEnabled(button.isChecked())
             where_layout.addWidget(_hint(locked, where))
-        elif any(services.restart_needed_for(kind) for kind in BACKEND_LABELS if kind != services.backend_kind):
+        elif any(services.restart_needed_for(kind) for kind in BackendKind if kind != services.backend_kind):
             where_layout.addWidget(_hint("Switching between Local and Cloud restarts Handoff.", where))
         where_layout.addWidget(
             _hint(
@@ -153,8 +145,8 @@ class SettingsDialog(QDialog):
         self.provider = QComboBox(model)
         self.provider.setObjectName("llmProvider")
         self.provider.addItem("Choose…", "")
-        for provider, label in LLM_PROVIDER_LABELS.items():
-            self.provider.addItem(label, provider)
+        for choice in PROVIDERS.values():
+            self.provider.addItem(choice.label, choice.id)
         self.provider.setCurrentIndex(max(0, self.provider.findData(settings.llm.provider)))
         self.provider.currentIndexChanged.connect(self._provider_changed)
         model_form.addRow("Provider", self.provider)
@@ -167,9 +159,9 @@ class SettingsDialog(QDialog):
         model_form.addRow("Server address", self.llm_url)
         self._model_form = model_form
         self.provider_keys = {
-            provider: SecretField(services, secret, f"{provider}Key", model)
-            for provider, secret in PROVIDER_SECRETS.items()
-            if secret is not SecretName.BROWSER_USE
+            choice.id: SecretField(services, choice.secret, f"{choice.id}Key", model)
+            for choice in PROVIDERS.values()
+            if choice.secret is not None and choice.secret is not SecretName.BROWSER_USE
         }
         self.provider_key_label = QLabel("API key", model)
         for field in self.provider_keys.values():
@@ -229,7 +221,7 @@ class SettingsDialog(QDialog):
         names = ", ".join(models[:5]) + ("…" if len(models) > 5 else "")
         self.ollama_status.setText(f"Ollama is running here with {plural(len(models), 'model')}: {names or 'none yet'}.")
         index = self.provider.findData("ollama")
-        self.provider.setItemText(index, f"{LLM_PROVIDER_LABELS['ollama']} — found")
+        self.provider.setItemText(index, f"{PROVIDERS['ollama'].label} — found")
         if not self.provider.currentData():
             self.provider.setCurrentIndex(index)
             if models and not self.model.text():
@@ -261,46 +253,48 @@ class SettingsDialog(QDialog):
         self.check_status.setText(problem.message if problem is not None else "Browser Use answered: the address and the key work.")
 
     def _provider_changed(self) -> None:
-        provider = self.provider.currentData() or ""
-        self._model_form.setRowVisible(self.llm_url, provider in SERVER_PROVIDERS)
-        if provider == "ollama" and not self.llm_url.text():
+        provider_id = self.provider.currentData() or ""
+        chosen = provider(provider_id)
+        self._model_form.setRowVisible(self.llm_url, chosen is not None and chosen.at_address)
+        if provider_id == "ollama" and not self.llm_url.text():
             self.llm_url.setText(OLLAMA_URL)
         # Whether Ollama runs matters while choosing a provider, and when it is the one chosen.
-        self.ollama_status.setVisible(provider in ("", "ollama") and bool(self.ollama_status.text()))
+        self.ollama_status.setVisible(provider_id in ("", "ollama") and bool(self.ollama_status.text()))
         for name, field in self.provider_keys.items():
-            field.setVisible(name == provider)
-        self.provider_key_label.setVisible(provider in self.provider_keys)
-        self.model.setPlaceholderText(DEFAULT_MODELS.get(provider) or "Model name")
+            field.setVisible(name == provider_id)
+        self.provider_key_label.setVisible(provider_id in self.provider_keys)
+        self.model.setPlaceholderText((chosen.default_model if chosen else "") or "Model name")
 
     def _mode_changed(self) -> None:
         # Cloud's agent runs on Browser Use's servers: the local model settings would only confuse.
-        self.model_group.setVisible(self.chosen_backend() == "local")
+        self.model_group.setVisible(self.chosen_backend().runs_agent_here)
         self.adjustSize()
 
-    def chosen_backend(self) -> str:
+    def chosen_backend(self) -> BackendKind:
         return next(kind for kind, button in self.backend_buttons.items() if button.isChecked())
 
     def save(self) -> None:
-        provider = self.provider.currentData() or ""
+        provider_id = self.provider.currentData() or ""
+        chosen = provider(provider_id)
         settings: Settings = replace(
             self._services.settings,
             backend=self.chosen_backend(),
             cloud_base_url=self.cloud_url.text().strip(),
             llm=LLMSettings(
-                provider=provider,
+                provider=provider_id,
                 model=self.model.text().strip(),
-                base_url=self.llm_url.text().strip() if provider in SERVER_PROVIDERS else "",
+                base_url=self.llm_url.text().strip() if chosen is not None and chosen.at_address else "",
             ),
         )
         problems = settings.problems()
-        if settings.backend == "cloud" and not problems:
+        if not settings.backend.runs_agent_here and not problems:  # the agent runs on Browser Use's servers
             missing_key = key_problem(self._typed_cloud_config())
             if missing_key is not None:
                 problems.append(missing_key.message)
-        key_field = self.provider_keys.get(provider)
-        needs_key = settings.backend == "local" and provider != "openai_compatible"  # Cloud never uses it
+        key_field = self.provider_keys.get(provider_id)
+        needs_key = settings.backend.runs_agent_here and chosen is not None and chosen.needs_key  # Cloud never uses it
         if key_field is not None and needs_key and not key_field.will_have_key:
-            problems.append(f"Paste your {LLM_PROVIDER_LABELS[provider].split(' (')[0]} API key, or choose another provider.")
+            problems.append(f"Paste your {chosen.name} API key, or choose another provider.")
         if problems:
             self._show_error("\n".join(problems))
             return

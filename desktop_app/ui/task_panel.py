@@ -24,19 +24,10 @@ from PySide6.QtWidgets import (
 from desktop_app.core.cards import redact_cards
 from desktop_app.core.control import Command, Control, allows
 from desktop_app.core.ports import Capabilities
-from desktop_app.core.privacy import NOTE_REDACTION_HINT, privacy_hint
+from desktop_app.core.hand_back import NOTE_REDACTION_HINT, privacy_hint
+from desktop_app.core.state_words import DEFAULT_TASK_PROMPT, StateWords, state_words
+from desktop_app.core.task_box import merged_into, unchanged
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
-
-TASK_PROMPTS = {
-    Control.HUMAN: "Next instruction for the agent (optional) — sent when you hand back",
-    Control.AGENT: "The agent is working. You can type your next instruction here.",
-    Control.TAKING_OVER: "Pausing the agent…",
-}
-DEFAULT_TASK_PROMPT = "What should the agent do?"
-NOTE_PROMPTS = {
-    Control.HUMAN: "What did you do? (optional — the agent is told)",
-    Control.IDLE: "Anything the agent should know? (optional — sent with Run)",
-}
 
 
 def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
@@ -55,23 +46,25 @@ class TaskPanel(QWidget):
     historyRequested = Signal()
     helpRequested = Signal()
     aboutRequested = Signal()
-    backendChosen = Signal(str)
+    backendChosen = Signal(object)  # one of the modes given to the panel
 
-    def __init__(self, backend_labels: dict[str, str], parent: QWidget | None = None) -> None:
+    def __init__(self, modes: list[tuple[object, str]], parent: QWidget | None = None) -> None:
+        """``modes``: (mode, label) for the selector; the panel only hands the chosen one back."""
         super().__init__(parent)
         self.setObjectName("taskPanel")
-        self._limit = 50_000
+        self._limit = 0  # the backend's limit, from set_capabilities
         self._state = Control.NO_SESSION
+        self._noting = False
 
-        self.indicator = _named(QLabel(Control.NO_SESSION.label, self), "controlIndicator", "Who is in control")
+        self.indicator = _named(QLabel(self), "controlIndicator", "Who is in control")
         self.indicator.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.activity_label = _named(QLabel(self), "agentActivity", "What the agent is doing now")
         self.activity_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # Always there, one line high (style.qss): the buttons below never move as the agent starts and stops.
 
         self.backend_selector = _named(QComboBox(self), "backendSelector", "Where the browser runs")
-        for kind, label in backend_labels.items():
-            self.backend_selector.addItem(label, kind)
+        for mode, label in modes:
+            self.backend_selector.addItem(label, mode)
         self.backend_selector.activated.connect(
             lambda index: self.backendChosen.emit(self.backend_selector.itemData(index))
         )
@@ -127,7 +120,7 @@ class TaskPanel(QWidget):
         self.request_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.request_box.setMaximumHeight(96)
         self.request_box.hide()
-        self.note_label = QLabel(NOTE_PROMPTS[Control.HUMAN], self)
+        self.note_label = QLabel(self)
         self.note_input = _named(QPlainTextEdit(self), "handBackNote", "Note for the agent")
         self.note_input.setPlaceholderText("e.g. Paid with my card and confirmed the 2FA code (never type the numbers here)")
         self.note_input.setTabChangesFocus(True)
@@ -177,7 +170,7 @@ class TaskPanel(QWidget):
         layout.addWidget(self.entry_detail)
         layout.addWidget(self.cost_label)
         self._update_counter()
-        self.set_state(Control.NO_SESSION)
+        self.set_state(Control.NO_SESSION, state_words(Control.NO_SESSION))
 
     # -- what the user asks for ----------------------------------------------------------------
 
@@ -191,8 +184,27 @@ class TaskPanel(QWidget):
             self.handBackRequested.emit(self.note_input.toPlainText(), self.task_text)
 
     @property
-    def over_limit(self) -> bool:
-        return len(self.task_text) > self._limit
+    def note_text(self) -> str:
+        return self.note_input.toPlainText()
+
+    def clear_sent(self, task: str, note: str = "") -> None:
+        """What was sent goes from the boxes; anything typed meanwhile stays."""
+        for box, sent in ((self.task_input, task), (self.note_input, note)):
+            if sent.strip() and unchanged(box.toPlainText(), sent):
+                box.clear()
+
+    def give_back(self, task: str, note: str = "") -> None:
+        """A task (and its note) the agent could not take, back in the boxes, never over what was typed since."""
+        for box, returned in ((self.task_input, task), (self.note_input, note)):
+            text = merged_into(box.toPlainText(), returned)
+            if text is not None:
+                box.setPlainText(text)
+
+    def prefill_note(self, text: str) -> None:
+        self.note_input.setPlainText(text)
+
+    def focus_task(self) -> None:
+        self.task_input.setFocus()
 
     @property
     def task_text(self) -> str:
@@ -203,14 +215,16 @@ class TaskPanel(QWidget):
     def set_capabilities(self, capabilities: Capabilities) -> None:
         self._limit = capabilities.task_max_chars
         self.privacy_hint.setText(privacy_hint(page_readable_here=capabilities.view_is_browser))
-        index = self.backend_selector.findData(capabilities.kind)
-        if index >= 0:
-            self.backend_selector.setCurrentIndex(index)
         self._update_counter()
 
-    def set_state(self, state: Control) -> None:
+    def show_mode(self, mode: object) -> None:
+        index = self.backend_selector.findData(mode)
+        if index >= 0:
+            self.backend_selector.setCurrentIndex(index)
+
+    def set_state(self, state: Control, words: StateWords) -> None:
         self._state = state
-        self.indicator.setText(state.label)
+        self.indicator.setText(words.indicator)
         self.indicator.setProperty("control", state.value)
         self.indicator.style().unpolish(self.indicator)
         self.indicator.style().polish(self.indicator)
@@ -218,15 +232,16 @@ class TaskPanel(QWidget):
         self.stop_session_button.setEnabled(allows(state, Command.STOP_SESSION))
         self.take_over_button.setEnabled(allows(state, Command.TAKE_OVER))
         self.hand_back_button.setEnabled(allows(state, Command.HAND_BACK))
-        self.backend_selector.setEnabled(state is Control.NO_SESSION)
-        self.task_label.setText(TASK_PROMPTS.get(state, DEFAULT_TASK_PROMPT))
+        self.backend_selector.setEnabled(allows(state, Command.SWITCH_MODE))
+        self.task_label.setText(words.task_prompt)
         human = state is Control.HUMAN
         # Idle, the browser is the person's too: a note (e.g. one given back after a failed
         # follow-up) goes with the next Run.
-        noting = state in NOTE_PROMPTS
-        self.note_label.setText(NOTE_PROMPTS.get(state, NOTE_PROMPTS[Control.HUMAN]))
-        self.note_label.setVisible(noting)
-        self.note_input.setVisible(noting)
+        self._noting = bool(words.note_prompt)
+        if self._noting:
+            self.note_label.setText(words.note_prompt)
+        self.note_label.setVisible(self._noting)
+        self.note_input.setVisible(self._noting)
         self.privacy_hint.setVisible(human)
         self._check_note()
         if not human:
@@ -235,7 +250,7 @@ class TaskPanel(QWidget):
 
     def _check_note(self) -> None:
         text = self.note_input.toPlainText()
-        self.note_redaction_hint.setVisible(self._state in NOTE_PROMPTS and redact_cards(text) != text)
+        self.note_redaction_hint.setVisible(self._noting and redact_cards(text) != text)
 
     def show_activity(self, text: str | None) -> None:
         if (text or "") != self.activity_label.text():

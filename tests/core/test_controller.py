@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from desktop_app.core.state_words import state_words
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from desktop_app.core.controller import SessionController
@@ -55,7 +56,7 @@ async def running(controller: SessionController, text: str = "Book a table for t
     await open_session(controller)
     result = controller.run(text)
     assert result.accepted and await result.done
-    return controller._run.handle.task_id
+    return controller.work.run.handle.task_id
 
 
 async def call(command: Any) -> Any:
@@ -378,7 +379,7 @@ def test_local_take_over_pauses_and_hand_back_resumes_the_same_run(arun) -> None
 def test_the_agent_asking_for_a_person_hands_control_over(arun) -> None:
     controller, backend, events = make(LOCAL_LIKE)
     task_id = arun(running(controller))
-    controller.on_human_requested(task_id, "Enter the 2FA code sent to your phone")
+    controller.runs.on_human_requested(task_id, "Enter the 2FA code sent to your phone")
     assert controller.state is Control.HUMAN and controller.has_paused_run
     assert events.of(HumanRequested)[0].reason == "Enter the 2FA code sent to your phone"
     handoff = entries(controller, tl.Handoff)[-1]
@@ -389,7 +390,7 @@ def test_a_run_fault_stops_cleanly_and_gives_the_person_control(arun) -> None:
     controller, backend, events = make(LOCAL_LIKE)
     task_id = arun(running(controller, "Fill the form"))
     backend.report_step(task_id, 1)  # the agent has been at work in the browser
-    controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The model server stopped answering."))
+    controller.runs.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The model server stopped answering."))
     assert controller.state is Control.HUMAN
     assert entries(controller, tl.TaskFinished)[-1].result.status is RunStatus.FAILED
     assert "The model server stopped answering." in events.of(Notice)[-1].text
@@ -401,7 +402,7 @@ def test_a_run_fault_stops_cleanly_and_gives_the_person_control(arun) -> None:
 def test_a_run_that_fails_before_doing_anything_gives_the_task_back(arun) -> None:
     controller, backend, events = make(LOCAL_LIKE)
     task_id = arun(running(controller, "Fill the form"))
-    controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The AI model server refused the connection."))
+    controller.runs.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The AI model server refused the connection."))
     assert controller.state is Control.IDLE  # nobody needs to take control of an untouched page
     assert events.of(TaskReturned) == [TaskReturned("Fill the form")]
     notice = events.of(Notice)[-1]
@@ -480,7 +481,7 @@ def test_a_failed_session_stop_is_reported_and_can_be_retried(arun) -> None:
 def test_a_lost_session_ends_everything_and_offers_a_new_one(arun) -> None:
     controller, backend, events = make()
     arun(running(controller))
-    controller.on_session_lost("The browser session has timed out.")
+    controller.runs.on_session_lost("The browser session has timed out.")
     assert controller.state is Control.NO_SESSION
     notice = events.of(Notice)[-1]
     assert notice.action is NoticeAction.NEW_SESSION and "timed out" in notice.text
@@ -514,7 +515,7 @@ def test_switching_backends_needs_no_session(arun) -> None:
         assert result.accepted and await result.done
 
     arun(scenario())
-    assert controller.backend is other and backend.closed and other.listener is controller
+    assert controller.backend is other and backend.closed and other.listener is controller.runs
 
 
 def test_interrupt_outcome_already_over_leaves_nothing_to_continue(arun) -> None:
@@ -656,7 +657,7 @@ def test_stop_session_concern_covers_a_stopped_task_and_not_a_keep_alive(arun) -
         await controller.take_over().done
 
     arun(take_over())
-    assert controller._run is None and "task is unfinished. Stopping the session ends it; the task goes back" in controller.stop_session_concern
+    assert controller.work.run is None and "task is unfinished. Stopping the session ends it; the task goes back" in controller.stop_session_concern
     assert arun(call(lambda: controller.stop_session().done))
     assert events.of(TaskReturned)[-1].text == "Compare three laptops"  # back to the box, not lost
 
@@ -668,7 +669,7 @@ def test_stop_session_concern_covers_a_stopped_task_and_not_a_keep_alive(arun) -
 def test_a_lost_session_gives_the_unfinished_task_back(arun) -> None:
     controller, backend, events = make()
     arun(running(controller, "Book the train"))
-    controller.on_session_lost("The browser session has timed out.")
+    controller.runs.on_session_lost("The browser session has timed out.")
     assert [e.text for e in events.of(TaskReturned)] == ["Book the train"]
 
 
@@ -678,12 +679,12 @@ def test_a_session_lost_while_the_task_is_created_leaves_no_run_behind(arun) -> 
 
     async def scenario() -> bool:
         gate, result = await run_held_at_creation(controller, backend, "Book the train")
-        controller.on_session_lost("The browser session has timed out.")
+        controller.runs.on_session_lost("The browser session has timed out.")
         gate.set()
         return await result.done
 
     assert arun(scenario()) is False  # the window keeps the text in the box
-    assert controller.state is Control.NO_SESSION and controller._run is None
+    assert controller.state is Control.NO_SESSION and controller.work.run is None
     assert [e.text for e in events.of(TaskReturned)] == ["Book the train"]
     assert entries(controller, tl.TaskStarted) == []
 
@@ -693,7 +694,7 @@ def test_stop_session_gives_the_unfinished_task_back(arun, person_has_it: bool) 
     controller, backend, events = make(LOCAL_LIKE)
     arun(running(controller, "Fill the form"))
     if person_has_it:
-        controller.on_human_requested(controller._run.handle.task_id, "Enter the card")
+        controller.runs.on_human_requested(controller.work.run.handle.task_id, "Enter the card")
         assert controller.state is Control.HUMAN
     assert arun(call(lambda: controller.stop_session().done))
     assert controller.state is Control.NO_SESSION
@@ -740,7 +741,7 @@ def test_hand_back_without_screenshots_applies_to_the_next_task_only(arun) -> No
     async def scenario() -> None:
         await controller.take_over().done
         assert await controller.hand_back(note="Logged in", instruction="Download the report", screenshots=False).done
-        backend.report_finished(controller._run.handle.task_id)
+        backend.report_finished(controller.work.run.handle.task_id)
         assert await controller.run("Now log out").done
 
     arun(scenario())
@@ -792,7 +793,7 @@ def test_what_the_person_did_while_idle_is_told_with_the_next_run(arun) -> None:
     assert entries(controller, tl.TaskStarted)[-1].detail == "Check out"
 
     # Told once: the next run (after the agent had the browser) does not repeat it.
-    controller.on_finished(RunResult(controller._run.handle.task_id, RunStatus.FINISHED, success=True))
+    controller.runs.on_finished(RunResult(controller.work.run.handle.task_id, RunStatus.FINISHED, success=True))
 
     async def again() -> None:
         assert await controller.run("Print the receipt").done
@@ -802,7 +803,7 @@ def test_what_the_person_did_while_idle_is_told_with_the_next_run(arun) -> None:
 
 
 def test_the_idle_state_says_who_has_the_browser() -> None:
-    assert Control.IDLE.label == "Ready — the browser is yours until you press Run"
+    assert state_words(Control.IDLE).indicator == "Ready — the browser is yours until you press Run"
 
 
 def test_a_failed_follow_up_gives_back_the_note_with_the_instruction(arun) -> None:
@@ -811,13 +812,13 @@ def test_a_failed_follow_up_gives_back_the_note_with_the_instruction(arun) -> No
 
     async def scenario() -> None:
         await controller.take_over().done
-        controller._run = None  # as after a stopped task: the hand back starts a follow-up task
-        controller._interrupted_goal = "Order the blue mug"
+        controller.work.run = None  # as after a stopped task: the hand back starts a follow-up task
+        controller.work.interrupted_goal = "Order the blue mug"
         assert await controller.hand_back(note="Paid with my card", instruction="Check that the order went through").done
 
     arun(scenario())
-    task_id = controller._run.handle.task_id
-    controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The model refused the request."))
+    task_id = controller.work.run.handle.task_id
+    controller.runs.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The model refused the request."))
     assert controller.state is Control.IDLE
     assert events.of(TaskReturned)[-1] == TaskReturned("Check that the order went through", "Paid with my card")
 
@@ -835,8 +836,8 @@ def test_a_note_sent_with_run_comes_back_with_the_task_when_the_agent_cannot_sta
     async def scenario() -> str:
         await open_session(controller)
         assert await controller.run("Fill the form", note="Use my work address").done
-        return controller._run.handle.task_id
+        return controller.work.run.handle.task_id
 
     task_id = arun(scenario())
-    controller.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The AI model server refused the connection."))
+    controller.runs.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The AI model server refused the connection."))
     assert events.of(TaskReturned) == [TaskReturned("Fill the form", "Use my work address")]

@@ -12,13 +12,11 @@ from desktop_app.core.privacy import (
     Box,
     ControlWindows,
     FrameReport,
-    HandBackChoice,
     PrivacyGuard,
     ValueScrubber,
-    hand_back_check,
-    prefilled_note,
     read_masks,
 )
+from desktop_app.core.hand_back import HandBackChoice, hand_back_check, prefilled_note
 
 
 class Clock:

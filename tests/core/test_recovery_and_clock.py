@@ -6,7 +6,8 @@ from pathlib import Path
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
-from desktop_app.core.controller import KEEP_ALIVE_TASK, SessionController
+from desktop_app.core.controller import SessionController
+from desktop_app.core.messages import KEEP_ALIVE_TASK
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.events import EventBus, Notice, NoticeAction, SessionOpened
 from desktop_app.core.ports import RemoteSession, StepReport
@@ -41,7 +42,7 @@ def test_left_running_sessions_are_found_and_the_rest_closed(tmp_path: Path, aru
     assert checker.last("find_live_sessions").args[0] == {"cloud-1", "cloud-2"}
     assert [s.id for s in history.open_sessions("cloud")] == ["cloud-2"]
     assert history.session("cloud-1").end_reason == "Had already ended when Handoff started again"
-    close_local_leftovers(history)
+    close_local_leftovers(history, ["local"])
     assert history.open_sessions("local") == [] and history.session("local-1").end_reason == "Handoff closed unexpectedly"
 
 
@@ -168,7 +169,7 @@ def crash_the_view_mid_run(arun, capabilities) -> tuple[SessionController, Scrip
     async def scenario() -> None:
         await controller.new_session().done
         await controller.run("Fill the form").done
-        backend.report_step(controller._run.handle.task_id, 1)
+        backend.report_step(controller.work.run.handle.task_id, 1)
         controller.on_view_crashed("the page crashed")
         await asyncio.sleep(0.02)  # the stop it may start
 

@@ -36,7 +36,7 @@ def test_a_session_is_recorded_as_it_happens(tmp_path: Path, arun) -> None:
     async def scenario() -> None:
         await controller.new_session().done
         await controller.run("Book the table").done
-        task_id = controller._run.handle.task_id
+        task_id = controller.work.run.handle.task_id
         backend.report_step(task_id, 1, "Open the site")
         backend.listener.on_finished(RunResult(task_id, RunStatus.FINISHED, "Booked", True, Decimal("0.25"), 1))
         await controller.take_over().done

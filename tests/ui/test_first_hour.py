@@ -82,7 +82,7 @@ def test_a_task_finishing_while_the_person_is_elsewhere_is_told_on_the_desktop(
 ) -> None:
     window = make_window(cloud_services)
     told: list[tuple[str, str]] = []
-    monkeypatch.setattr(window, "_notify", lambda title, text: told.append((title, text)))
+    monkeypatch.setattr(window.view, "notify", lambda title, text: told.append((title, text)))
     monkeypatch.setattr(window, "isActiveWindow", lambda: False)
 
     async def scenario() -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
-from desktop_app.core.controller import KEEP_ALIVE_TASK
+from desktop_app.core.messages import KEEP_ALIVE_TASK
 from desktop_app.core.ports import RunResult, RunStatus
 from tests.fakes.cloud_server import FakeCloud, FakeSession
 from tests.helpers import wait_until
@@ -19,7 +19,7 @@ from tests.ui.actions import click, run_task
 
 
 def run_a_task(window, cloud: FakeCloud, qrun) -> str:
-    controller = window._controller
+    controller = window.controller
 
     async def scenario() -> None:
         run_task(window, "Find the museum's opening hours")
@@ -36,8 +36,8 @@ def run_a_task(window, cloud: FakeCloud, qrun) -> str:
 def test_history_lists_sessions_and_exports_them(cloud: FakeCloud, cloud_services, make_window, qrun, tmp_path: Path) -> None:
     window = make_window(cloud_services)
     session_id = run_a_task(window, cloud, qrun)
-    window.open_history()
-    dialog = window._history_dialog
+    window.dialogs.open_history()
+    dialog = window.dialogs.history
     assert dialog.sessions.count() == 1 and "1 task ·" in dialog.sessions.item(0).text()
     assert dialog.sessions.item(0).text().startswith("Find the museum's opening hours\n")  # recognisable by its task
     qrun(wait_until(lambda: dialog.timeline.timeline_model.entries and dialog.status.text() == "", what="the timeline"))
@@ -85,8 +85,8 @@ def test_the_export_button_asks_where_and_saves(cloud: FakeCloud, cloud_services
     window = make_window(cloud_services)
     run_a_task(window, cloud, qrun)
     assert not cloud_services.paths.exports.exists()
-    window.open_history()
-    dialog = window._history_dialog
+    window.dialogs.open_history()
+    dialog = window.dialogs.history
     target = tmp_path / "exported.html"
 
     async def scenario() -> None:
@@ -121,7 +121,7 @@ def test_a_session_left_running_can_be_reattached(cloud: FakeCloud, cloud_servic
     controller = cloud_services.controller
 
     async def scenario() -> None:
-        await window.check_left_running()
+        await window.actions.check_left_running()
         assert window.recovery_bar.isVisible() and window.recovery_bar.session_ids == [session_id]
         click(window.recovery_bar.findChild(type(window.task_panel.run_button), "reattachButton"))
         await wait_until(lambda: controller.state is Control.IDLE and controller.session is not None)
@@ -145,18 +145,18 @@ def test_a_key_added_later_still_finds_a_session_left_running(cloud: FakeCloud, 
     window = make_window(cloud_services)
 
     async def scenario() -> None:
-        await window.check_left_running()
+        await window.actions.check_left_running()
         assert "may still be running (and billed)" in window.banner.message
         assert window.banner.action_button.text() == "Open Settings"
         cloud_services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
-        window.open_settings()
-        dialog = window._settings_dialog
+        window.dialogs.open_settings()
+        dialog = window.dialogs.settings
         dialog.save()
         await wait_until(lambda: window.recovery_bar.isVisible(), what="the bar once the key is there")
         assert window.recovery_bar.session_ids == [session_id]
         # This run's own session is never offered as "left running".
         assert await cloud_services.controller.new_session().done
-        await window.check_left_running()
+        await window.actions.check_left_running()
         assert window.recovery_bar.session_ids == [session_id]
 
     qrun(scenario())
@@ -167,7 +167,7 @@ def test_a_session_left_running_can_be_stopped(cloud: FakeCloud, cloud_services,
     window = make_window(cloud_services)
 
     async def scenario() -> None:
-        await window.check_left_running()
+        await window.actions.check_left_running()
         click(window.recovery_bar.findChild(type(window.task_panel.run_button), "stopLeftRunningButton"))
         await wait_until(lambda: not window.recovery_bar.isVisible(), what="the bar to go")
 
@@ -208,7 +208,7 @@ def test_a_crash_report_is_offered(cloud_services, make_window, qrun, tmp_path: 
     window = make_window(cloud_services, interactive=True)
     report = tmp_path / "crash.txt"
     report.write_text("report")
-    window.show_crash(report, "ValueError: broken")
+    window.dialogs.show_crash(report, "ValueError: broken")
     box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.objectName() == "crashDialog")
     assert box.isVisible() and "ValueError: broken" in box.text()
     assert str(report) in window.banner.message
@@ -217,7 +217,7 @@ def test_a_crash_report_is_offered(cloud_services, make_window, qrun, tmp_path: 
 
 def test_no_crash_dialog_without_error_windows(cloud_services, make_window, tmp_path: Path) -> None:
     window = make_window(cloud_services, interactive=False)
-    window.show_crash(tmp_path / "crash.txt", "ValueError: broken")
+    window.dialogs.show_crash(tmp_path / "crash.txt", "ValueError: broken")
     assert not any(w.objectName() == "crashDialog" and w.isVisible() for w in QApplication.topLevelWidgets())
     assert "ValueError: broken" in window.banner.message
 
@@ -235,7 +235,7 @@ def test_reattaching_from_a_local_run_offers_a_restart_into_cloud(cloud: FakeClo
     window = make_window(services)
 
     async def scenario() -> None:
-        await window.check_left_running()
+        await window.actions.check_left_running()
         click(window.recovery_bar.findChild(type(window.task_panel.run_button), "reattachButton"))
 
     qrun(scenario())

@@ -193,7 +193,7 @@ def test_the_page_shown_before_the_panel_is_attached_keeps_working(local_service
     window.attach(local_services, interactive=False)
 
     async def after() -> None:
-        assert window.live_view.parent() is window._splitter
+        assert window.live_view.parent() is window.splitter
         assert await js(view, "window.keptAcrossAttach") == "yes"  # the same page, not reloaded
         await type_into_field(view, "name", "Ada")
         assert await js(view, "document.getElementById('name').value") == "Ada"
@@ -276,7 +276,7 @@ def test_without_dialogs_an_unconfirmed_page_keeps_control_and_says_why(local_se
         assert await controller.new_session().done
         assert await controller.take_over().done
         local_services.privacy.attach_inspector(Broken())
-        window.hand_back("", "")
+        window.actions.hand_back("", "")
         await asyncio.sleep(0.3)
 
     qrun(scenario())

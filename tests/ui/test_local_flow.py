@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from desktop_app.ui.quitter import QuitState
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from desktop_app.core.events import ControlChanged
@@ -279,7 +280,7 @@ def test_quitting_while_the_agent_works_asks_first(local_services, site, make_wi
         await wait_until(lambda: entries(window, tl.AgentStep), timeout=60, what="the agent to work")
         window.close()
         await wait_until(lambda: answer_question("Cancel"), what="the question")
-        await wait_until(lambda: not window._closing)
+        await wait_until(lambda: window.quitter.state is QuitState.RUNNING)
         assert window.isVisible() and controller.state is Control.AGENT  # the agent carries on
         window.close()
         await wait_until(lambda: answer_question("Stop and quit"), what="the question again")

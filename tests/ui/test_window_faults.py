@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
+from desktop_app.ui.quitter import QuitState
 from desktop_app.core.control import Control
 from desktop_app.system.early_init import free_loopback_port
 from tests.fakes.cloud_server import FakeCloud
@@ -44,13 +45,13 @@ def test_a_rejected_key_opens_settings_and_keeps_the_task(cloud: FakeCloud, clou
 
     async def scenario() -> None:
         click(panel.run_button)
-        await wait_until(lambda: window._settings_dialog is not None and window._settings_dialog.isVisible(), what="Settings")
+        await wait_until(lambda: window.dialogs.settings is not None and window.dialogs.settings.isVisible(), what="Settings")
 
     qrun(scenario())
     assert "did not accept your API key" in window.banner.message
     assert panel.task_input.toPlainText() == "Order the groceries"
     assert cloud_services.controller.state is Control.NO_SESSION
-    window._settings_dialog.reject()
+    window.dialogs.settings.reject()
 
 
 def test_network_down_shows_a_banner_and_keeps_the_task(paths, make_window, qrun, monkeypatch) -> None:
@@ -170,7 +171,7 @@ def test_closing_can_be_cancelled(cloud: FakeCloud, cloud_services, make_window,
         assert await cloud_services.controller.new_session().done
         window.close()
         await wait_until(lambda: answer_question("Cancel"), what="the question")
-        await wait_until(lambda: not window._closing)
+        await wait_until(lambda: window.quitter.state is QuitState.RUNNING)
 
     qrun(scenario())
     assert window.isVisible() and not window.closed.done()
@@ -183,7 +184,7 @@ def test_a_quit_signal_while_the_close_question_is_open_quits_and_stops(cloud: F
     async def scenario() -> None:
         assert await cloud_services.controller.new_session().done
         window.close()
-        await wait_until(lambda: window._close_question is not None and window._close_question.isVisible(), what="the question")
+        await wait_until(lambda: window.quitter.question is not None and window.quitter.question.isVisible(), what="the question")
         window.request_close(ask=False)  # what SIGTERM / SIGINT do
         await window.closed
 
@@ -217,7 +218,7 @@ async def agent_working(window, cloud: FakeCloud) -> None:
     """Run a task from the panel and wait until the agent works on it (its steps held back)."""
     cloud.manual_steps = True
     run_task(window, "Find the opening hours")
-    await wait_until(lambda: window._controller.state is Control.AGENT and cloud.tasks, what="the agent to work")
+    await wait_until(lambda: window.controller.state is Control.AGENT and cloud.tasks, what="the agent to work")
 
 
 def test_ctrl_enter_while_the_agent_works_says_why_nothing_ran(cloud: FakeCloud, cloud_services, make_window, qrun) -> None:
@@ -328,8 +329,8 @@ def test_choosing_local_in_settings_during_a_cloud_run_offers_a_restart(cloud: F
     assert "Before the agent can work" not in window.banner.message  # Cloud has its key
 
     async def scenario() -> None:
-        window.open_settings()
-        dialog = window._settings_dialog
+        window.dialogs.open_settings()
+        dialog = window.dialogs.settings
         assert "Switching between Local and Cloud restarts Handoff." in [label.text() for label in dialog.findChildren(QLabel)]
         dialog.backend_buttons["local"].setChecked(True)
         click(dialog.save_button)
@@ -354,7 +355,7 @@ def test_a_session_lost_while_the_stop_question_is_open_keeps_its_notice(cloud: 
         await agent_working(window, cloud)
         click(window.task_panel.stop_session_button)
         await wait_until(open_question, what="the question")
-        controller.on_session_lost("The Browser Use Cloud session has timed out.")  # as the backend reports it
+        controller.runs.on_session_lost("The Browser Use Cloud session has timed out.")  # as the backend reports it
         await wait_until(lambda: answer_question("Stop session"), what="the answer")
         await asyncio.sleep(0.2)
 

@@ -1,0 +1,161 @@
+"""What the app says to the person, in one place: notices, refusals, questions, help.
+
+Money and counts read the same everywhere; the session controller's words live here, not in its logic.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+def format_cost(usd: Decimal) -> str:
+    """Dollars as people read them: cents for normal amounts, more digits only for fractions of a cent."""
+    return f"${usd:.2f}" if abs(usd) >= Decimal("0.01") or usd == 0 else f"${usd:.4f}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+class QuitQuestion:
+    """What closing the window asks while a billed session is alive: which session, what it costs,
+    and what each answer does to it (the agent's task is stopped whichever is chosen)."""
+
+    stop = "Stop the session and quit"
+    keep = "Quit and leave the session running (billed)"
+    cancel = "Cancel"
+
+    def __init__(self, service: str, session_id: str, cost: Decimal, *, agent_working: bool) -> None:
+        self.title = f"Stop the {service} session before quitting?"
+        shown_id = session_id if len(session_id) <= 12 else session_id[:8] + "…"
+        spent = f" It has cost {format_cost(cost)} so far." if cost else ""
+        self.text = (
+            f"The {service} session ({shown_id}) is billed for as long as it runs — also after Handoff "
+            f"quits, until {service} ends it or you stop it.{spent}"
+        )
+        self.informative = (
+            "The agent's current task is stopped either way; the next start offers to reattach to a session left running."
+            if agent_working
+            else "The next start offers to reattach to a session left running, or to stop it."
+        )
+
+
+# What closing the window asks while the agent works on a task in a session that is not billed.
+STOP_TASK_QUESTION = (
+    "Stop the agent and quit?",
+    "The agent has not finished its task. Quitting stops it; the timeline so far stays in History.",
+    "Stop and quit",
+    "Cancel",
+)
+
+HELP_TEXT = """You and the agent share one browser; one of you has it at a time.
+Run (Ctrl+Enter): the agent works on the task in the box; the browser is view-only meanwhile.
+Take over (Ctrl+T): the agent pauses or stops; the browser is yours once that is confirmed.
+Hand back (Ctrl+H): the agent carries on, told what you did (your note) and your next instruction.
+Ready: the browser is yours until you press Run; the agent is told what you did.
+Settings (Ctrl+,) · this help (F1) · Quit (Ctrl+Q).
+Fields you fill stay hidden from the agent in Local mode; in Cloud mode Hand back asks first."""
+
+
+def about_text(version: str) -> str:
+    return (
+        f"Handoff {version}\n"
+        "A person and a browser agent share one live browser and pass control back and forth.\n"
+        "Local mode: the open-source browser-use agent with the AI model you choose. "
+        "Browser Use Cloud: a browser on Browser Use's servers, with your API key."
+    )
+
+
+# -- what the session controller says ----------------------------------------------------------
+
+KEEP_ALIVE_TASK = (
+    "This is only a keep-alive check for this browser session. Do not open, click or type anything; "
+    "finish immediately with done."
+)
+TYPE_A_TASK = "Type a task for the agent first."
+SESSION_ALREADY_OPEN = "A session is already open."
+STOP_BEFORE_REATTACH = "Stop the current session before reattaching to another one."
+KEEP_ALIVE_ONLY_IDLE = "The session can only be kept alive while nobody is using it."
+RUN_ALREADY_WAITING = "A task is already waiting for the browser to start."
+ALREADY_IN_CONTROL = "You already have control."
+START_A_SESSION = "Start a session first."
+ONLY_PERSON_HANDS_BACK = "Only the person in control can hand back."
+NO_SESSION_TO_STOP = "There is no session to stop."
+ALREADY_STOPPING = "Already stopping."
+BACKEND_LOCKED = "Stop the current session before switching between Local and Cloud."
+STOP_SESSION_CONCERN = "{situation}. Stopping the session ends it; the task goes back to the task box."
+TASK_KEPT = " Your task is kept."
+
+
+def busy_reason(*, agent_working: bool, person_in_control: bool) -> str:
+    """Why Run is refused while the session is busy."""
+    if agent_working:
+        return "The agent is already working. Take over first, or wait until it finishes."
+    if person_in_control:
+        return "You have control: press Hand back to give the agent your instruction."
+    return "The session is not ready yet."
+
+
+def already_taking_over(pauses_in_place: bool) -> str:
+    doing = "pausing the agent" if pauses_in_place else "stopping the agent's task"
+    return f"Already {doing} — the view unlocks as soon as that is confirmed."
+
+
+def unfinished_situation(*, paused_for_person: bool, working: bool) -> str:
+    if paused_for_person:
+        return "The agent's task is paused while you have the browser"
+    if working:
+        return "The agent is still working on its task"
+    return "The agent's task is unfinished"  # stopped at Take over (Cloud), or by a fault, and not yet continued
+
+
+def cards_shortened(what: str) -> str:
+    return (
+        f"Card details in your {what} were shortened to their last four digits before the agent saw it. "
+        "Type card details into the page itself: they stay hidden from the agent there."
+    )
+
+
+def outcome(finished: bool, success: bool | None, output: str) -> str | None:
+    """A notice for how a task the person gave ended (None: stopped, nothing to say)."""
+    if finished and success is not False:
+        return f"Done: {output}" if output else "The agent finished the task."
+    if finished:
+        return f"The agent could not do it: {output}" if output else "The agent could not do the task."
+    return None
+
+
+def task_failed(output: str) -> str:
+    return f"The task failed: {output}" if output else "The task failed."
+
+
+def could_not_start(message: str) -> str:
+    return f"The agent could not start: {message} Your task is kept; press Run to try again."
+
+
+def agent_stopped(message: str) -> str:
+    return f"The agent stopped: {message} You have control of the browser; hand back to let the agent try again."
+
+
+def session_lost(reason: str) -> str:
+    return f"{reason} Start a new session to carry on — your task text is kept."
+
+
+def could_not_pause(message: str) -> str:
+    return (
+        f"The agent could not be paused: {message} "
+        "The view stays locked until the agent is confirmed stopped — press Take over to try again."
+    )
+
+
+def session_ending_soon(service: str, minutes: int, *, idle: bool) -> str:
+    what_to_do = "Run a task, or keep it alive with a short agent task (billed)." if idle else "Hand back to the agent to keep it."
+    return f"The {service} session will end in about {plural(minutes, 'minute')} without agent activity. {what_to_do}"
+
+
+def activity(step: int, waited: int, slow_after: int) -> str:
+    """What the agent is doing, for someone watching a page that has not moved."""
+    text = f"Working on step {step}"
+    if waited >= slow_after:
+        return f"{text} · {waited} s (the model is slow to answer)"
+    return f"{text} · {waited} s" if waited >= 3 else text

@@ -20,7 +20,7 @@ from desktop_app.core.backend_kind import BackendKind
 from desktop_app.core.config_check import ConfigProblem, Setting
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
-from desktop_app.core.events import EventBus, Level, Notice, NoticeAction
+from desktop_app.core.events import EventBus, Level, Notice, action_for
 from desktop_app.core.privacy import PrivacyGuard
 from desktop_app.core.recovery import (
     close_local_leftovers,
@@ -168,7 +168,7 @@ class Services:
                     Level.WARNING,
                     f"{plural(len(earlier), 'Browser Use session')} from an earlier run may still be running (and "
                     f"billed), but Handoff could not check: {error.message}",
-                    NoticeAction.OPEN_SETTINGS if error.needs_settings else NoticeAction.NONE,
+                    action_for(error),
                 )
             )
             return []

@@ -35,6 +35,7 @@ from desktop_app.core.ports import (
     InterruptOutcome,
     RemoteSession,
     RunHandle,
+    RunningTask,
     RunResult,
     RunStatus,
     SessionInfo,
@@ -237,7 +238,7 @@ class CloudBackend:
             and (str(item.id) in known_ids or (earliest is not None and item.started_at.timestamp() >= earliest))
         ]
 
-    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
+    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunningTask | None]:
         client = self._client_for_current_key()
         view = await self._call(lambda: client.sessions.get(session_id))
         if view.status.value != "active":
@@ -252,7 +253,7 @@ class CloudBackend:
         task_id = str(running.id)
         self._reported_steps[task_id] = 0
         self._follow(task_id)
-        return session, RunHandle(task_id=task_id, text=running.task)
+        return session, RunningTask(RunHandle(task_id), text=running.task)
 
     async def stop_remote_session(self, session_id: str) -> None:
         """Stop a session. A "not found" counts as stopped only once Browser Use confirms the
@@ -315,7 +316,7 @@ class CloudBackend:
             task_id = found
         self._reported_steps[task_id] = 0
         self._follow(task_id)
-        return RunHandle(task_id=task_id, text=request.text)
+        return RunHandle(task_id)
 
     async def _raise_if_session_gone(self, client: AsyncBrowserUse, session_id: str) -> None:
         try:

@@ -45,6 +45,7 @@ from desktop_app.core.ports import (
     InterruptOutcome,
     RemoteSession,
     RunHandle,
+    RunningTask,
     RunResult,
     RunStatus,
     SessionInfo,
@@ -322,7 +323,7 @@ class LocalBackend:
     async def find_live_sessions(self, known_ids: set[str], started_since: float | None = None) -> list[RemoteSession]:
         return []  # nothing runs or bills outside this app in Local mode
 
-    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
+    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunningTask | None]:
         raise BackendError(Problem.INTERNAL, "Local sessions end with the app; there is nothing to reattach.")
 
     async def stop_remote_session(self, session_id: str) -> None:
@@ -387,7 +388,7 @@ class LocalBackend:
         self._pending_request = None
         self._may_act = True
         self._run = asyncio.get_running_loop().create_task(self._drive(task_id))
-        return RunHandle(task_id=task_id, text=request.text)
+        return RunHandle(task_id)
 
     async def _drive(self, task_id: str) -> None:
         agent = self._agent

@@ -54,6 +54,13 @@ class TaskRequest:
 @dataclass(frozen=True)
 class RunHandle:
     task_id: str
+
+
+@dataclass(frozen=True)
+class RunningTask:
+    """A task an earlier run left running on a session it adopts, and what it was asked (the provider keeps it)."""
+
+    handle: RunHandle
     text: str
 
 
@@ -167,7 +174,7 @@ class Backend(Protocol):
         any other running session started since then: one whose create answer was lost."""
         ...
 
-    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
+    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunningTask | None]:
         """Take over a session left by an earlier run, and the task still running on it, if any."""
         ...
 

@@ -111,7 +111,7 @@ class SessionLifecycle:
         core.bus.publish(SessionOpened(session, core.capabilities, reattached=True))
         if running is not None:
             # The task still running on it: its goal is what it was asked (the provider keeps the text).
-            core.work.started(running, running.text, "", core.clock())
+            core.work.started(running.handle, running.text, "", core.clock())
             core.apply(Trigger.RUN)
         return True
 

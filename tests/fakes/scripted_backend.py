@@ -18,6 +18,7 @@ from desktop_app.core.ports import (
     InterruptOutcome,
     RemoteSession,
     RunHandle,
+    RunningTask,
     RunResult,
     RunStatus,
     SessionInfo,
@@ -118,7 +119,7 @@ class ScriptedBackend:
 
     async def start_task(self, request: TaskRequest) -> RunHandle:
         await self._enter("start_task", request)
-        return RunHandle(task_id=f"task-{next(self._task_numbers)}", text=request.text)
+        return RunHandle(f"task-{next(self._task_numbers)}")
 
     async def interrupt(self, run: RunHandle) -> InterruptOutcome:
         await self._enter("interrupt", run)
@@ -143,10 +144,10 @@ class ScriptedBackend:
         await self._enter("find_live_sessions", known_ids)
         return [s for s in self.live_sessions if s.id in known_ids]
 
-    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunHandle | None]:
+    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunningTask | None]:
         await self._enter("adopt_session", session_id)
         session = SessionInfo(id=session_id, live_url="https://live.example/view?token=adopted-token-1", started_at=time.time())
-        running = RunHandle(task_id="adopted-task", text=self.adopted_task) if self.adopted_task else None
+        running = RunningTask(RunHandle("adopted-task"), self.adopted_task) if self.adopted_task else None
         return session, running
 
     async def stop_remote_session(self, session_id: str) -> None:

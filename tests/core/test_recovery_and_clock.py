@@ -17,15 +17,8 @@ from desktop_app.core.recovery import (
 )
 from desktop_app.core.session_clock import SessionClock
 from desktop_app.core.store import HistoryStore
+from tests.fakes.clock import FakeClock
 from tests.fakes.scripted_backend import CLOUD_LIKE, LOCAL_LIKE, ScriptedBackend
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_left_running_sessions_are_found_and_the_rest_closed(tmp_path: Path, arun) -> None:

@@ -16,13 +16,6 @@ from tests.fakes.web_page import WebPageServer
 
 
 @pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud() as fake:
-        yield fake
-    assert fake.validation_errors == []
-
-
-@pytest.fixture
 def web_page() -> Iterator[str]:
     """A web server that answers every path with a page (a captive portal, an intranet site)."""
     with WebPageServer() as server:

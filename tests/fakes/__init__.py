@@ -1,4 +1,4 @@
-"""Fakes the tests share; a test file keeps none of its own. Servers listen on 127.0.0.1 only.
+"""Fakes the tests share. Servers listen on 127.0.0.1 only.
 
 Servers (``loopback.LoopbackServer``: a free port, started and stopped with ``with``):
   cloud_server.FakeCloud      Browser Use Cloud API v2, validated against the SDK's models

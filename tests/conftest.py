@@ -28,7 +28,9 @@ import PySide6.QtWebEngineWidgets  # noqa: E402,F401  (must be imported before a
 import pytest  # noqa: E402
 
 from desktop_app.system.paths import Paths  # noqa: E402
+from tests.fakes.cloud_server import FakeCloud  # noqa: E402
 from tests.fakes.memory_keyring import MemoryKeyring  # noqa: E402
+from tests.fakes.site import SiteServer  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -44,6 +46,29 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture
 def paths(tmp_path: Path) -> Paths:
     return Paths.under(tmp_path / "base").ensure()
+
+
+@pytest.fixture
+def cloud_options() -> dict[str, Any]:
+    """How the ``cloud`` fixture's fake behaves (``FakeCloud``'s keywords): its defaults here; a
+    folder's conftest or a test module that needs another pace overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def cloud(cloud_options: dict[str, Any]) -> Iterator[FakeCloud]:
+    """A fake Browser Use Cloud on 127.0.0.1; the test fails if the app sent it a request the real
+    API would refuse."""
+    with FakeCloud(**cloud_options) as fake:
+        yield fake
+    assert fake.validation_errors == [], "the app sent a request the real API would refuse"
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    """The small test website on 127.0.0.1 (pages from tests/fakes/site/)."""
+    with SiteServer() as served:
+        yield served
 
 
 @pytest.fixture

@@ -12,55 +12,18 @@ from desktop_app.backends.cloud import CloudBackend
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
     InterruptOutcome,
-    RunResult,
     RunStatus,
-    StepReport,
     TaskRequest,
 )
 from desktop_app.core.redaction import redactor
+from tests.fakes.backend_listener import RecordingListener
 from tests.fakes.cloud_server import DEFAULT_KEY, FakeCloud
 from tests.helpers import wait_until
 
 
-class Listener:
-    def __init__(self) -> None:
-        self.steps: list[StepReport] = []
-        self.finished: list[RunResult] = []
-        self.faults: list[tuple[str, Exception]] = []
-        self.lost: list[str] = []
-        self.asked: list[tuple[str, str]] = []
-        self.notices: list[str] = []
-        self.resolved: list[bool] = []
-        self.created: list[str] = []
-
-    def on_session_created(self, session_id: str) -> None:
-        self.created.append(session_id)
-
-    def on_notice(self, text: str, *, resolved: bool = False) -> None:
-        self.notices.append(text)
-        self.resolved.append(resolved)
-
-    def on_step(self, step: StepReport) -> None:
-        self.steps.append(step)
-
-    def on_finished(self, result: RunResult) -> None:
-        self.finished.append(result)
-
-    def on_human_requested(self, task_id: str, reason: str) -> None:
-        self.asked.append((task_id, reason))
-
-    def on_run_fault(self, task_id: str, error: Exception) -> None:
-        self.faults.append((task_id, error))
-
-    def on_session_lost(self, reason: str) -> None:
-        self.lost.append(reason)
-
-
 @pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud(step_interval=0.1, steps_per_task=3, live_url_after=2) as fake:
-        yield fake
-    assert fake.validation_errors == [], "the app sent a request the real API would refuse"
+def cloud_options() -> dict[str, Any]:
+    return {"step_interval": 0.1, "steps_per_task": 3, "live_url_after": 2}
 
 
 class Harness:
@@ -74,7 +37,7 @@ class Harness:
         self.backend = CloudBackend(
             lambda: self.key, base_url=cloud.base_url, poll_interval=0.05, sleep=record_sleep, **options
         )
-        self.listener = Listener()
+        self.listener = RecordingListener()
         self.backend.attach(self.listener)
 
 
@@ -316,7 +279,7 @@ def test_connection_refused_is_a_network_problem(arun) -> None:
         lambda: DEFAULT_KEY, base_url=f"http://127.0.0.1:{free_loopback_port()}/api/v2", command_budget=10.0, sleep=record_sleep
     )
     notices: list[str] = []
-    backend.attach(type("L", (Listener,), {"on_notice": lambda self, text, resolved=False: notices.append(text)})())
+    backend.attach(type("L", (RecordingListener,), {"on_notice": lambda self, text, resolved=False: notices.append(text)})())
     with pytest.raises(BackendError) as caught:
         arun(backend.open_session(), timeout=30)
     arun(backend.aclose())

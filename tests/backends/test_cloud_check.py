@@ -3,9 +3,7 @@ Cloud adapter that explains its failures with the answer."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,36 +12,14 @@ from desktop_app.core.config_check import CloudConfig, ConfigProblem, ProbeOutco
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.system.early_init import free_loopback_port
 from tests.fakes.cloud_server import FakeCloud
-
-
-@pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud() as fake:
-        yield fake
-    assert fake.validation_errors == []
+from tests.fakes.web_page import WebPageServer
 
 
 @pytest.fixture
 def web_page() -> Iterator[str]:
     """A web server that answers every path with a page (a captive portal, an intranet site)."""
-
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"<!doctype html><title>Welcome</title><p>Intranet</p>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with WebPageServer() as server:
+        yield server.origin
 
 
 def test_the_api_answers_as_the_api(cloud: FakeCloud, arun) -> None:

@@ -13,7 +13,6 @@ from desktop_app.core.control import Control
 from desktop_app.core.controller import SessionController
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.events import (
-    ControlChanged,
     HumanRequested,
     Level,
     Notice,
@@ -24,26 +23,15 @@ from desktop_app.core.events import (
     TaskReturned,
 )
 from desktop_app.core.ports import InterruptOutcome, RunResult, RunStatus
+from tests.fakes.event_recorder import Recorder
 from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend
 from tests.helpers import wait_until
-
-
-class Recorder:
-    def __init__(self, controller: SessionController) -> None:
-        self.events: list[Any] = []
-        controller.bus.subscribe(self.events.append)
-
-    def of(self, kind: type) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    def states(self) -> list[Control]:
-        return [e.transition.after for e in self.of(ControlChanged)]
 
 
 def make(capabilities=None) -> tuple[SessionController, ScriptedBackend, Recorder]:
     backend = ScriptedBackend(capabilities) if capabilities else ScriptedBackend()
     controller = SessionController(backend)
-    return controller, backend, Recorder(controller)
+    return controller, backend, Recorder(controller.bus)
 
 
 async def open_session(controller: SessionController) -> None:

@@ -17,27 +17,12 @@ from desktop_app.core.privacy import (
     read_masks,
 )
 from desktop_app.core.hand_back import HandBackChoice, hand_back_check, prefilled_note
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def report(fields: list[dict[str, Any]] = (), frames: list[dict[str, Any]] = (), **extra: Any) -> dict[str, Any]:
-    return {"url": "http://shop.test/pay", "dpr": 1, "scroll": [0, 0], "viewport": [800, 600],
-            "fields": list(fields), "frames": list(frames), "pressed": [], **extra}
-
-
-def field(label: str, value: str, times: list[float], rect: list[float] = (10, 20, 200, 30), sensitive: bool = False) -> dict[str, Any]:
-    return {"label": label, "value": value, "times": times, "rect": list(rect), "sensitive": sensitive}
+from tests.fakes.clock import FakeClock
+from tests.fakes.page_inspector import FakeInspector, field, report
 
 
 def windows_with_agent_between(start_ms: float, end_ms: float) -> ControlWindows:
-    clock = Clock()
+    clock = FakeClock()
     windows = ControlWindows(clock)
     clock.now = start_ms / 1000
     windows.set_locked(True)
@@ -96,7 +81,7 @@ def test_a_frame_that_cannot_be_placed_or_read_fails_closed() -> None:
 
 
 def test_boxes_are_clipped_to_the_viewport_and_fields_out_of_view_keep_their_value() -> None:
-    windows = ControlWindows(Clock())
+    windows = ControlWindows(FakeClock())
     masks = read_masks(FrameReport(report([
         field("Below", "secret-one", [1], rect=(10, 900, 100, 20)),
         field("Edge", "secret-two", [1], rect=(700, 590, 200, 30)),
@@ -117,7 +102,7 @@ def test_scrubber_hides_values_in_any_spacing_but_keeps_element_indexes_and_told
 
 
 def test_hand_back_says_what_is_hidden_and_asks_only_when_it_cannot_be_confirmed() -> None:
-    windows = ControlWindows(Clock())
+    windows = ControlWindows(FakeClock())
     page = FrameReport(report([field("Card number", "4111111111111111", [1]), field("CVC", "737", [1])]))
     check = hand_back_check(read_masks(page, windows), page_readable_here=True)
     assert (check.question, check.told) == ("", "The 2 fields you filled stay hidden from the agent.")
@@ -133,20 +118,10 @@ def test_the_note_is_prefilled_until_the_person_edits_it() -> None:
     assert prefilled_note("I paid", "Filled Card number.", "Filled Card number, CVC.") is None
 
 
-class FakeInspector:
-    def __init__(self, tree: FrameReport | None | Exception) -> None:
-        self.tree = tree
-
-    async def inspect(self) -> FrameReport | None:
-        if isinstance(self.tree, Exception):
-            raise self.tree
-        return self.tree
-
-
 def test_guard_learns_values_builds_the_account_and_reports_each_decision(arun: Any) -> None:
     published: list[Any] = []
     handlers: list[Any] = []
-    clock = Clock()
+    clock = FakeClock()
     guard = PrivacyGuard(handlers.append, published.append, clock=clock)
     clock.now = 5.0
     handlers[0](ControlChanged(Transition(Control.IDLE, Trigger.RUN, Control.AGENT, 5.0)))
@@ -185,23 +160,3 @@ def test_guard_tells_the_account_while_the_person_has_the_browser(arun: Any) -> 
 
     arun(scenario())
     assert [e.account for e in published if isinstance(e, PersonActed)] == ["Filled Email."]
-
-
-def test_a_full_page_screenshot_is_hidden_whole_when_a_hidden_field_is_out_of_view() -> None:
-    import base64
-    import io
-
-    from PIL import Image
-
-    from desktop_app.backends.screenshot_masking import MASK_FILL, mask_screenshot
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (200, 400), (255, 255, 255)).save(buffer, "PNG")
-    data = base64.b64encode(buffer.getvalue()).decode()
-    below = read_masks(FrameReport(report([field("Card", "4111111111111111", [1], rect=(10, 900, 100, 20))])), ControlWindows(Clock()))
-
-    def corner(masked: str) -> tuple[int, ...]:
-        return Image.open(io.BytesIO(base64.b64decode(masked))).convert("RGB").getpixel((5, 5))
-
-    assert corner(mask_screenshot(data, (below, below), {})) == (255, 255, 255)  # the viewport shows nothing hidden
-    assert corner(mask_screenshot(data, (below, below), {"captureBeyondViewport": True})) == MASK_FILL

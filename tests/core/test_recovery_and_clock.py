@@ -18,15 +18,9 @@ from desktop_app.core.recovery import (
 )
 from desktop_app.core.session_clock import SessionClock
 from desktop_app.core.store import HistoryStore
+from tests.fakes.clock import FakeClock
 from tests.fakes.scripted_backend import CLOUD_LIKE, LOCAL_LIKE, ScriptedBackend
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import wait_until
 
 
 def test_left_running_sessions_are_found_and_the_rest_closed(tmp_path: Path, arun) -> None:
@@ -101,16 +95,7 @@ def test_the_clock_warns_once_then_notices_the_timeout(arun) -> None:
         backend.alive = False
         clock.now += 101
         controller.tick()
-        await wait_for(lambda: controller.state is Control.NO_SESSION)
-
-    async def wait_for(condition) -> None:
-        import asyncio
-
-        for _ in range(200):
-            if condition():
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("condition not met")
+        await wait_until(lambda: controller.state is Control.NO_SESSION, timeout=2.0, interval=0.01)
 
     arun(scenario())
     assert "timed out after 15 minutes without agent activity" in notices[-1].text

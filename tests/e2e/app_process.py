@@ -30,6 +30,11 @@ def app_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+def cloud_environment(cloud: Any, **extra: str) -> dict[str, str]:
+    """``app_environment`` pointed at a fake cloud (``tests.fakes.cloud_server.FakeCloud``): its key and address."""
+    return app_environment(BROWSER_USE_API_KEY=cloud.api_key, BROWSER_USE_BASE_URL=cloud.base_url, **extra)
+
+
 class AppProcess:
     def __init__(self, args: Sequence[str], env: dict[str, str], command: Sequence[str] | None = None) -> None:
         self.command = [*(command or [sys.executable, "-m", "desktop_app"]), "--json-logging", *args]

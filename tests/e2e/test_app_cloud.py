@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from tests.e2e.app_process import AppProcess, app_environment
+from tests.e2e.app_process import AppProcess, cloud_environment
 from tests.fakes.cloud_server import FakeCloud
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud(step_interval=0.3, steps_per_task=3) as fake:
-        yield fake
-    assert fake.validation_errors == []
+def cloud_options() -> dict[str, Any]:
+    return {"step_interval": 0.3, "steps_per_task": 3}
 
 
 def test_a_cloud_task_from_start_to_a_clean_exit(cloud: FakeCloud) -> None:
-    env = app_environment(BROWSER_USE_API_KEY=cloud.api_key, BROWSER_USE_BASE_URL=cloud.base_url)
+    env = cloud_environment(cloud)
     with AppProcess(
         ["--temp-basedir", "--no-err-windows", "--backend", "cloud", "--task", "Find the opening hours of the museum"],
         env,
@@ -51,7 +49,7 @@ def test_a_cloud_task_from_start_to_a_clean_exit(cloud: FakeCloud) -> None:
 
 def test_closing_while_the_agent_works_stops_task_then_session(cloud: FakeCloud) -> None:
     cloud.manual_steps = True
-    env = app_environment(BROWSER_USE_API_KEY=cloud.api_key, BROWSER_USE_BASE_URL=cloud.base_url)
+    env = cloud_environment(cloud)
     with AppProcess(["--temp-basedir", "--no-err-windows", "--backend", "cloud", "--task", "Keep working"], env) as app:
         app.wait_for_event("task_created", timeout=90)
         code = app.terminate_and_wait()

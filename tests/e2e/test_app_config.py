@@ -8,7 +8,6 @@ internet connection.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,13 +18,6 @@ from tests.fakes.cloud_server import FakeCloud
 pytestmark = pytest.mark.e2e
 
 SAYS_WITHIN = 20.0  # seconds from start, WebEngine's start included (about 2 s on an idle machine)
-
-
-@pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud() as fake:
-        yield fake
-    assert fake.validation_errors == []
 
 
 def run_task(env: dict[str, str], backend: str = "cloud") -> tuple[AppProcess, dict, float, int]:

@@ -4,7 +4,6 @@ twice on one data directory, so a site login made in the first run is still ther
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,6 @@ from tests.fakes.scripted_llm import from_json
 from tests.fakes.site import SiteServer
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def site() -> Iterator[SiteServer]:
-    with SiteServer() as served:
-        yield served
 
 
 def run_local(basedir: Path, task: str, script: list[dict]) -> AppProcess:

@@ -5,31 +5,25 @@ from __future__ import annotations
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.app_process import AppProcess, app_environment
+from tests.e2e.app_process import AppProcess, app_environment, cloud_environment
 from tests.fakes.cloud_server import FakeCloud
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud(manual_steps=True) as fake:
-        yield fake
-    assert fake.validation_errors == []
-
-
-def cloud_env(cloud: FakeCloud) -> dict[str, str]:
-    return app_environment(BROWSER_USE_API_KEY=cloud.api_key, BROWSER_USE_BASE_URL=cloud.base_url)
+def cloud_options() -> dict[str, Any]:
+    return {"manual_steps": True}
 
 
 def test_after_sigkill_mid_task_the_session_is_offered_and_the_history_intact(cloud: FakeCloud, tmp_path: Path) -> None:
     basedir = tmp_path / "handoff"
-    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud", "--task", "Fill in the long form"], cloud_env(cloud)) as first:
+    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud", "--task", "Fill in the long form"], cloud_environment(cloud)) as first:
         first.wait_for_event("task_created", timeout=90)
         cloud.add_step(goal="Open the form")
         cloud.add_step(goal="Fill in the first page")
@@ -39,7 +33,7 @@ def test_after_sigkill_mid_task_the_session_is_offered_and_the_history_intact(cl
     [session_id] = list(cloud.sessions)
     assert cloud.sessions[session_id].status == "active"  # billed, and nobody stopped it
 
-    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud"], cloud_env(cloud)) as second:
+    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud"], cloud_environment(cloud)) as second:
         found = second.wait_for_event("left_running_found", timeout=90)
         code = second.terminate_and_wait()
     assert code == 0, second.stderr
@@ -56,7 +50,7 @@ def test_no_key_and_no_live_url_is_left_in_any_file_or_log(cloud: FakeCloud, tmp
     cloud.manual_steps = False
     cloud.step_interval = 0.2
     basedir = tmp_path / "handoff"
-    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud", "--task", "Look around the shop"], cloud_env(cloud)) as app:
+    with AppProcess(["--basedir", str(basedir), "--no-err-windows", "--backend", "cloud", "--task", "Look around the shop"], cloud_environment(cloud)) as app:
         app.wait_for_event("task_finished", timeout=90)
         code = app.terminate_and_wait()
     assert code == 0, app.stderr

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 
 import psutil
 import pytest
 
-from tests.e2e.app_process import AppProcess, app_environment
+from tests.e2e.app_process import AppProcess, cloud_environment
 from tests.fakes.cloud_server import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +32,6 @@ main_window.MainWindow.attach = attach_then_press_restart
 from desktop_app.app import main
 sys.exit(main())
 """
-
-
-@pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud() as fake:
-        yield fake
 
 
 def events_named(app: AppProcess, name: str) -> list[dict]:
@@ -65,7 +58,7 @@ def gone(pid: int) -> bool:
 
 
 def test_restart_from_cloud_starts_a_local_run_with_its_port(cloud: FakeCloud) -> None:
-    env = app_environment(BROWSER_USE_API_KEY=cloud.api_key, BROWSER_USE_BASE_URL=cloud.base_url)
+    env = cloud_environment(cloud)
     command = [sys.executable, "-c", PRESS_RESTART]
     with AppProcess(["--temp-basedir", "--no-err-windows", "--backend", "cloud"], env, command=command) as app:
         assert app.process.wait(90) == 0, app.stderr

@@ -8,24 +8,22 @@ asked for ``/json/version``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import psutil
 import pytest
 
 from desktop_app.system.early_init import free_loopback_port
-from tests.e2e.app_process import AppProcess, app_environment
+from tests.e2e.app_process import AppProcess, app_environment, cloud_environment
 from tests.fakes.cloud_server import FakeCloud
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud(step_interval=0.2, steps_per_task=2) as fake:
-        yield fake
-    assert fake.validation_errors == []
+def cloud_options() -> dict[str, Any]:
+    return {"step_interval": 0.2, "steps_per_task": 2}
 
 
 def listening_ports(pid: int) -> set[int]:
@@ -58,9 +56,8 @@ def devtools_ports(pid: int) -> dict[int, dict]:
 def test_a_cloud_run_opens_no_devtools_port_even_when_its_environment_asks_for_one(cloud: FakeCloud) -> None:
     # What a launcher or a developer's shell might pass on: both would open a port in a plain QtWebEngine app.
     inherited_port, flag_port = free_loopback_port(), free_loopback_port()
-    env = app_environment(
-        BROWSER_USE_API_KEY=cloud.api_key,
-        BROWSER_USE_BASE_URL=cloud.base_url,
+    env = cloud_environment(
+        cloud,
         QTWEBENGINE_REMOTE_DEBUGGING=f"127.0.0.1:{inherited_port}",
         QTWEBENGINE_CHROMIUM_FLAGS=f"--remote-debugging-port={flag_port}",
     )

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,7 +40,7 @@ from browser_use_sdk import (
 )
 from pydantic import BaseModel, ValidationError
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer, QuietHandler, send_body
 
 API_PREFIX = "/api/v2"
 DEFAULT_KEY = "bu_fake_test_key_0123456789"
@@ -165,7 +164,7 @@ class FakeCloud(LoopbackServer):
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[QuietHandler]:
         return type("Handler", (_Handler,), {"cloud": self})
 
     @property
@@ -470,12 +469,9 @@ def _checked(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     cloud: FakeCloud
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-        pass
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -575,13 +571,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
     def _send(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        send_body(self, status, data, content_type, headers)
 
 
 def main() -> None:

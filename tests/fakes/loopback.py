@@ -40,4 +40,24 @@ class LoopbackServer:
         return f"http://127.0.0.1:{server.server_address[1]}"
 
 
-__all__ = ["BaseHTTPRequestHandler", "LoopbackServer"]
+def send_body(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+) -> None:
+    """Answer a request with ``body`` (its type and length said), plus any extra headers."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps test output clean (no line per request on stderr)."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+__all__ = ["BaseHTTPRequestHandler", "LoopbackServer", "QuietHandler", "send_body"]

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from tests.fakes.loopback import BaseHTTPRequestHandler, LoopbackServer
+from tests.fakes.loopback import LoopbackServer, QuietHandler, send_body
 from tests.fakes.scripted_llm import Step, agent_output, done
 
 
@@ -58,11 +58,8 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     fake: FakeModelServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_POST(self) -> None:
         if not self.path.endswith("/chat/completions"):
@@ -87,9 +84,4 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_body(self, status, json.dumps(payload).encode(), "application/json")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer, send_body
 
 PAGES = Path(__file__).resolve().parent / "site"
 
@@ -53,25 +53,13 @@ class _Handler(SimpleHTTPRequestHandler):
             who = "ada" if "handoff_login=ada" in cookies else "nobody"
             self._html(f"<title>Who am I</title><h1 id='who'>Logged in as: {who}</h1>")
         elif self.path.startswith("/report.txt"):
-            body = b"quarterly numbers\n"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Disposition", 'attachment; filename="report.txt"')
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_body(self, 200, b"quarterly numbers\n", "text/plain", {"Content-Disposition": 'attachment; filename="report.txt"'})
         else:
             super().do_GET()
 
     def _html(self, body_html: str, headers: dict[str, str] | None = None) -> None:
         body = f"<!doctype html><html><head><meta charset='utf-8'></head><body>{body_html}</body></html>".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        send_body(self, 200, body, "text/html; charset=utf-8", headers)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -82,8 +70,4 @@ class _Handler(SimpleHTTPRequestHandler):
             fields = {k: v[0] for k, v in parse_qs(raw).items()}
         self.site.record({"path": self.path, **fields})
         body = b"<html><head><title>Thanks</title></head><body><h1 id='thanks'>Thanks, received.</h1></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_body(self, 200, body, "text/html; charset=utf-8")

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import keyring
 import keyring.backends.fail
-import keyring.errors
 import pytest
 
 from desktop_app.system.keychain import SERVICE, Keychain, SecretName
 from desktop_app.core.redaction import redactor
-from tests.fakes.memory_keyring import MemoryKeyring
+from tests.fakes.memory_keyring import BrokenKeyring, CountingKeyring, MemoryKeyring
 
 
 def test_keys_go_to_the_keychain(memory_keyring: MemoryKeyring) -> None:
@@ -43,11 +42,6 @@ def test_without_a_keychain_keys_live_in_memory_for_the_run() -> None:
     assert Keychain().get(SecretName.OPENAI) is None  # gone with the run
 
 
-class BrokenKeyring(MemoryKeyring):
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise keyring.errors.KeyringLocked("locked")
-
-
 def test_a_keychain_that_fails_later_falls_back_to_memory() -> None:
     keyring.set_keyring(BrokenKeyring())
     keychain = Keychain()
@@ -69,16 +63,6 @@ def test_every_key_read_is_registered_for_redaction(memory_keyring: MemoryKeyrin
     memory_keyring.set_password(SERVICE, "openai-compatible-api-key", "plain-looking-secret")
     Keychain().get(SecretName.OPENAI_COMPATIBLE)
     assert redactor.redact("key=plain-looking-secret!") == "key=[redacted]!"
-
-
-class CountingKeyring(MemoryKeyring):
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-
-    def get_password(self, service: str, username: str) -> str | None:
-        self.reads += 1
-        return super().get_password(service, username)
 
 
 def test_the_keychain_is_asked_once_not_at_every_api_call() -> None:

@@ -1,4 +1,5 @@
-"""Fixtures for window tests: a fake cloud, services wired to it, a window closed gracefully."""
+"""Fixtures for window tests: a fake cloud whose steps the test adds, services wired to it, a window
+closed gracefully."""
 
 from __future__ import annotations
 
@@ -12,13 +13,6 @@ from desktop_app.system.paths import Paths
 from desktop_app.services import Services
 from tests.conftest import EARLY
 from tests.fakes.cloud_server import FakeCloud
-from tests.fakes.site import SiteServer
-
-
-@pytest.fixture
-def site() -> Iterator[SiteServer]:
-    with SiteServer() as served:
-        yield served
 
 
 @pytest.fixture
@@ -36,10 +30,8 @@ def local_services(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> Services:
 
 
 @pytest.fixture
-def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud(manual_steps=True, live_url_after=1) as fake:
-        yield fake
-    assert fake.validation_errors == [], "the app sent a request the real API would refuse"
+def cloud_options() -> dict[str, Any]:
+    return {"manual_steps": True, "live_url_after": 1}
 
 
 @pytest.fixture

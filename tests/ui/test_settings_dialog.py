@@ -12,6 +12,7 @@ from desktop_app.system.keychain import SERVICE, Keychain, SecretName
 from desktop_app.services import Services
 from desktop_app.ui.settings_dialog import SettingsDialog
 from tests.conftest import EARLY
+from tests.fakes.ollama_server import FakeOllama
 from tests.helpers import wait_until
 
 
@@ -116,29 +117,9 @@ def test_an_openai_compatible_server_needs_a_model_name(paths, qtbot, qrun) -> N
 
 
 def test_a_running_ollama_is_detected_and_offered(paths, qtbot, qrun) -> None:
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Ollama(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps({"models": [{"name": "qwen3:8b"}, {"name": "llama3.2:3b"}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Ollama)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with FakeOllama(["qwen3:8b", "llama3.2:3b"]) as ollama:
         dialog = open_dialog(services_for(paths, "local"), qtbot)
-        qrun(dialog.look_for_ollama(f"http://127.0.0.1:{server.server_address[1]}"))
-    finally:
-        server.shutdown()
-        server.server_close()
+        qrun(dialog.look_for_ollama(ollama.origin))
     assert "2 models: qwen3:8b, llama3.2:3b" in dialog.ollama_status.text()
     assert dialog.provider.currentData() == "ollama" and dialog.model.text() == "qwen3:8b"
     assert dialog.ollama_status.isVisible() and dialog.llm_url.isVisible()

@@ -4,7 +4,7 @@ It only builds and wires. Built in two steps so the browser is on screen as earl
 ``MainWindow(live_view)`` is the frame around the live view (cheap to import and build);
 ``attach(services)`` then adds the task panel and connects the core. Clicks go to
 ``SessionActions``; what the core reports is shown by ``CoreView``; the dialogs are
-``WindowDialogs``'; closing is ``Quitter``'s.
+``WindowDialogs``; closing is ``Quitter``'s.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from desktop_app import APP_NAME
+from desktop_app.system.logs import log_event
 from desktop_app.system.paths import resources_dir
 
 if TYPE_CHECKING:
@@ -115,8 +116,6 @@ class MainWindow(QMainWindow):
         return self.quitter.closed
 
     def bring_to_front(self) -> None:
-        from PySide6.QtWidgets import QApplication
-
         if self.isMinimized():
             self.showNormal()
         self.show()
@@ -145,8 +144,6 @@ class MainWindow(QMainWindow):
 
     def restart_in(self, kind: BackendKind) -> None:
         """Close as the person would (asking first if something would be lost); app.py then starts again in ``kind``."""
-        from desktop_app.system.logs import log_event
-
         log_event("restart_requested", f"Restarting in {kind} mode", backend=str(kind))
         self.restart_backend = kind
         self.request_close(ask=True)

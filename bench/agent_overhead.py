@@ -1,7 +1,7 @@
 """Per-step cost of Handoff's agent loop vs browser-use alone, same page, same scripted model.
 
 - baseline: a bare QWebEngineView with the DevTools port, and a plain browser-use ``Agent`` driving
-  it (the way DESIGN.md found to work: cdp_url, is_local=False, no_viewport).
+  it (the way that works, docs/architecture.md facts: cdp_url, is_local=False, no_viewport).
 - handoff: the real app in-process (Local mode, window, core, timeline, screenshots kept, the
   action guard and request_human tool) running the same task.
 

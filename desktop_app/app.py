@@ -6,7 +6,7 @@ qasync and the rest of the app imported and attached — so startup stays close 
 QWebEngineView app (bench/startup.py).
 
 The loop runs as ``with loop: loop.run_until_complete(main())`` — measured here, ``asyncio.Runner``
-with a qasync loop factory segfaults at exit once a QWebEngineView existed (DESIGN.md). The main
+with a qasync loop factory segfaults at exit once a QWebEngineView existed (docs/architecture.md, facts). The main
 coroutine ends when the window has closed, which happens only after the core has stopped the
 session and closed its HTTP clients; Qt quits after that.
 """

@@ -146,7 +146,7 @@ def _warm_up_agent(browser_use: Any, scratch: Path) -> None:
 def _profile(browser_use: Any, downloads: Path) -> Any:
     return browser_use.BrowserProfile(
         headless=False,
-        no_viewport=True,  # otherwise an emulated 1920×1080 viewport stays on the view (DESIGN.md)
+        no_viewport=True,  # otherwise an emulated 1920×1080 viewport stays on the view (docs/architecture.md, facts)
         keep_alive=True,  # the view outlives every run
         downloads_path=str(downloads),
         auto_download_pdfs=False,

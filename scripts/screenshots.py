@@ -117,6 +117,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     app = QApplication(sys.argv)
+    app.setQuitOnLastWindowClosed(False)  # as app.py: one window closes before the next opens
     app.setStyleSheet((resources_dir() / "style.qss").read_text(encoding="utf-8"))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

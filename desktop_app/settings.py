@@ -96,7 +96,7 @@ def _text(value: Any) -> str:
 
 def cloud_config(settings: Settings, keychain: Keychain, *, typed_key: str = "", in_settings_dialog: bool = False) -> CloudConfig:
     """The Browser Use settings in effect (the environment overrides Settings), to check them."""
-    from_environment = keychain.source(SecretName.BROWSER_USE).startswith("environment")
+    from_environment = keychain.from_environment(SecretName.BROWSER_USE)
     # A key typed in Settings is what will be saved, but BROWSER_USE_API_KEY still wins over it.
     key = typed_key if typed_key and not from_environment else keychain.get(SecretName.BROWSER_USE) or ""
     return CloudConfig(

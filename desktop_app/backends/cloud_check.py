@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import httpx
 
@@ -34,6 +34,7 @@ from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import RemoteSession, SessionInfo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PROBE_PATH = "/billing/account"
 PROBE_TIMEOUT = 5.0  # seconds: a person is waiting (Check in Settings, a run about to start)
@@ -129,19 +130,20 @@ class CheckedCloudBackend(CloudBackend):
         super().preflight()
 
     async def open_session(self) -> SessionInfo:
-        self.preflight()
-        try:
-            return await super().open_session()
-        except BackendError as error:
-            explained = await self._explained(error)
-            if explained is error:
-                raise
-            raise explained from error
+        return await self._checked(super().open_session())
 
     async def find_live_sessions(self, known_ids: set[str], started_since: float | None = None) -> list[RemoteSession]:
-        self.preflight()
+        return await self._checked(super().find_live_sessions(known_ids, started_since))
+
+    async def _checked(self, call: Coroutine[Any, Any, T]) -> T:
+        """The call, after the written settings are checked; its failure explained by them if they are why."""
         try:
-            return await super().find_live_sessions(known_ids, started_since)
+            self.preflight()
+        except BaseException:
+            call.close()  # never started: no "coroutine was never awaited" warning
+            raise
+        try:
+            return await call
         except BackendError as error:
             explained = await self._explained(error)
             if explained is error:

@@ -145,7 +145,7 @@ class Keychain:
     def startup_notice(self, needed: SecretName | None) -> str | None:
         """Worth saying at startup only when the key the chosen mode needs is one to paste here:
         not with a keychain, not for a key set in the environment, not when no key is needed."""
-        if needed is None or self.persistent or self.source(needed).startswith("environment"):
+        if needed is None or self.persistent or self.from_environment(needed):
             return None
         return self.status_text
 
@@ -157,11 +157,15 @@ class Keychain:
         redactor.add_secret(value)
         return value or None
 
+    def from_environment(self, name: SecretName) -> bool:
+        """The environment sets this key: it wins over anything saved here."""
+        env_name = ENVIRONMENT_OVERRIDES.get(name)
+        return bool(env_name and os.environ.get(env_name, "").strip())
+
     def source(self, name: SecretName) -> str:
         """Where the effective value comes from, for Settings ("environment", "keychain", …)."""
-        env_name = ENVIRONMENT_OVERRIDES.get(name)
-        if env_name and os.environ.get(env_name, "").strip():
-            return f"environment ({env_name})"
+        if self.from_environment(name):
+            return f"environment ({ENVIRONMENT_OVERRIDES[name]})"
         if name in self._memory:
             return "memory (this run only)"
         return "keychain" if self._read(name) else "not set"
@@ -169,7 +173,7 @@ class Keychain:
     def field_hint(self, name: SecretName) -> str:
         """What a key field in Settings says about the key already in effect (never the key)."""
         source = self.source(name)
-        if source.startswith("environment"):
+        if self.from_environment(name):
             # The environment wins over anything saved here, so pasting a key would change nothing.
             return f"Set by {ENVIRONMENT_OVERRIDES[name]} in your environment — change it there"
         hint = _FIELD_HINTS.get(source) or f"Paste your {KEY_OWNERS[name]}"

@@ -82,7 +82,7 @@ class CoreView:
     def show_capabilities(self, capabilities: Capabilities) -> None:
         self._live_view.configure(is_browser=capabilities.view_is_browser)
         self._panel.set_capabilities(capabilities)
-        self._panel.show_mode(self._services.backend_kind)
+        self._panel.show_mode(capabilities.kind)  # which entry of the selector: never a branch on it
         self.show_state(self._controller.state)
         self._actions.show_setup_hint()
 

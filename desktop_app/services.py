@@ -29,6 +29,7 @@ from desktop_app.core.store import HistoryStore
 from desktop_app.core.wording import plural
 from desktop_app.keychain import Keychain
 from desktop_app.paths import Paths
+from desktop_app.vault_store import VaultStore
 from desktop_app.settings import BACKENDS, Settings, SettingsStore, chosen_backend, cloud_config
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ class Services:
         self.history.attach(self.bus.subscribe, self.bus.publish)
         # Before the controller: it must see every control change, from the first.
         self.privacy = PrivacyGuard(self.bus.subscribe, self.bus.publish)
-        self.context = BackendContext(paths=paths, devtools_url=devtools_url, privacy=self.privacy)
+        self.vault = VaultStore(paths.config, self.keychain)
+        self.context = BackendContext(paths=paths, devtools_url=devtools_url, privacy=self.privacy, vault=self.vault)
         self.backend_kind = chosen_backend(self.settings, backend_override)
         # ``--backend`` is for this run only: saving other settings must not make it the default.
         self._stored_backend = self.settings.backend

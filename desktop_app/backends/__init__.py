@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from desktop_app.keychain import Keychain
     from desktop_app.paths import Paths
     from desktop_app.settings import Settings
+    from desktop_app.vault_store import VaultStore
 
 BACKEND_LABELS = {"local": "Local (this computer)", "cloud": "Browser Use Cloud"}
 # Whether the live view is the browser itself (see Capabilities.view_is_browser). Kept here, free
@@ -31,6 +32,7 @@ class BackendContext:
     paths: Paths
     devtools_url: str | None  # None: this run has no DevTools port (it started in Cloud mode)
     privacy: PrivacyGuard | None = None  # hides what the person typed from the Local agent
+    vault: VaultStore | None = None  # stored logins, allowed sites and site rules for each task
 
 
 def build_backend(kind: str, settings: Callable[[], Settings], keychain: Keychain, context: BackendContext) -> Backend:
@@ -39,7 +41,7 @@ def build_backend(kind: str, settings: Callable[[], Settings], keychain: Keychai
         from desktop_app.backends.cloud_check import CheckedCloudBackend
         from desktop_app.settings import cloud_config
 
-        return CheckedCloudBackend(lambda: cloud_config(settings(), keychain))
+        return CheckedCloudBackend(lambda: cloud_config(settings(), keychain), vault=context.vault)
     if kind == "local":
         # browser-use is a heavy import: only pay for it when Local mode is chosen.
         from desktop_app.backends.local import LocalBackend

@@ -83,7 +83,7 @@ class CloudBackend:
     ) -> None:
         self._api_key = api_key
         self._vault = vault  # VaultStore: stored logins, allowed sites and site rules for each task
-        self._access = TaskAccess()
+        self._access = TaskAccess.NONE
         # Read when a session starts: a new address applies from the next session, never mid-session.
         self._base_url = base_url if callable(base_url) else (lambda: base_url)
         self._session_base_url: str | None = None
@@ -331,7 +331,7 @@ class CloudBackend:
 
     async def _task_access(self) -> TaskAccess:
         if self._vault is None:
-            return TaskAccess()
+            return TaskAccess.NONE
         try:
             access: TaskAccess = await asyncio.to_thread(self._vault.task_access)
         except Exception as error:

@@ -235,7 +235,7 @@ class LocalBackend:
         self._devtools_url = context.devtools_url
         self._privacy = context.privacy
         self._vault = context.vault
-        self._access = TaskAccess()  # what the current task may use (vault entries, sites, rules)
+        self._access = TaskAccess.NONE  # what the current task may use (vault entries, sites, rules)
         self._blocked: list[str] = []  # addresses the allowed sites kept the agent from, this step
         self._screenshots = context.paths.screenshots
         self._agent_files = context.paths.cache / "agent-files"  # the agent's scratch files: private, removed at session end
@@ -432,7 +432,7 @@ class LocalBackend:
         thread), the sites the person allowed, the site rules. The values go to browser-use's
         ``sensitive_data`` and to the privacy guard (to hide them), nowhere else."""
         if self._vault is None:
-            self._access = TaskAccess()
+            self._access = TaskAccess.NONE
         else:
             try:
                 self._access = await asyncio.to_thread(self._vault.task_access)

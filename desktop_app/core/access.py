@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from desktop_app.core.site_rules import SiteRules
 from desktop_app.core.timeline import short_url
@@ -22,6 +23,8 @@ class TaskAccess:
     allowed_sites: tuple[str, ...] = ()  # the person's list for this task; empty: no limit of theirs
     rules: SiteRules = field(default_factory=SiteRules)
     problems: tuple[str, ...] = ()  # entries left out, in words (a keychain that did not answer)
+
+    NONE: ClassVar[TaskAccess]  # no vault at all (a backend built without one): nothing added to a task
 
     @classmethod
     def build(
@@ -102,6 +105,8 @@ class TaskAccess:
                 if what == "totp":
                     found.update(vault.codes_around(value, now))
         return found
+
+TaskAccess.NONE = TaskAccess(rules=SiteRules(final_pay_everywhere=False))
 
 _REFUSED = re.compile(r"blocked by security policy|navigation blocked|not in (the )?allowed domains|not allowed to (visit|navigate)", re.I)
 

@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         from desktop_app.ui.notice_banner import NoticeBanner
         from desktop_app.ui.recovery_bar import RecoveryBar
         from desktop_app.ui.task_panel import TaskPanel
+        from desktop_app.ui.vault_dialog import open_vault_dialog
 
         self._services = services
         self._controller = services.controller
@@ -212,6 +213,8 @@ class MainWindow(QMainWindow):
         panel.stopSessionRequested.connect(self.stop_session)
         panel.settingsRequested.connect(self.open_settings)
         panel.historyRequested.connect(self.open_history)
+        panel.allowed_sites.attach(self._services.vault)
+        panel.allowed_sites.vaultRequested.connect(lambda: open_vault_dialog(self, self._services.vault))
         panel.helpRequested.connect(self.open_help)
         panel.aboutRequested.connect(self.open_about)
         panel.backendChosen.connect(self._choose_backend)

@@ -53,6 +53,7 @@ from desktop_app.core.ports import (
     TaskRequest,
 )
 from desktop_app.keychain import Keychain
+from desktop_app.redaction import redactor
 from desktop_app.settings import PROVIDER_SECRETS, SERVER_PROVIDERS, LLMSettings
 
 log = logging.getLogger(__name__)
@@ -446,7 +447,14 @@ class LocalBackend:
             self._browser.browser_profile.allowed_domains = self._access.local_allowed_domains()
         if self._privacy is not None:
             access = self._access
-            self._privacy.use_vault(access.secret_values)
+
+            def secret_values() -> set[str]:
+                values = access.secret_values()
+                for value in values:
+                    redactor.add_secret(value)  # the current 2FA codes too: never in a log
+                return values
+
+            self._privacy.use_vault(secret_values)
 
     def _tell(self, text: str) -> None:
         if self._listener is not None:

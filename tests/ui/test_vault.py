@@ -150,6 +150,7 @@ def test_the_agent_logs_in_alone_and_the_model_never_sees_the_values(
     assert values_on_disk(paths.config.parent) == []
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert USERNAME not in logged and PASSWORD not in logged and TOTP_SECRET not in logged
+    assert not [code for code in codes if re.search(rf"(?<!\d){code}(?!\d)", logged)]
 
 
 def test_the_checks_see_the_values_when_vault_hiding_is_off(

@@ -238,6 +238,7 @@ class LocalBackend:
         self._vault = context.vault
         self._access = TaskAccess.NONE  # what the current task may use (vault entries, sites, rules)
         self._blocked: list[str] = []  # addresses the allowed sites kept the agent from, this step
+        self._refused_press = False  # a site rule refused this step's click or Enter
         self._screenshots = context.paths.screenshots
         self._agent_files = context.paths.cache / "agent-files"  # the agent's scratch files: private, removed at session end
         self._downloads = context.paths.downloads
@@ -576,6 +577,9 @@ class LocalBackend:
             report = None
             result = None
         errors = [r.error for r in (result or ()) if getattr(r, "error", None)]
+        if self._refused_press:
+            errors.append("Not done: a site rule keeps this press for the person (see the request below).")
+            self._refused_press = False
         if self._blocked and self._access.allowed_sites:
             errors.append(self._access.blocked_words(self._blocked))
             self._blocked = []
@@ -645,6 +649,7 @@ class LocalBackend:
                     if reason is not None:
                         # Never reaches the page: the person does it (the reason is shown).
                         backend.rule_refusals += 1
+                        backend._refused_press = True
                         backend._ask_for_person(reason)
                         return browser_use.ActionResult(
                             extracted_content=f"Refused by a site rule; the person was asked: {reason}",

@@ -212,11 +212,14 @@ def test_a_site_rule_keeps_the_pay_click_for_the_person(
     if reason is None:
         assert [s.get("name") for s in site.submissions] == ["Ada Lovelace"], "without a rule the click goes through"
         assert controller.backend.rule_refusals == 0
+        assert not [e for e in entries if isinstance(e, tl.Handoff | tl.AgentStep) and getattr(e, "step", None) and e.step.error]
         return
     assert site.submissions == [], "the page received no submit"
     assert controller.backend.rule_refusals == 1
     asked = [e for e in entries if isinstance(e, tl.Handoff)]
     assert [(e.to, e.by, e.reason) for e in asked] == [(tl.Actor.PERSON, tl.Actor.AGENT, reason)]
+    errors = [e.step.error for e in entries if isinstance(e, tl.AgentStep) and e.step.error]
+    assert errors == ["Not done: a site rule keeps this press for the person (see the request below)."]
     assert window.task_panel.hand_back_button.isEnabled()
 
 
@@ -239,3 +242,29 @@ def test_a_site_outside_the_allowed_list_is_refused_in_plain_words(
     errors = [e.step.error for e in controller.timeline.entries if isinstance(e, tl.AgentStep) and e.step.error]
     assert errors == [f"The agent was kept from localhost:{port}/form.html: this task may only visit 127.0.0.1."]
     assert any("Stay on these sites: 127.0.0.1." in t for c in model.calls for t in c.texts)
+
+
+def test_enter_in_a_card_form_is_refused_like_the_pay_click(
+    local_services: Services, site: SiteServer, make_window: Any, qrun: Any
+) -> None:
+    model = sl.ScriptedModel([
+        sl.navigate(site.url("pay.html")),
+        sl.type_text("id=name", "Ada Lovelace"),
+        sl.Step("send_keys", {"keys": "Enter"}, goal="Submit the form"),
+        sl.done("Paid"),
+    ])
+    sl.install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        run_task(window, "Pay for my order")
+        await wait_until(lambda: model.calls and controller.state is Control.HUMAN, timeout=60, what="the person to get control")
+
+    qrun(scenario(), timeout=120)
+    assert site.submissions == []
+    asked = [e.reason for e in controller.timeline.entries if isinstance(e, tl.Handoff)]
+    assert asked == [
+        "A person pays on 127.0.0.1 (the rule for every site): the agent stopped before pressing Enter in the form. "
+        "Check the order and the amount, press it yourself, then hand back."
+    ]

@@ -60,7 +60,7 @@ class Services:
         self.history.attach(self.bus.subscribe, self.bus.publish)
         # Before the controller: it must see every control change, from the first.
         self.privacy = PrivacyGuard(self.bus.subscribe, self.bus.publish)
-        self.vault = VaultStore(paths.config, self.keychain)
+        self.vault = VaultStore(paths.vault_file, self.keychain)
         self.context = BackendContext(paths=paths, devtools_url=devtools_url, privacy=self.privacy, vault=self.vault)
         self.backend_kind = chosen_backend(self.settings, backend_override)
         # ``--backend`` is for this run only: saving other settings must not make it the default.

@@ -1,5 +1,5 @@
 """The vault on this computer: the catalog (entry names, sites, which values exist) and the site
-rules in ``vault.json`` in the config folder; every value in the keychain (``keychain.py``), under
+rules in ``vault.json`` in the config folder (``Paths.vault_file``); every value in the keychain (``keychain.py``), under
 ``vault:<entry>:<field>``. No value is ever written to a file or a log (each one read or written is
 registered with the redactor by the keychain).
 
@@ -33,17 +33,14 @@ from desktop_app.keychain import Keychain, SaveResult
 
 log = logging.getLogger(__name__)
 
-FILE_NAME = "vault.json"
-
-
 def _account(entry: VaultEntry | str, what: str) -> str:
     key = entry.key if isinstance(entry, VaultEntry) else entry
     return f"vault:{key}:{what}"
 
 
 class VaultStore:
-    def __init__(self, config_dir: Path, keychain: Keychain) -> None:
-        self.path = config_dir / FILE_NAME
+    def __init__(self, path: Path, keychain: Keychain) -> None:
+        self.path = path  # Paths.vault_file
         self.keychain = keychain
         self.entries: list[VaultEntry] = []
         self.rules = SiteRules()

@@ -417,6 +417,8 @@ class LocalBackend:
             return
         finally:
             self._step_idle.set()
+            if self._browser is not None:
+                self._browser.browser_profile.allowed_domains = None  # the person browses freely between tasks
         self._may_act = False
         if self._fault is not None:
             # The model or the connection broke: the next task starts with a fresh agent and model

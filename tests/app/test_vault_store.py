@@ -24,13 +24,13 @@ def files_hold(root: Path, *values: str) -> list[str]:
 
 
 def test_values_go_to_the_keychain_and_names_to_the_file(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
-    store = VaultStore(tmp_path, Keychain())
+    store = VaultStore(tmp_path / "vault.json", Keychain())
     told = store.save_entry(None, "My bank", ("bank.example",), {"username": "ada", "password": PASSWORD, "totp": TOTP_URI})
     assert told == ["“My bank” saved: its values are in your system keychain."]
     assert memory_keyring.store[(SERVICE, "vault:my_bank:password")] == PASSWORD
     assert memory_keyring.store[(SERVICE, "vault:my_bank:totp")] == "JBSWY3DPEHPK3PXP"
     assert files_hold(tmp_path, PASSWORD, "JBSWY3DPEHPK3PXP", "ada\"") == []
-    again = VaultStore(tmp_path, Keychain())
+    again = VaultStore(tmp_path / "vault.json", Keychain())
     assert [(e.name, e.sites, e.fields) for e in again.entries] == [("My bank", ("bank.example",), ("username", "password", "totp"))]
     assert again.reveal("My bank", "password") == PASSWORD
     access = again.task_access()
@@ -38,7 +38,7 @@ def test_values_go_to_the_keychain_and_names_to_the_file(memory_keyring: MemoryK
 
 
 def test_editing_keeps_values_not_retyped_and_renaming_moves_them(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
-    store = VaultStore(tmp_path, Keychain())
+    store = VaultStore(tmp_path / "vault.json", Keychain())
     store.save_entry(None, "bank", ("bank.example",), {"username": "ada", "password": PASSWORD})
     store.save_entry("bank", "Bank two", ("*.bank.example",), {"username": None, "password": None, "totp": ""})
     assert [(e.name, e.fields) for e in store.entries] == [("Bank two", ("username", "password"))]
@@ -47,7 +47,7 @@ def test_editing_keeps_values_not_retyped_and_renaming_moves_them(memory_keyring
 
 
 def test_bad_input_changes_nothing(tmp_path: Path) -> None:
-    store = VaultStore(tmp_path, Keychain())
+    store = VaultStore(tmp_path / "vault.json", Keychain())
     with pytest.raises(VaultInputError, match="letters A–Z"):
         store.save_entry(None, "bank", ("bank.example",), {"password": PASSWORD, "totp": "not a secret 1"})
     with pytest.raises(VaultInputError, match="at least one site"):
@@ -78,13 +78,13 @@ class DeniedKeyring(MemoryKeyring):
 )
 def test_a_failing_keychain_is_named_and_nothing_reaches_a_file(backend: object, says: str, tmp_path: Path) -> None:
     keyring.set_keyring(backend)  # type: ignore[arg-type]
-    store = VaultStore(tmp_path, Keychain())
+    store = VaultStore(tmp_path / "vault.json", Keychain())
     told = store.save_entry(None, "bank", ("bank.example",), {"password": PASSWORD})
     assert told == [says]
     assert store.reveal("bank", "password") == PASSWORD  # this run only
     assert files_hold(tmp_path, PASSWORD) == []
     # The next run has the entry's name but not its value, and says why when asked.
-    later = VaultStore(tmp_path, Keychain())
+    later = VaultStore(tmp_path / "vault.json", Keychain())
     with pytest.raises(VaultInputError, match="could not be read"):
         later.reveal("bank", "password")
     access = later.task_access()
@@ -92,10 +92,10 @@ def test_a_failing_keychain_is_named_and_nothing_reaches_a_file(backend: object,
 
 
 def test_a_keychain_locked_between_save_and_run_is_said(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
-    store = VaultStore(tmp_path, Keychain())
+    store = VaultStore(tmp_path / "vault.json", Keychain())
     store.save_entry(None, "bank", ("bank.example",), {"password": PASSWORD})
     keyring.set_keyring(LockedKeyring())
-    later = VaultStore(tmp_path, Keychain())
+    later = VaultStore(tmp_path / "vault.json", Keychain())
     access = later.task_access()
     assert access.entries == ()
     assert access.problems == (
@@ -105,17 +105,17 @@ def test_a_keychain_locked_between_save_and_run_is_said(memory_keyring: MemoryKe
 
 
 def test_export_and_import_carry_no_values(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
-    store = VaultStore(tmp_path / "a", Keychain())
+    store = VaultStore(tmp_path / "a" / "vault.json", Keychain())
     store.save_entry(None, "bank", ("bank.example",), {"username": "ada", "password": PASSWORD})
     exported = tmp_path / "vault-export.json"
     assert store.export_to(exported) == "Exported 1 entry (names and sites, no values) and the site rules."
     assert files_hold(tmp_path, PASSWORD) == [] and "ada" not in exported.read_text()
-    other = VaultStore(tmp_path / "b", Keychain())
+    other = VaultStore(tmp_path / "b" / "vault.json", Keychain())
     assert other.import_from(exported).startswith("Imported 1 new entry and the site rules.")
     assert [(e.name, e.fields) for e in other.entries] == [("bank", ())]
 
 
 def test_a_damaged_list_is_kept_aside(tmp_path: Path) -> None:
     (tmp_path / "vault.json").write_text("{broken")
-    store = VaultStore(tmp_path, Keychain())
+    store = VaultStore(tmp_path / "vault.json", Keychain())
     assert store.entries == [] and "kept aside as vault.json.bad" in (store.problem or "")

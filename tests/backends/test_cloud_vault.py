@@ -29,7 +29,7 @@ def cloud() -> Any:
 
 @pytest.fixture
 def vault(tmp_path: Path) -> VaultStore:
-    store = VaultStore(tmp_path, Keychain())
+    store = VaultStore(tmp_path / "vault.json", Keychain())
     store.save_entry(None, "bank", ("bank.example", "*.bank.example"), {"username": "ada", "password": PASSWORD, "totp": SECRET})
     store.save_entry(None, "Mail", ("mail.example",), {"password": "m41l-pass"})
     return store
@@ -84,7 +84,7 @@ def test_allowed_sites_limit_the_task_and_a_refused_site_is_said_plainly(cloud: 
 
 
 def test_without_vault_entries_nothing_is_added(cloud: FakeCloud, tmp_path: Path, arun: Any) -> None:
-    empty = VaultStore(tmp_path, Keychain())
+    empty = VaultStore(tmp_path / "vault.json", Keychain())
     empty.save_rules(SiteRules(final_pay_everywhere=False))
     made = Harness(cloud, vault=empty)
 

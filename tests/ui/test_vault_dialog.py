@@ -23,7 +23,7 @@ PASSWORD = "s3cret-Horse-77"
 
 
 def dialog_for(tmp_path: Path, qtbot: Any) -> VaultDialog:
-    dialog = VaultDialog(VaultStore(tmp_path, Keychain()))
+    dialog = VaultDialog(VaultStore(tmp_path / "vault.json", Keychain()))
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
@@ -118,7 +118,7 @@ def test_site_rules_and_the_default_pay_rule(tmp_path: Path, qtbot: Any) -> None
         "On shop.example a person confirms orders and submits forms."
     ]
     dialog.final_pay.setChecked(False)
-    again = VaultStore(tmp_path, Keychain())
+    again = VaultStore(tmp_path / "vault.json", Keychain())
     assert again.rules.rules == (SiteRule("shop.example", frozenset({Duty.CONFIRM})),)
     assert again.rules.final_pay_everywhere is False
 
@@ -141,7 +141,7 @@ def test_export_and_import_through_the_dialog(tmp_path: Path, qtbot: Any) -> Non
 
 
 def test_allowed_sites_field_keeps_bad_input_and_says_why(tmp_path: Path, qtbot: Any) -> None:
-    store = VaultStore(tmp_path, Keychain())
+    store = VaultStore(tmp_path / "vault.json", Keychain())
     field = AllowedSitesField()
     qtbot.addWidget(field)
     field.attach(store)

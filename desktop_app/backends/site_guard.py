@@ -9,7 +9,7 @@ import json
 import logging
 from typing import Any
 
-from desktop_app.core.site_rules import SiteRules, Target, refusal
+from desktop_app.core.site_rules import SiteRules, Target, refusal, script_refusal
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ _TARGET_JS = r"""function(enter) {
     form_has_card_fields: fields.some(isCard),
     form_has_password: fields.some((f) => (f.getAttribute('type') || '').toLowerCase() === 'password'),
     page_has_card_fields: [...document.querySelectorAll('input')].some(isCard),
+    page_has_password: !!document.querySelector('input[type=password]'),
   });
 }"""
 
@@ -53,7 +54,7 @@ async def check(action: Any, browser_session: Any, rules: SiteRules) -> str | No
     site applies (the agent would otherwise be stuck on any page that does not answer)."""
     dumped = action.model_dump(exclude_unset=True)
     name, params = next(((k, v) for k, v in dumped.items() if v is not None), ("", None))
-    if name not in ("click", "send_keys") or not isinstance(params, dict):
+    if name not in ("click", "send_keys", "evaluate") or not isinstance(params, dict):
         return None
     if name == "send_keys" and "enter" not in str(params.get("keys", "")).lower():
         return None
@@ -65,6 +66,9 @@ async def check(action: Any, browser_session: Any, rules: SiteRules) -> str | No
     if not duties:
         return None
     try:
+        if name == "evaluate":
+            page = await _read_target("page", {}, browser_session)
+            return script_refusal(url, str(params.get("code", "")), page, rules)
         target = await _read_target(name, params, browser_session)
     except Exception as error:
         log.warning("Could not read what the agent is about to press (%s)", type(error).__name__)
@@ -96,6 +100,8 @@ async def _read_target(name: str, params: dict[str, Any], browser_session: Any) 
         if name == "click":
             x, y = int(params.get("coordinate_x") or 0), int(params.get("coordinate_y") or 0)
             element, enter = f"document.elementFromPoint({x}, {y})", "false"
+        elif name == "page":
+            element, enter = "document.body", "false"
         else:
             element, enter = "document.activeElement", "true"
         cdp = await browser_session.get_or_create_cdp_session()

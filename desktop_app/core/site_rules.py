@@ -122,6 +122,7 @@ class Target:
     form_has_card_fields: bool = False
     form_has_password: bool = False
     page_has_card_fields: bool = False
+    page_has_password: bool = False
 
     @classmethod
     def from_page(cls, data: Any) -> Target:
@@ -134,6 +135,7 @@ class Target:
             form_has_card_fields=bool(data.get("form_has_card_fields")),
             form_has_password=bool(data.get("form_has_password")),
             page_has_card_fields=bool(data.get("page_has_card_fields")),
+            page_has_password=bool(data.get("page_has_password")),
         )
 
 
@@ -159,6 +161,27 @@ def refusal(url: str, target: Target, rules: SiteRules) -> str | None:
             f"A person logs in on {site} ({duties[Duty.LOGIN]}): the agent stopped before pressing {press}. "
             "Log in yourself, then hand back."
         )
+    return None
+
+
+# A script that presses or submits something (the agent's "evaluate" action).
+_SCRIPT_PRESS = re.compile(r"\.(submit|requestSubmit|click)\s*\(|dispatchEvent|new\s+(Mouse|Keyboard|Pointer)Event", re.IGNORECASE)
+
+
+def script_refusal(url: str, script: str, page: Target, rules: SiteRules) -> str | None:
+    """Why a script the agent wants to run on this page must not: it would press or submit
+    something on a page where that is the person's (a payment form, a ruled site). None otherwise."""
+    if not _SCRIPT_PRESS.search(script or ""):
+        return None
+    duties = rules.duties_at(url)
+    site = _site_of(url)
+    ending = "the agent may not press or submit here with a script. Do this step yourself, then hand back."
+    if Duty.PAY in duties and page.page_has_card_fields:
+        return f"A person pays on {site} ({duties[Duty.PAY]}): {ending}"
+    if Duty.CONFIRM in duties:
+        return f"A person confirms and submits forms on {site} ({duties[Duty.CONFIRM]}): {ending}"
+    if Duty.LOGIN in duties and page.page_has_password:
+        return f"A person logs in on {site} ({duties[Duty.LOGIN]}): {ending}"
     return None
 
 

@@ -53,3 +53,18 @@ def test_the_rules_briefing_and_round_trip() -> None:
     ]
     assert SiteRules.from_json(rules.to_json()) == rules
     assert rules.with_rule(SiteRule("shop.example", frozenset())).rules == ()
+
+
+def test_a_script_that_presses_on_a_ruled_page_is_refused() -> None:
+    from desktop_app.core.site_rules import script_refusal
+
+    card_page = Target(page_has_card_fields=True)
+    assert script_refusal(SHOP, "document.getElementById('pay').click()", card_page, SiteRules()) == (
+        "A person pays on shop.example (the rule for every site): the agent may not press or submit here with a "
+        "script. Do this step yourself, then hand back."
+    )
+    assert script_refusal(SHOP, "document.forms[0].requestSubmit()", card_page, SiteRules()) is not None
+    assert script_refusal(SHOP, "document.title", card_page, SiteRules()) is None  # reading is fine
+    assert script_refusal(SHOP, "document.querySelector('a').click()", Target(), SiteRules()) is None  # no card form
+    confirm = SiteRules((SiteRule("shop.example", frozenset({Duty.CONFIRM})),), final_pay_everywhere=False)
+    assert script_refusal(SHOP, "form.submit()", Target(), confirm) is not None

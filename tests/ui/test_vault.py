@@ -268,3 +268,26 @@ def test_enter_in_a_card_form_is_refused_like_the_pay_click(
         "A person pays on 127.0.0.1 (the rule for every site): the agent stopped before pressing Enter in the form. "
         "Check the order and the amount, press it yourself, then hand back."
     ]
+
+
+def test_a_script_pressing_pay_is_refused_too(local_services: Services, site: SiteServer, make_window: Any, qrun: Any) -> None:
+    model = sl.ScriptedModel([
+        sl.navigate(site.url("pay.html")),
+        sl.Step("evaluate", {"code": "document.getElementById('pay').click()"}, goal="Press Pay with a script"),
+        sl.done("Paid"),
+    ])
+    sl.install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        run_task(window, "Pay for my order")
+        await wait_until(lambda: model.calls and controller.state is Control.HUMAN, timeout=60, what="the person to get control")
+
+    qrun(scenario(), timeout=120)
+    assert site.submissions == []
+    asked = [e.reason for e in controller.timeline.entries if isinstance(e, tl.Handoff)]
+    assert asked == [
+        "A person pays on 127.0.0.1 (the rule for every site): the agent may not press or submit here with a script. "
+        "Do this step yourself, then hand back."
+    ]

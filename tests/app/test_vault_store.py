@@ -119,3 +119,11 @@ def test_a_damaged_list_is_kept_aside(tmp_path: Path) -> None:
     (tmp_path / "vault.json").write_text("{broken")
     store = VaultStore(tmp_path / "vault.json", Keychain())
     assert store.entries == [] and "kept aside as vault.json.bad" in (store.problem or "")
+
+
+def test_every_value_read_or_written_is_kept_out_of_logs(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
+    from desktop_app.redaction import redactor
+
+    store = VaultStore(tmp_path / "vault.json", Keychain())
+    store.save_entry(None, "bank", ("bank.example",), {"username": "ada.lovelace", "password": PASSWORD})
+    assert redactor.redact(f"typed {PASSWORD} as ada.lovelace") == "typed [redacted] as [redacted]"

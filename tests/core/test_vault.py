@@ -38,8 +38,9 @@ def test_totp_matches_rfc_6238(at: int, code: str) -> None:
 
 
 def test_codes_around_cover_the_neighbouring_windows() -> None:
-    assert codes_around(RFC_SECRET, 1111111111) == ("081804", "050471", "" + totp_code(RFC_SECRET, 1111111141))
-    assert codes_around(RFC_SECRET, 1111111111)[:2] == ("081804", "050471")
+    import pyotp  # an independent implementation for the window after (RFC 6238 lists no vector there)
+
+    assert codes_around(RFC_SECRET, 1111111111) == ("081804", "050471", pyotp.TOTP(RFC_SECRET).at(1111111141))
 
 
 def test_a_secret_is_read_from_an_otpauth_address_or_as_typed() -> None:

@@ -5,6 +5,7 @@ must do it (``core.site_rules.refusal``). The action guard in ``local.py`` refus
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 from desktop_app.core.site_rules import SiteRules, Target, refusal, script_refusal
 
 log = logging.getLogger(__name__)
+
+READ_TIMEOUT = 5.0  # a page that does not answer in time counts as unreadable
 
 # Runs on the element (``this``) in its own frame; reads, never changes anything.
 _TARGET_JS = r"""function(enter) {
@@ -59,7 +62,7 @@ async def check(action: Any, browser_session: Any, rules: SiteRules) -> str | No
     if name == "send_keys" and "enter" not in str(params.get("keys", "")).lower():
         return None
     try:
-        url = await browser_session.get_current_page_url()
+        url = await asyncio.wait_for(browser_session.get_current_page_url(), READ_TIMEOUT)
     except Exception:
         url = ""
     duties = rules.duties_at(url) if url else {}
@@ -67,9 +70,9 @@ async def check(action: Any, browser_session: Any, rules: SiteRules) -> str | No
         return None
     try:
         if name == "evaluate":
-            page = await _read_target("page", {}, browser_session)
+            page = await asyncio.wait_for(_read_target("page", {}, browser_session), READ_TIMEOUT)
             return script_refusal(url, str(params.get("code", "")), page, rules)
-        target = await _read_target(name, params, browser_session)
+        target = await asyncio.wait_for(_read_target(name, params, browser_session), READ_TIMEOUT)
     except Exception as error:
         log.warning("Could not read what the agent is about to press (%s)", type(error).__name__)
         if any(source != "the rule for every site" for source in duties.values()):

@@ -32,6 +32,7 @@ from desktop_app.core.messages import plural
 from desktop_app.system.keychain import Keychain, SecretName
 from desktop_app.system.paths import Paths
 from desktop_app.settings import Settings, SettingsStore, chosen_backend, cloud_config
+from desktop_app.vault_store import VaultStore
 
 if TYPE_CHECKING:
     from desktop_app.core.ports import Backend, RemoteSession
@@ -58,7 +59,8 @@ class Services:
         self.history.attach(self.bus.subscribe, self.bus.publish)
         # Before the controller: it must see every control change, from the first.
         self.privacy = PrivacyGuard(self.bus.subscribe, self.bus.publish)
-        self.context = BackendContext(paths=paths, devtools_url=devtools_url, privacy=self.privacy)
+        self.vault = VaultStore(paths.vault_file, self.keychain)
+        self.context = BackendContext(paths=paths, devtools_url=devtools_url, privacy=self.privacy, vault=self.vault)
         self.backend_kind = chosen_backend(self.settings, backend_override)
         # ``--backend`` is for this run only: saving other settings must not make it the default.
         self._stored_backend = self.settings.backend

@@ -109,9 +109,54 @@ async def cloud_shot() -> None:
         await window.close_gracefully()
 
 
+async def vault_shots(site: SiteServer) -> None:
+    """The vault dialog (both tabs), and a site rule refusing the agent's Pay click."""
+    from desktop_app.core.site_rules import Duty, SiteRule, SiteRules
+    from desktop_app.ui.vault_dialog import open_vault_dialog
+
+    services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="local")
+    sl.select_for(services)
+    vault = services.vault
+    vault.save_entry(None, "bank", ("mybank.example", "*.mybank.example"), {"username": "ada@example.com", "password": "x" * 14, "totp": "JBSWY3DPEHPK3PXP"})
+    vault.save_entry(None, "Blue Mug Co.", ("bluemug.example",), {"username": "ada", "password": "y" * 12})
+    vault.save_rules(SiteRules((SiteRule("mybank.example", frozenset({Duty.CONFIRM})), SiteRule("tickets.example", frozenset({Duty.LOGIN, Duty.PAY})))))
+    sl.install(
+        sl.ScriptedModel(
+            [
+                sl.navigate(site.url("pay.html"), goal="Open the payment page"),
+                sl.type_text("id=name", "Ada Lovelace", goal="Fill in the name on the card"),
+                sl.click("id=pay", goal="Press Pay"),
+                sl.done("Paid"),
+            ]
+        )
+    )
+    window = MainWindow.open(services, interactive=False)
+    window.resize(1400, 860)
+    window.show()
+    await wait_until(lambda: window.live_view.first_load_done, timeout=30)
+    dialog = open_vault_dialog(window, vault)
+    dialog.edit_entry("bank")
+    await settle()
+    dialog.grab().save(str(DOCS / "screenshot-vault.png"))
+    print("saved docs/screenshot-vault.png")
+    dialog.tabs.setCurrentIndex(1)
+    await settle()
+    dialog.grab().save(str(DOCS / "screenshot-site-rules.png"))
+    print("saved docs/screenshot-site-rules.png")
+    dialog.close()
+    panel = window.task_panel
+    panel.task_input.setPlainText("Pay for my Blue Mug order")
+    window.run_task(panel.task_text)
+    await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=60)
+    await settle(2.0)
+    save(window, "screenshot-site-rule-refusal.png")
+    await window.close_gracefully()
+
+
 async def main() -> None:
     with SiteServer() as site:
         await local_shots(site)
+        await vault_shots(site)
     await cloud_shot()
 
 

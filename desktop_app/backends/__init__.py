@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from desktop_app.system.keychain import Keychain
     from desktop_app.system.paths import Paths
     from desktop_app.settings import Settings
+    from desktop_app.vault_store import VaultStore
 
 @dataclass(frozen=True)
 class BackendContext:
@@ -22,6 +23,7 @@ class BackendContext:
     paths: Paths
     devtools_url: str | None  # None: this run has no DevTools port (it started in Cloud mode)
     privacy: PrivacyGuard | None = None  # hides what the person typed from the Local agent
+    vault: VaultStore | None = None  # stored logins, allowed sites and site rules for each task
 
 
 def build_backend(kind: BackendKind, settings: Callable[[], Settings], keychain: Keychain, context: BackendContext) -> Backend:
@@ -30,7 +32,7 @@ def build_backend(kind: BackendKind, settings: Callable[[], Settings], keychain:
         from desktop_app.backends.cloud_check import CheckedCloudBackend
         from desktop_app.settings import cloud_config
 
-        return CheckedCloudBackend(lambda: cloud_config(settings(), keychain))
+        return CheckedCloudBackend(lambda: cloud_config(settings(), keychain), vault=context.vault)
     if kind is BackendKind.LOCAL:
         # browser-use is a heavy import: only pay for it when Local mode is chosen.
         from desktop_app.backends.local import LocalBackend

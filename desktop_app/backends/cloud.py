@@ -28,6 +28,7 @@ from browser_use_sdk import (
 from pydantic import ValidationError
 
 from desktop_app.backends.capabilities import CLOUD
+from desktop_app.core.access import TaskAccess
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
     AgentListener,
@@ -79,8 +80,11 @@ class CloudBackend:
         lost_contact_after: float = LOST_CONTACT_AFTER,
         find_created_for: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        vault: Any = None,
     ) -> None:
         self._api_key = api_key
+        self._vault = vault  # VaultStore: stored logins, allowed sites and site rules for each task
+        self._access = TaskAccess.NONE
         # Read when a session starts: a new address applies from the next session, never mid-session.
         self._base_url = base_url if callable(base_url) else (lambda: base_url)
         self._session_base_url: str | None = None
@@ -293,13 +297,21 @@ class CloudBackend:
         session_id = self._require_session()
         client = self._client_for_current_key()
         metadata = {REQUEST_TOKEN_KEY: request.request_id}
+        access = self._access = await self._task_access()
+        text = "\n\n".join(p for p in (request.text, access.briefing()) if p)
+        limits: dict[str, Any] = {}
+        if secrets := access.cloud_secrets():
+            limits["secrets"] = secrets  # typed by Browser Use by placeholder; never in the text
+        if allowed := access.cloud_allowed_domains():
+            limits["allowed_domains"] = allowed
         try:
             created = await self._call(
                 lambda: client.tasks.create(
-                    request.text,
+                    text,
                     session_id=session_id,
                     metadata=metadata,
                     **({} if request.screenshots else {"vision": False}),
+                    **limits,
                 ),
                 creating="task",
             )
@@ -317,6 +329,19 @@ class CloudBackend:
         self._reported_steps[task_id] = 0
         self._follow(task_id)
         return RunHandle(task_id)
+
+    async def _task_access(self) -> TaskAccess:
+        if self._vault is None:
+            return TaskAccess.NONE
+        try:
+            access: TaskAccess = await asyncio.to_thread(self._vault.task_access)
+        except Exception as error:
+            log.warning("Could not read the vault (%s)", type(error).__name__)
+            self._tell("The vault could not be read from your keychain; the agent will ask you to log in instead.")
+            return TaskAccess(rules=self._vault.rules, allowed_sites=self._vault.allowed_sites)
+        for problem in access.problems:
+            self._tell(problem)
+        return access
 
     async def _raise_if_session_gone(self, client: AsyncBrowserUse, session_id: str) -> None:
         try:
@@ -556,6 +581,7 @@ class CloudBackend:
                         actions=tuple(step.actions),
                         screenshot_url=step.screenshot_url,
                         duration=step.duration,
+                        error=self._access.refused_site_words(f"{step.evaluation_previous_goal} {step.memory}"),
                     )
                 )
             self._reported_steps[task_id] = self._reported_steps.get(task_id, 0) + 1  # steps are counted, not numbered

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_app.backends import BackendContext, screenshot_masking
+from desktop_app.backends import BackendContext, screenshot_masking, site_guard
 from desktop_app.backends.capabilities import LOCAL
 from desktop_app.backends.llm import (
     DEFAULT_TIMEOUT,
@@ -38,6 +38,7 @@ from desktop_app.backends.llm import (
     check_llm_settings,
     make_llm,
 )
+from desktop_app.core.access import TaskAccess
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
     AgentListener,
@@ -55,6 +56,7 @@ from desktop_app.core.ports import (
 from desktop_app.system.keychain import Keychain
 from desktop_app.backends.providers import provider
 from desktop_app.settings import LLMSettings
+from desktop_app.core.redaction import redactor
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +237,10 @@ class LocalBackend:
         self._keychain = keychain
         self._devtools_url = context.devtools_url
         self._privacy = context.privacy
+        self._vault = context.vault
+        self._access = TaskAccess.NONE  # what the current task may use (vault entries, sites, rules)
+        self._blocked: list[str] = []  # addresses the allowed sites kept the agent from, this step
+        self._refused_press = False  # a site rule refused this step's click or Enter
         self._screenshots = context.paths.screenshots
         self._agent_files = context.paths.cache / "agent-files"  # the agent's scratch files: private, removed at session end
         self._downloads = context.paths.downloads
@@ -260,6 +266,7 @@ class LocalBackend:
         self._fault: BackendError | None = None
         self._stop_requested = False
         self.actions_refused = 0  # guard hits: attempted agent input while the person had control
+        self.rule_refusals = 0  # presses a site rule kept for the person
 
     def attach(self, listener: AgentListener) -> None:
         self._listener = listener
@@ -285,9 +292,10 @@ class LocalBackend:
         self._tools = self._make_tools(browser_use)
         if self._privacy is not None:
             screenshot_masking.protect(self._privacy)
-        from browser_use.browser.events import BrowserReconnectingEvent
+        from browser_use.browser.events import BrowserErrorEvent, BrowserReconnectingEvent
 
         self._browser.event_bus.on(BrowserReconnectingEvent, self._connection_dropped)
+        self._browser.event_bus.on(BrowserErrorEvent, self._site_blocked)
         return SessionInfo(id=f"local-{uuid.uuid4().hex[:12]}", live_url=None, started_at=time.time())
 
     async def _check_devtools(self) -> None:
@@ -308,6 +316,7 @@ class LocalBackend:
         self._agent = None
         if self._privacy is not None:
             screenshot_masking.release(self._privacy)
+            self._privacy.use_vault(None)
             self._privacy.session_ended()
         shutil.rmtree(self._agent_files, ignore_errors=True)
         if browser is not None:
@@ -344,6 +353,8 @@ class LocalBackend:
             raise BackendError(Problem.INVALID, "The agent is still busy with the previous task.")
         browser_use = await asyncio.to_thread(_import_browser_use)
         task_id = f"local-task-{uuid.uuid4().hex[:12]}"
+        await self._grant_access()
+        agent_text = "\n\n".join(p for p in (request.text, self._access.briefing()) if p)
         settings = self._llm_settings()
         model_identity = (settings, self._key_fingerprint(settings))
         if self._agent is not None and model_identity != self._agent_model:
@@ -364,7 +375,8 @@ class LocalBackend:
             )
             self._agent_model = model_identity
             self._agent = _agent_class(browser_use)(
-                task=request.text,
+                task=agent_text,
+                sensitive_data=self._access.sensitive_data() or None,
                 llm=llm,
                 browser_session=self._browser,
                 tools=self._tools,
@@ -377,10 +389,12 @@ class LocalBackend:
             )
         else:
             # The same agent keeps what it learnt earlier in this session (like Cloud's same session).
-            self._agent.add_new_task(request.text)
+            self._agent.add_new_task(agent_text)
             self._start_afresh(self._agent)
+            self._agent.sensitive_data = self._access.sensitive_data() or None
+            self._agent._message_manager.sensitive_data = self._agent.sensitive_data
         if self._privacy is not None:
-            self._privacy.scrubber.known_to_model(request.text)
+            self._privacy.scrubber.known_to_model(agent_text)
         self._first_step = self._agent.state.n_steps
         self._task_id = task_id
         self._fault = None
@@ -406,6 +420,8 @@ class LocalBackend:
             return
         finally:
             self._step_idle.set()
+            if self._browser is not None:
+                self._browser.browser_profile.allowed_domains = None  # the person browses freely between tasks
         self._may_act = False
         if self._fault is not None:
             # The model or the connection broke: the next task starts with a fresh agent and model
@@ -417,6 +433,45 @@ class LocalBackend:
             return
         steps = agent.state.n_steps - self._first_step
         self._listener.on_finished(task_result(task_id, history.history, steps=steps, stopped=self._stop_requested))
+
+    async def _grant_access(self) -> None:
+        """What this task may use: the vault's entries (values read from the keychain off the UI
+        thread), the sites the person allowed, the site rules. The values go to browser-use's
+        ``sensitive_data`` and to the privacy guard (to hide them), nowhere else."""
+        if self._vault is None:
+            self._access = TaskAccess.NONE
+        else:
+            try:
+                self._access = await asyncio.to_thread(self._vault.task_access)
+            except Exception as error:  # a keychain that breaks mid-read: run without the vault
+                log.warning("Could not read the vault (%s)", type(error).__name__)
+                self._access = TaskAccess(rules=self._vault.rules, allowed_sites=self._vault.allowed_sites)
+                self._tell("The vault could not be read from your keychain; the agent will ask you to log in instead.")
+        for problem in self._access.problems:
+            self._tell(problem)
+        if self._browser is not None:
+            self._browser.browser_profile.allowed_domains = self._access.local_allowed_domains()
+        if self._privacy is not None:
+            access = self._access
+
+            def secret_values() -> set[str]:
+                values = access.secret_values()
+                for value in values:
+                    redactor.add_secret(value)  # the current 2FA codes too: never in a log
+                return values
+
+            self._privacy.use_vault(secret_values)
+
+    def _tell(self, text: str) -> None:
+        if self._listener is not None:
+            self._listener.on_notice(text)
+
+    def _site_blocked(self, event: Any) -> None:
+        """browser-use kept the agent from an address outside the allowed sites: said in the
+        step's report in plain words (see _step_ends)."""
+        if getattr(event, "error_type", "") in ("NavigationBlocked", "TabCreationBlocked"):
+            url = str((getattr(event, "details", None) or {}).get("url", ""))
+            self._blocked.append(url)
 
     @staticmethod
     def _start_afresh(agent: Any) -> None:
@@ -527,6 +582,12 @@ class LocalBackend:
             report = None
             result = None
         errors = [r.error for r in (result or ()) if getattr(r, "error", None)]
+        if self._refused_press:
+            errors.append("Not done: a site rule keeps this press for the person (see the request below).")
+            self._refused_press = False
+        if self._blocked and self._access.allowed_sites:
+            errors.append(self._access.blocked_words(self._blocked))
+            self._blocked = []
         if errors and self._fault is None:
             # A step can fail before the model says anything (a bad reply, a timeout): show it anyway,
             # so the timeline does not skip a number and the person sees why the agent is stuck.
@@ -589,6 +650,16 @@ class LocalBackend:
                     raise InterruptedError("The person has control of the browser")
                 backend._action_idle.clear()
                 try:
+                    reason = await site_guard.check(action, browser_session, backend._access.rules)
+                    if reason is not None:
+                        # Never reaches the page: the person does it (the reason is shown).
+                        backend.rule_refusals += 1
+                        backend._refused_press = True
+                        backend._ask_for_person(reason)
+                        return browser_use.ActionResult(
+                            extracted_content=f"Refused by a site rule; the person was asked: {reason}",
+                            long_term_memory=f"A site rule kept this for the person: {reason}",
+                        )
                     return await super().act(action, browser_session, *args, **kwargs)
                 finally:
                     backend._action_idle.set()

@@ -131,13 +131,16 @@ class PageMasks:
         return tuple(f for f in self.fields if f.by_person)
 
 
-def read_masks(page: FrameReport, windows: ControlWindows, *, since_ms: float = 0.0) -> PageMasks:
-    """Decide what to hide from a page's frame tree. ``since_ms`` limits ``pressed`` to recent clicks."""
+def read_masks(
+    page: FrameReport, windows: ControlWindows, *, since_ms: float = 0.0, vault_values: frozenset[str] = frozenset()
+) -> PageMasks:
+    """Decide what to hide from a page's frame tree. ``since_ms`` limits ``pressed`` to recent clicks;
+    a field holding one of ``vault_values`` (the agent typed it from the vault) is hidden too."""
     top = page.report
     if top is None:
         return PageMasks((), (), 1.0, (0.0, 0.0), confirmed=False, readable=False)
     width, height = _pair(top.get("viewport"), (0.0, 0.0))
-    reader = _Reader(windows, since_ms)
+    reader = _Reader(windows, since_ms, vault_values)
     reader.visit(page, offset=(0.0, 0.0), clip=Box(0.0, 0.0, width, height))
     return PageMasks(
         fields=tuple(reader.fields),
@@ -150,8 +153,9 @@ def read_masks(page: FrameReport, windows: ControlWindows, *, since_ms: float = 
 
 
 class _Reader:
-    def __init__(self, windows: ControlWindows, since_ms: float) -> None:
+    def __init__(self, windows: ControlWindows, since_ms: float, vault_values: frozenset[str] = frozenset()) -> None:
         self.windows = windows
+        self.vault_values = vault_values
         self.since_ms = since_ms
         self.fields: list[HiddenField] = []
         self.boxes: list[Box] = []
@@ -165,7 +169,8 @@ class _Reader:
         for raw in report.get("fields", ()):
             times = [float(t) for t in raw.get("times", ())]
             by_person = any(self.windows.by_person(t) for t in times)
-            if not by_person and not raw.get("sensitive"):
+            from_vault = str(raw.get("value") or "").strip() in self.vault_values
+            if not by_person and not raw.get("sensitive") and not from_vault:
                 continue
             typed_here = typed_here or by_person
             box = _box(raw.get("rect"))
@@ -271,6 +276,7 @@ class ValueScrubber:
 
     def __init__(self) -> None:
         self._patterns: dict[str, re.Pattern[str]] = {}
+        self._always: set[str] = set()  # vault values: hidden wherever they appear, whoever wrote them
         self._known_to_model = ""
 
     def learn(self, values: Iterable[str]) -> None:
@@ -279,12 +285,21 @@ class ValueScrubber:
             if value and value not in self._patterns:
                 self._patterns[value] = _value_pattern(value)
 
+    def learn_always(self, values: Iterable[str]) -> None:
+        """Values from the vault: hidden even inside other words and even if a task names them."""
+        for value in values:
+            value = value.strip()
+            if value and value not in self._always:
+                self._always.add(value)
+                self._patterns[value] = _vault_pattern(value)
+
     def known_to_model(self, text: str) -> None:
         """Text the model was given on purpose (a task, a note): words in it are not secrets."""
         self._known_to_model += "\n" + text
 
     def forget(self) -> None:
         self._patterns.clear()
+        self._always.clear()
         self._known_to_model = ""
 
     def scrub(self, text: str) -> str:
@@ -292,7 +307,7 @@ class ValueScrubber:
             return text
         for value in sorted(self._patterns, key=len, reverse=True):
             pattern = self._patterns[value]
-            if _told_on_purpose(value) and pattern.search(self._known_to_model):
+            if value not in self._always and _told_on_purpose(value) and pattern.search(self._known_to_model):
                 continue
             text = pattern.sub(lambda m: (m.group("lead") or "") + HIDDEN, text)
         return text
@@ -301,6 +316,13 @@ class ValueScrubber:
 def _told_on_purpose(value: str) -> bool:
     """Words the person also wrote in a task or note need no hiding; numbers (cards, codes) always do."""
     return len(value) >= _MIN_FREE_TEXT and not any(c.isdigit() for c in value)
+
+
+def _vault_pattern(value: str) -> re.Pattern[str]:
+    digits = re.sub(r"\D", "", value)
+    if len(digits) >= 4 and len(digits) == len(re.sub(r"[\s\-./]", "", value)):
+        return _value_pattern(value)  # a number (a 2FA code): in any spacing
+    return re.compile(rf"(?P<lead>){re.escape(value)}")
 
 
 def _value_pattern(value: str) -> re.Pattern[str]:
@@ -374,7 +396,19 @@ class PrivacyGuard:
         # so it still holds every value to hide (the model call need not read the page again).
         self._locked_reading: PageMasks | None = None
         self._last_said: tuple[Any, ...] = ()
+        # The values the agent may type from the vault in this task (and their current 2FA codes).
+        self._vault_values: Callable[[], Iterable[str]] = tuple
         subscribe(self._on_event)
+
+    def use_vault(self, values: Callable[[], Iterable[str]] | None) -> None:
+        """From now on, fields holding these values are masked and the values leave every text."""
+        self._vault_values = values or tuple
+        self._locked_reading = None
+
+    def _vault_now(self) -> frozenset[str]:
+        values = frozenset(v.strip() for v in self._vault_values() if v and v.strip())
+        self.scrubber.learn_always(values)
+        return values
 
     def attach_inspector(self, inspector: PageInspector | None) -> None:
         self._inspector = inspector
@@ -436,7 +470,9 @@ class PrivacyGuard:
             ))
             return None
         since = self.windows.person_since
-        masks = read_masks(tree, self.windows, since_ms=since if since is not None else float("inf"))
+        masks = read_masks(
+            tree, self.windows, since_ms=since if since is not None else float("inf"), vault_values=self._vault_now()
+        )
         if since is None:
             self._locked_reading = masks
         self.scrubber.learn(f.value for f in masks.fields)
@@ -461,6 +497,7 @@ class PrivacyGuard:
         return self._locked_reading or await self.read(why=why)
 
     def scrub(self, text: str) -> str:
+        self._vault_now()  # a 2FA code changes every 30 s: the current one is hidden too
         return self.scrubber.scrub(text)
 
     def session_ended(self) -> None:

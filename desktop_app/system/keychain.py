@@ -102,6 +102,8 @@ class Keychain:
         self._memory: dict[SecretName, str] = {}  # where no keychain works
         self._cache: dict[SecretName, str | None] = {}  # what the keychain answered (it can be slow IPC)
         self._backend_error: str | None = self._UNKNOWN
+        self._items_memory: dict[str, str] = {}  # vault values where no keychain works
+        self.problem: str | None = None  # why the keychain last failed, in words (never a value)
 
     @staticmethod
     def _detect_backend_problem() -> str | None:
@@ -234,8 +236,76 @@ class Keychain:
                 self._mark_unavailable(error)
         return SaveResult(self.persistent, "Key removed.")
 
+    # -- vault values: any account name, the same keychain and the same fallback -----------------
+
+    def get_item(self, account: str) -> str | None:
+        """A vault value, or None (not set, or the keychain failed: ``problem`` says why)."""
+        if account in self._items_memory:
+            return self._items_memory[account]
+        if not self.persistent:
+            return None
+        import keyring
+        import keyring.errors
+
+        try:
+            value = keyring.get_password(SERVICE, account)
+        except keyring.errors.KeyringError as error:
+            self._mark_unavailable(error)
+            return None
+        redactor.add_secret(value)
+        return value
+
+    def set_item(self, account: str, value: str) -> SaveResult:
+        redactor.add_secret(value)
+        if not value:
+            return self.delete_item(account)
+        if self.persistent:
+            import keyring
+            import keyring.errors
+
+            try:
+                keyring.set_password(SERVICE, account, value)
+            except keyring.errors.KeyringError as error:
+                self._mark_unavailable(error)
+            else:
+                self._items_memory.pop(account, None)
+                return SaveResult(True, "Saved in your system keychain.")
+        self._items_memory[account] = value
+        return SaveResult(False, f"{self.problem or 'No system keychain is available'}: kept in memory until you quit, never written to a file.")
+
+    def delete_item(self, account: str) -> SaveResult:
+        self._items_memory.pop(account, None)
+        if self.persistent:
+            import keyring
+            import keyring.errors
+
+            try:
+                keyring.delete_password(SERVICE, account)
+            except keyring.errors.PasswordDeleteError:
+                pass
+            except keyring.errors.KeyringError as error:
+                self._mark_unavailable(error)
+                return SaveResult(False, f"{self.problem}: the value could not be removed from it.")
+        return SaveResult(self.persistent, "Removed.")
+
     def _mark_unavailable(self, error: Exception) -> None:
+        self.problem = keychain_problem(error)
         # Log the type only: keyring messages can echo the service and account names, never values,
         # but there is nothing a user needs from the rest.
         log.warning("System keychain unavailable (%s); keeping keys in memory", type(error).__name__)
         self._backend_error = type(error).__name__
+
+
+def keychain_problem(error: Exception) -> str:
+    """What went wrong with the keychain, for the person (never the error's text: it may echo names)."""
+    import keyring.errors
+
+    if isinstance(error, keyring.errors.KeyringLocked):
+        return "Your system keychain is locked"
+    if isinstance(error, keyring.errors.NoKeyringError):
+        return "No system keychain is available"
+    if isinstance(error, keyring.errors.InitError):
+        return "Your system keychain could not be opened"
+    if isinstance(error, keyring.errors.PasswordSetError | keyring.errors.PasswordDeleteError):
+        return "Your system keychain refused access"
+    return "Your system keychain did not answer"

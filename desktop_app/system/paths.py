@@ -33,6 +33,11 @@ class Paths:
         return self.config / "settings.json"
 
     @property
+    def vault_file(self) -> Path:
+        """The vault's entry names and sites and the site rules (never a value: those are in the keychain)."""
+        return self.config / "vault.json"
+
+    @property
     def window_geometry(self) -> Path:
         """The main window's size and place on screen when it was last closed (Qt's own format)."""
         return self.config / "window-geometry"

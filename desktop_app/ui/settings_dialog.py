@@ -179,6 +179,27 @@ class SettingsDialog(QDialog):
         site_layout.addWidget(_hint("Sites you log in to in the Local browser stay logged in between runs.", site))
         site_layout.addWidget(self.forget_button)
 
+        vault = QGroupBox("Vault and site rules", self)
+        vault_layout = QVBoxLayout(vault)
+        vault_layout.addWidget(_hint(
+            "Logins the agent may use without the AI model seeing them, and what a person always does on a site "
+            "(log in, pay, confirm).",
+            vault,
+        ))
+        vault_buttons = QHBoxLayout()
+        self.vault_button = QPushButton("Vault…", vault)
+        self.vault_button.setObjectName("settingsVaultButton")
+        self.sites_button = QPushButton("Site rules…", vault)
+        self.sites_button.setObjectName("settingsSitesButton")
+        from desktop_app.ui.vault_dialog import open_vault_dialog
+
+        self.vault_button.clicked.connect(lambda: open_vault_dialog(self.parentWidget() or self, services.vault))
+        self.sites_button.clicked.connect(lambda: open_vault_dialog(self.parentWidget() or self, services.vault, tab="sites"))
+        vault_buttons.addWidget(self.vault_button)
+        vault_buttons.addWidget(self.sites_button)
+        vault_buttons.addStretch(1)
+        vault_layout.addLayout(vault_buttons)
+
         self.keychain_status = _hint(services.keychain.status_text, self)
         self.keychain_status.setObjectName("keychainStatus")
         self.error = QLabel(self)
@@ -193,7 +214,7 @@ class SettingsDialog(QDialog):
         self.save_button.setObjectName("settingsSaveButton")
 
         layout = QVBoxLayout(self)
-        for widget in (where, cloud, model, site, self.keychain_status, self.error, buttons):
+        for widget in (where, cloud, model, site, vault, self.keychain_status, self.error, buttons):
             layout.addWidget(widget)
         self._provider_changed()
         self.model_group = model

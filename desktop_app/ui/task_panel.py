@@ -28,6 +28,7 @@ from desktop_app.core.hand_back import NOTE_REDACTION_HINT, privacy_hint
 from desktop_app.core.state_words import DEFAULT_TASK_PROMPT, StateWords, state_words
 from desktop_app.core.task_box import merged_into, unchanged
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
+from desktop_app.ui.vault_dialog import AllowedSitesField
 
 
 def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
@@ -98,6 +99,7 @@ class TaskPanel(QWidget):
         self.task_input.textChanged.connect(self._update_counter)
         self.char_count = _named(QLabel(self), "taskCharCount", "Task length")
         self.char_count.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.allowed_sites = AllowedSitesField(self)  # and the Vault button
 
         self.run_button = _named(QPushButton("Run  (Ctrl+Enter)", self), "runButton", "Run")
         self.take_over_button = _named(QPushButton("Take over  (Ctrl+T)", self), "takeOverButton", "Take over")
@@ -159,6 +161,7 @@ class TaskPanel(QWidget):
         layout.addWidget(self.task_label)
         layout.addWidget(self.task_input, 2)
         layout.addWidget(self.char_count)
+        layout.addWidget(self.allowed_sites)
         layout.addLayout(control_row)
         layout.addWidget(self.request_box)
         layout.addWidget(self.note_label)
@@ -177,6 +180,7 @@ class TaskPanel(QWidget):
     def request_run(self) -> None:
         # Even when Run is not possible now (Ctrl+Enter while the agent works): the core says why.
         if self.task_text:
+            self.allowed_sites.apply()  # Ctrl+Enter may come before the field's editing finished
             self.runRequested.emit(self.task_text)
 
     def request_hand_back(self) -> None:

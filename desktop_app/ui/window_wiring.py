@@ -27,6 +27,7 @@ from desktop_app.ui.quitter import Quitter
 from desktop_app.ui.recovery_bar import RecoveryBar
 from desktop_app.ui.session_actions import SessionActions
 from desktop_app.ui.task_panel import TaskPanel
+from desktop_app.ui.vault_dialog import open_vault_dialog
 from desktop_app.ui.window_dialogs import WindowDialogs
 
 KEYCHAIN_CHECK_DELAY = 0.5  # looking for the system keychain takes a moment: after the window is up
@@ -88,6 +89,8 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     panel.helpRequested.connect(dialogs.open_help)
     panel.aboutRequested.connect(dialogs.open_about)
     panel.backendChosen.connect(actions.choose_backend)
+    panel.allowed_sites.attach(services.vault)
+    panel.allowed_sites.vaultRequested.connect(lambda: open_vault_dialog(window, services.vault))
     panel.task_input.textChanged.connect(actions.recheck_length)
     panel.note_input.textChanged.connect(actions.recheck_length)
     banner.actionRequested.connect(actions.on_notice_action)

@@ -160,3 +160,28 @@ def test_guard_tells_the_account_while_the_person_has_the_browser(arun: Any) -> 
 
     arun(scenario())
     assert [e.account for e in published if isinstance(e, PersonActed)] == ["Filled Email."]
+
+
+def test_fields_the_agent_filled_from_the_vault_are_hidden_like_the_persons() -> None:
+    windows = windows_with_agent_between(5_000, 9_000)
+    page = FrameReport(report([
+        field("Email", "ada@example.test", [6_000]),  # the agent typed it from the vault
+        field("Code", "287082", [6_500], rect=(10, 60, 200, 30)),  # the 2FA code it typed
+        field("Search", "blue mugs", [7_000], rect=(10, 100, 200, 30)),  # typed by the agent, its own words
+    ]))
+    masks = read_masks(page, windows, vault_values=frozenset({"ada@example.test", "287082"}))
+    assert [(f.label, f.by_person) for f in masks.fields] == [("Email", False), ("Code", False)]
+    assert masks.boxes == (Box(10, 20, 200, 30), Box(10, 60, 200, 30))
+
+
+def test_vault_values_leave_the_text_even_when_a_task_names_them(arun: Any) -> None:
+    handlers: list[Any] = []
+    guard = PrivacyGuard(handlers.append, lambda event: None)
+    guard.scrubber.known_to_model("Log in as ada@example.test please")
+    codes = iter([("pw-Secret!", "287082"), ("pw-Secret!", "081804")])
+    guard.use_vault(lambda: next(codes))
+    assert guard.scrub("user ada@example.test typed pw-Secret!x and 287 082") == f"user ada@example.test typed {HIDDEN}x and {HIDDEN}"
+    assert guard.scrub("now 081804, earlier 287082") == f"now {HIDDEN}, earlier {HIDDEN}"  # the new code, and the old kept
+    guard.use_vault(lambda: ("ada@example.test",))
+    assert guard.scrub("Log in as ada@example.test") == f"Log in as {HIDDEN}"
+    guard.close()

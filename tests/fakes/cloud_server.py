@@ -196,11 +196,11 @@ class FakeCloud(LoopbackServer):
         with self._lock:
             self._faults.clear()
 
-    def add_step(self, task_id: str | None = None, *, goal: str | None = None) -> float:
+    def add_step(self, task_id: str | None = None, *, goal: str | None = None, evaluation: str | None = None) -> float:
         """Manual mode: make one more step appear now; returns the monotonic time it appeared."""
         with self._lock:
             task = self.tasks[task_id] if task_id else self.latest_task()
-            self._append_step(task, goal)
+            self._append_step(task, goal, evaluation)
             return task.step_times[-1]
 
     def finish_task(self, task_id: str | None = None, *, output: str = "Done.", success: bool = True) -> None:
@@ -232,13 +232,13 @@ class FakeCloud(LoopbackServer):
 
     # -- the API -------------------------------------------------------------------------------
 
-    def _append_step(self, task: FakeTask, goal: str | None = None) -> None:
+    def _append_step(self, task: FakeTask, goal: str | None = None, evaluation: str | None = None) -> None:
         number = len(task.steps) + 1
         task.steps.append(
             {
                 "number": number,
                 "memory": f"Memory after step {number}",
-                "evaluationPreviousGoal": "Success" if number > 1 else "Start",
+                "evaluationPreviousGoal": evaluation or ("Success" if number > 1 else "Start"),
                 "nextGoal": goal or f"Step {number} of: {task.text[:40]}",
                 "url": f"https://example.com/step/{number}",
                 "screenshotUrl": f"{self.origin}/screenshots/{task.id}/{number}.png",

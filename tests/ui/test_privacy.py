@@ -94,6 +94,16 @@ async def type_card(view: Any) -> list[tuple[float, float, float, float]]:
     return [await field_box(view, element_id) for element_id in ("number", "expiry", "cvc")]
 
 
+@pytest.fixture(autouse=True)
+def agent_may_press_pay(request: pytest.FixtureRequest) -> None:
+    """These tests are about masking: the agent presses Pay after the person filled the card, so
+    the rule for every site ("a person presses the final Pay", tests/ui/test_vault.py) is off here."""
+    if "local_services" in request.fixturenames:
+        from desktop_app.core.site_rules import SiteRules
+
+        request.getfixturevalue("local_services").vault.rules = SiteRules(final_pay_everywhere=False)
+
+
 def pay_script(site: SiteServer) -> list[sl.Step]:
     return [
         sl.navigate(site.url("pay.html")),

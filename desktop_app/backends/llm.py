@@ -33,7 +33,7 @@ def check_llm_settings(settings: LLMSettings, keychain: Keychain) -> None:
         raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
     _key_for(settings.provider, keychain)
     if chosen.needs_model and not settings.effective_model():
-        raise BackendError(Problem.LLM_NOT_CONFIGURED, f"Choose which {chosen.name} model the agent should use in Settings.")
+        raise BackendError(Problem.LLM_NOT_CONFIGURED, f"{chosen.missing_model()} Do it in Settings.")
 
 
 def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:

@@ -20,6 +20,7 @@ class Provider:
     key_required: bool = True  # False: a key is used when given (an OpenAI-compatible server may want none)
     at_address: bool = False  # reached at an address the person gives (a server on their network)
     default_model: str = ""  # "" = the person must name the model
+    example_model: str = ""  # a model name to show as an example when one must be named
 
     @property
     def needs_key(self) -> bool:
@@ -31,8 +32,8 @@ class Provider:
 
     def missing_model(self) -> str:
         """What Settings says when the model is left empty."""
-        if self.id == "ollama":
-            return "Name the Ollama model the agent should use (for example qwen3:8b)."
+        if self.example_model:
+            return f"Name the {self.name} model the agent should use (for example {self.example_model})."
         return f"Name the model your {self.name} should use."
 
 
@@ -51,7 +52,7 @@ PROVIDERS: dict[str, Provider] = {
             key_required=False,
             at_address=True,
         ),
-        Provider("ollama", "Ollama on this computer", "Ollama", at_address=True),
+        Provider("ollama", "Ollama on this computer", "Ollama", at_address=True, example_model="qwen3:8b"),
     )
 }
 

@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 from desktop_app.core import messages
+from desktop_app.core.messages import QuitQuestion
 from desktop_app.core import timeline as tl
 from desktop_app.core.agent_runs import AgentRuns
 from desktop_app.core.cards import redact_cards
@@ -107,14 +108,6 @@ class SessionController:
         return self._core.work
 
     @property
-    def has_paused_run(self) -> bool:
-        return self.work.paused_run is not None
-
-    @property
-    def interrupted_goal(self) -> str | None:
-        return self.work.interrupted_goal
-
-    @property
     def session_cost(self) -> Decimal:
         """What the current session has cost so far, including before a restart (reattached)."""
         return self._core.earlier_cost + self.timeline.total_cost
@@ -135,14 +128,6 @@ class SessionController:
         """What the status line shows now (later changes arrive as ``StatusChanged`` events)."""
         return self._core.status()
 
-    def activity(self, now: float | None = None) -> str | None:
-        """What the agent is doing right now (the status line's activity)."""
-        return self._core.watch.activity(self.state, self.work.run, self._core.clock() if now is None else now)
-
-    def tick(self, now: float | None = None) -> None:
-        """What the session watch does once a second (SessionLifecycle runs it while a session lives)."""
-        self.lifecycle.tick(now)
-
     @property
     def quit_concern(self) -> QuitConcern | None:
         """What quitting now would cost the person, so the window can ask first (or None)."""
@@ -151,6 +136,16 @@ class SessionController:
         if self.work.run is not None and self.state.session_alive:
             return QuitConcern.UNFINISHED_TASK  # running, or paused while the person has the browser
         return None
+
+    def quit_question(self) -> QuitQuestion:
+        """What closing the window asks while a billed session is alive."""
+        session = self.session
+        return QuitQuestion(
+            self.capabilities.display_name,
+            session.id if session is not None else "",
+            self.session_cost,
+            agent_working=self.state in (Control.AGENT, Control.TAKING_OVER),
+        )
 
     @property
     def stop_session_concern(self) -> str | None:
@@ -169,13 +164,19 @@ class SessionController:
         """Why the backend cannot be swapped now (a session is open), or None."""
         return None if allows(self.state, Command.SWITCH_MODE) else messages.BACKEND_LOCKED
 
+    @property
+    def note_goes_with_run(self) -> bool:
+        """Idle, the browser is the person's too: a note (e.g. one given back after a failed
+        follow-up) goes with the next Run. Otherwise the note box is for Hand back only."""
+        return self.state is Control.IDLE
+
     def over_limit(self, task: str, note: str = "") -> bool:
         """Whether Run (or Hand back, while the person has control) would refuse this as too long."""
         try:
             if self.state is Control.HUMAN:
                 self._plan_hand_back(redact_cards(note), redact_cards(task))
             elif task.strip():
-                self._composed_run(redact_cards(task.strip()), redact_cards(note.strip()))
+                self._composed_run(redact_cards(task.strip()), redact_cards(note.strip()) if self.note_goes_with_run else "")
         except TaskTooLong:
             return True
         return False

@@ -25,7 +25,7 @@ class SessionLimits:
 
 @dataclass(frozen=True)
 class Capabilities:
-    kind: BackendKind  # recorded with each session (recovery looks for billed ones); the UI never reads it
+    kind: BackendKind  # recorded with each session (recovery looks for billed ones); the UI never branches on it
     display_name: str
     # Take over pauses the run and Hand back resumes it (local). Otherwise Take over stops the task
     # and Hand back creates a follow-up task on the same session (cloud).

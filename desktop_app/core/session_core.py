@@ -64,9 +64,6 @@ class SessionCore:
 
     # -- control ---------------------------------------------------------------------------------
 
-    def can(self, trigger: Trigger) -> bool:
-        return self.machine.can(trigger)
-
     def try_apply(self, trigger: Trigger) -> bool:
         if not self.machine.can(trigger):
             log.debug("Refused %s while %s", trigger.value, self.state.value)
@@ -110,8 +107,7 @@ class SessionCore:
 
     def status(self) -> StatusChanged:
         """What the status line shows now: the provider's clock while it matters, the agent's step."""
-        status = self.watch.status(self.state, self.capabilities.display_name, self.work.run)
-        return StatusChanged(status.text, status.activity)
+        return self.watch.status(self.state, self.capabilities.display_name, self.work.run)
 
     def publish_status(self) -> None:
         """The status, when it has changed."""

@@ -149,8 +149,9 @@ class SessionLifecycle:
     # -- the provider's clock --------------------------------------------------------------------
 
     async def _watch(self) -> bool:
-        """Once a second while the session lives: the status line, and the clock's warnings."""
-        while self._core.state.session_alive:
+        """Once a second until the session is closed (not merely ending: a stop may fail and the
+        session go on): the status line, and the clock's warnings. ``_close`` cancels it."""
+        while self._core.session is not None:
             await asyncio.sleep(TICK_SECONDS)
             self.tick()
         return True

@@ -1,4 +1,4 @@
-"""The watch over a session's clock: runs as its own core task while a session is open.
+"""The watch over a session's clock: ``SessionLifecycle`` runs it once a second until the session is closed.
 
 Once a second it decides (``check``) whether to warn that the provider will end an idle session
 soon, or whether the time is up and the provider must be asked; and it publishes what the status
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from desktop_app.core import messages
 from desktop_app.core.control import Control
+from desktop_app.core.events import StatusChanged
 from desktop_app.core.ports import SessionLimits
 from desktop_app.core.session_clock import ClockReading, SessionClock
 from desktop_app.core.work_in_hand import Run
@@ -30,14 +31,6 @@ class WarnSoon:
 @dataclass(frozen=True)
 class TimeUp:
     message: str  # what to say if the provider confirms the session has ended
-
-
-@dataclass(frozen=True)
-class Status:
-    """What the status line and the activity line show."""
-
-    text: str
-    activity: str | None
 
 
 class SessionWatch:
@@ -83,14 +76,14 @@ class SessionWatch:
         self._warned = True
         return WarnSoon(max(1, round(reading.remaining / 60)), idle=state is Control.IDLE)
 
-    def status(self, state: Control, provider: str, run: Run | None, now: float | None = None) -> Status:
+    def status(self, state: Control, provider: str, run: Run | None, now: float | None = None) -> StatusChanged:
         now = self._clock() if now is None else now
         text = provider
         # The clock matters to the person only while nobody works the agent (idle, or in control).
         reading = self.reading(now) if state in (Control.IDLE, Control.HUMAN) and state.session_alive else None
         if reading is not None:
             text += f" · {reading.describe()}"
-        return Status(text, self.activity(state, run, now))
+        return StatusChanged(text, self.activity(state, run, now))
 
     @staticmethod
     def activity(state: Control, run: Run | None, now: float) -> str | None:

@@ -21,11 +21,14 @@ class StateWords:
     placeholder: str = ""  # a remote view with nothing to show ("" = leave the view as it is)
     task_prompt: str = DEFAULT_TASK_PROMPT
     note_prompt: str = ""  # "" = no note box in this state
+    # What the banner said was about the situation before (a request, an error, a hint); a notice
+    # about this new state arrives after the transition and shows as usual.
+    clears_notices: bool = False
 
 
 _WORDS: dict[Control, StateWords] = {
-    Control.NO_SESSION: StateWords("No session", "No session", placeholder=NO_SESSION_PLACEHOLDER),
-    Control.STARTING: StateWords("Starting browser…", "Starting browser…", placeholder="Starting browser…"),
+    Control.NO_SESSION: StateWords("No session", "No session", placeholder=NO_SESSION_PLACEHOLDER, clears_notices=True),
+    Control.STARTING: StateWords("Starting browser…", "Starting browser…", placeholder="Starting browser…", clears_notices=True),
     Control.IDLE: StateWords(
         "Ready — the browser is yours until you press Run",
         "Ready",
@@ -37,6 +40,7 @@ _WORDS: dict[Control, StateWords] = {
         shield="Agent is working — Take over (Ctrl+T)",
         shield_offers_take_over=True,
         task_prompt="The agent is working. You can type your next instruction here.",
+        clears_notices=True,
     ),
     Control.TAKING_OVER: StateWords(
         "Pausing the agent…",

@@ -58,9 +58,7 @@ class CoreView:
 
     def on_transition(self, transition: Transition) -> None:
         after = transition.after
-        if after in (Control.AGENT, Control.STARTING, Control.NO_SESSION):
-            # What the banner said was about the situation before (a request, an error, a hint);
-            # a notice about this new state arrives after the transition and shows as usual.
+        if state_words(after).clears_notices:
             self._banner.hide()
         self.show_state(after)
         if after is Control.HUMAN:

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.control import Control
+from desktop_app.core.state_words import NO_SESSION_PLACEHOLDER, state_words
 from desktop_app.system.paths import Paths, resources_dir
 from desktop_app.ui.web_page import (
     DownloadKeeper,
@@ -80,7 +82,7 @@ class InputShield(QWidget):
         card.setObjectName("shieldCard")
         card.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         card_layout = QHBoxLayout(card)
-        self.message = QLabel("Agent is working — Take over (Ctrl+T)", card)
+        self.message = QLabel(state_words(Control.AGENT).shield, card)
         self.message.setObjectName("shieldMessage")
         self.button = QPushButton("Take over", card)
         self.button.setObjectName("shieldTakeOverButton")
@@ -245,7 +247,7 @@ class LiveView(QWidget):
         elif is_browser:
             self.load_start_page()
         else:
-            self.show_placeholder("No browser session yet.\nPress New session, or type a task and press Run.")
+            self.show_placeholder(NO_SESSION_PLACEHOLDER)
 
     def _report_from(self, page: HandoffPage, *, reporting: bool = True) -> None:
         pairs = ((page.crashed, self.pageCrashed), (page.blocked, self.pageBlocked))

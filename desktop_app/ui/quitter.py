@@ -14,9 +14,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from desktop_app.core.control import Control
 from desktop_app.core.controller import QuitConcern, SessionController
-from desktop_app.core.messages import STOP_TASK_QUESTION, QuitQuestion
+from desktop_app.core.messages import STOP_TASK_QUESTION
 from desktop_app.core.tasks import TaskSet
 from desktop_app.ui.dialogs import ask
 
@@ -99,14 +98,7 @@ class Quitter:
                 self.closed.set_result(None)
 
     async def _ask_stop_session(self) -> bool | None:
-        controller = self._controller
-        session = controller.session
-        question = QuitQuestion(
-            controller.capabilities.display_name,
-            session.id if session is not None else "",
-            controller.session_cost,
-            agent_working=controller.state in (Control.AGENT, Control.TAKING_OVER),
-        )
+        question = self._controller.quit_question()
         choice = await self._ask(
             question.title,
             question.text,

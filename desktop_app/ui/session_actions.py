@@ -65,7 +65,7 @@ class SessionActions:
     # -- the agent -------------------------------------------------------------------------------
 
     def run_task(self, text: str) -> None:
-        note = self._panel.note_text if self._controller.state is Control.IDLE else ""  # sent with Run while idle
+        note = self._panel.note_text if self._controller.note_goes_with_run else ""
         self.follow(self._controller.run(text, note), on_success=lambda: self._panel.clear_sent(text, note))
 
     def take_over(self) -> None:
@@ -169,7 +169,8 @@ class SessionActions:
 
     # -- where the browser runs ------------------------------------------------------------------
 
-    def choose_backend(self, kind: BackendKind) -> None:
+    def choose_backend(self, chosen: object) -> None:
+        kind = BackendKind(chosen)  # Qt hands the selector's data back as a plain string
         if kind == self._services.backend_kind:
             return
         result = self._services.switch_backend(kind)

@@ -78,7 +78,8 @@ def test_a_silent_model_times_out(arun) -> None:
     [
         (LLMSettings(), "Choose the AI model"),
         (LLMSettings("openai"), "Add your OpenAI API key"),
-        (LLMSettings("ollama", "", "http://127.0.0.1:11434"), "Choose which Ollama model"),
+        (LLMSettings("ollama", "", "http://127.0.0.1:11434"), "Name the Ollama model the agent should use (for example qwen3:8b). Do it in Settings."),
+        (LLMSettings("openai_compatible", "", "http://127.0.0.1:8000/v1"), "Name the model your OpenAI-compatible server should use. Do it in Settings."),
     ],
 )
 def test_what_is_missing_is_said(settings: LLMSettings, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -259,7 +259,7 @@ def test_the_task_ending_on_its_own_while_stopping_gives_control(arun) -> None:
 
     arun(scenario())
     assert controller.state is Control.HUMAN
-    assert controller.interrupted_goal is None  # it finished: nothing to continue
+    assert controller.work.interrupted_goal is None  # it finished: nothing to continue
 
 
 def test_hand_back_creates_one_follow_up_carrying_note_and_goal(arun) -> None:
@@ -352,7 +352,7 @@ def test_local_take_over_pauses_and_hand_back_resumes_the_same_run(arun) -> None
 
     async def scenario() -> None:
         await controller.take_over().done
-        assert controller.has_paused_run
+        assert controller.work.paused_run is not None
         assert await controller.hand_back(note="Typed the 2FA code", instruction="Then submit").done
 
     arun(scenario())
@@ -361,14 +361,14 @@ def test_local_take_over_pauses_and_hand_back_resumes_the_same_run(arun) -> None
     assert run.task_id == task_id
     assert "Typed the 2FA code" in context.message and "Then submit" in context.message
     assert backend.count("start_task") == 1
-    assert controller.state is Control.AGENT and not controller.has_paused_run
+    assert controller.state is Control.AGENT and controller.work.paused_run is None
 
 
 def test_the_agent_asking_for_a_person_hands_control_over(arun) -> None:
     controller, backend, events = make(LOCAL_LIKE)
     task_id = arun(running(controller))
     controller.runs.on_human_requested(task_id, "Enter the 2FA code sent to your phone")
-    assert controller.state is Control.HUMAN and controller.has_paused_run
+    assert controller.state is Control.HUMAN and controller.work.paused_run is not None
     assert events.of(HumanRequested)[0].reason == "Enter the 2FA code sent to your phone"
     handoff = entries(controller, tl.Handoff)[-1]
     assert (handoff.to, handoff.by, handoff.reason) == (tl.Actor.PERSON, tl.Actor.AGENT, "Enter the 2FA code sent to your phone")
@@ -382,7 +382,7 @@ def test_a_run_fault_stops_cleanly_and_gives_the_person_control(arun) -> None:
     assert controller.state is Control.HUMAN
     assert entries(controller, tl.TaskFinished)[-1].result.status is RunStatus.FAILED
     assert "The model server stopped answering." in events.of(Notice)[-1].text
-    assert controller.interrupted_goal == "Fill the form"
+    assert controller.work.interrupted_goal == "Fill the form"
     handoff = entries(controller, tl.Handoff)[-1]
     assert handoff.fault and handoff.title == "The agent stopped — you have control"
 
@@ -396,7 +396,7 @@ def test_a_run_that_fails_before_doing_anything_gives_the_task_back(arun) -> Non
     notice = events.of(Notice)[-1]
     assert "could not start" in notice.text and "refused the connection" in notice.text and "press Run" in notice.text
     assert entries(controller, tl.Handoff) == []  # no "you have control" handoff
-    assert controller.interrupted_goal is None
+    assert controller.work.interrupted_goal is None
 
 
 def test_run_without_a_key_or_model_is_refused_before_a_session_opens(arun) -> None:
@@ -515,7 +515,7 @@ def test_interrupt_outcome_already_over_leaves_nothing_to_continue(arun) -> None
         await controller.take_over().done
 
     arun(scenario())
-    assert controller.interrupted_goal is None
+    assert controller.work.interrupted_goal is None
     assert arun(call(controller.hand_back)).accepted
     assert controller.state is Control.IDLE  # nothing to run: released
     assert entries(controller, tl.Handoff)[-1].to is tl.Actor.NOBODY
@@ -561,7 +561,7 @@ def test_take_over_while_a_resume_is_in_flight_pauses_again(arun) -> None:
 
     arun(scenario())
     assert backend.count("interrupt") == 2
-    assert controller.state is Control.HUMAN and controller.has_paused_run
+    assert controller.state is Control.HUMAN and controller.work.paused_run is not None
 
 
 def test_closing_while_stop_session_is_under_way_lets_it_finish(arun) -> None:
@@ -601,26 +601,26 @@ def test_activity_says_which_step_the_agent_is_on_and_for_how_long(arun) -> None
     now = [1000.0]
     backend = ScriptedBackend(LOCAL_LIKE)
     controller = SessionController(backend, clock=lambda: now[0])
-    assert controller.activity() is None  # no session, nothing to say
+    assert controller.status().activity is None  # no session, nothing to say
     task_id = arun(running(controller))
-    assert controller.activity() == "Working on step 1"
+    assert controller.status().activity == "Working on step 1"
     now[0] += 12
-    assert controller.activity() == "Working on step 1 · 12 s"
+    assert controller.status().activity == "Working on step 1 · 12 s"
     backend.report_step(task_id, 1)
-    assert controller.activity() == "Working on step 2"
+    assert controller.status().activity == "Working on step 2"
     now[0] += 60
-    assert controller.activity() == "Working on step 2 · 60 s (the model is slow to answer)"
+    assert controller.status().activity == "Working on step 2 · 60 s (the model is slow to answer)"
 
     async def take_over_and_back() -> None:
         await controller.take_over().done
-        assert controller.activity() is None  # the person has control: the agent is doing nothing
+        assert controller.status().activity is None  # the person has control: the agent is doing nothing
         now[0] += 300  # time with the person is not the agent's
         assert await controller.hand_back(note="done").done
 
     arun(take_over_and_back())
-    assert controller.activity() == "Working on step 2"
+    assert controller.status().activity == "Working on step 2"
     backend.report_finished(task_id)
-    assert controller.activity() is None
+    assert controller.status().activity is None
 
 
 def test_stop_session_concern_names_what_would_be_cut_short(arun) -> None:
@@ -829,3 +829,20 @@ def test_a_note_sent_with_run_comes_back_with_the_task_when_the_agent_cannot_sta
     task_id = arun(scenario())
     controller.runs.on_run_fault(task_id, BackendError(Problem.LLM_FAILED, "The AI model server refused the connection."))
     assert events.of(TaskReturned) == [TaskReturned("Fill the form", "Use my work address")]
+
+
+def test_over_limit_counts_what_run_or_hand_back_would_send(arun) -> None:
+    controller, _, _ = make()  # 50,000 characters at most
+    short, long_note = "Book a table for two", "n" * 50_000
+    assert not controller.over_limit(short, long_note)  # no session: the note box is not sent with Run
+    assert controller.over_limit("t" * 50_001)
+
+    async def scenario() -> None:
+        await open_session(controller)
+        assert controller.over_limit(short, long_note)  # idle: the note goes with Run
+        assert not controller.over_limit(short, "I logged in")
+        await call(controller.take_over)
+        assert controller.over_limit(short, long_note)  # the hand back's follow-up would carry it
+        assert not controller.over_limit("", "I logged in")
+
+    arun(scenario())

@@ -66,7 +66,7 @@ def test_reattaching_follows_the_task_still_running_without_repeating_steps(arun
     arun(scenario())
     assert controller.state is Control.AGENT and controller.session.id == "cloud-7"
     assert opened[0].reattached
-    assert controller.activity() == "Working on step 3"  # steps 1-2 happened before the reattach
+    assert controller.status().activity == "Working on step 3"  # steps 1-2 happened before the reattach
     for number in (1, 2, 3):
         backend.report_step("adopted-task", number)
     steps = [e.step.number for e in controller.timeline.entries if isinstance(e, tl.AgentStep)]
@@ -84,17 +84,17 @@ def test_the_clock_warns_once_then_notices_the_timeout(arun) -> None:
 
     async def scenario() -> None:
         await controller.new_session().done
-        controller.tick()
+        controller.lifecycle.tick()
         assert notices == []
         clock.now += 15 * 60 - 100  # 100 s left
-        controller.tick()
-        controller.tick()
+        controller.lifecycle.tick()
+        controller.lifecycle.tick()
         assert len(notices) == 1 and notices[0].action is NoticeAction.KEEP_ALIVE
         reading = controller.clock_reading()
         assert reading.warn and reading.describe().startswith("session ends in 1:40")
         backend.alive = False
         clock.now += 101
-        controller.tick()
+        controller.lifecycle.tick()
         await wait_until(lambda: controller.state is Control.NO_SESSION, timeout=2.0, interval=0.01)
 
     arun(scenario())
@@ -120,7 +120,7 @@ def test_a_session_the_provider_still_runs_is_not_dropped(arun) -> None:
     async def scenario() -> None:
         await controller.new_session().done
         clock.now += 16 * 60
-        controller.tick()
+        controller.lifecycle.tick()
         import asyncio
 
         await asyncio.sleep(0.05)
@@ -181,3 +181,28 @@ def test_steps_numbered_past_the_history_are_recorded(tmp_path: Path) -> None:
     for number in (1, 2):
         history.record(tl.AgentStep(2.0, "s", StepReport("t", number, "g", "u")))
     assert recorded_steps(history, "s") == {"t": 2}
+
+
+def test_the_clock_watch_goes_on_after_a_stop_that_failed(arun) -> None:
+    """The watch runs as a core task: a Stop session that fails must not end it (the session lives on, billed)."""
+    import asyncio
+
+    clock = FakeClock()
+    backend = ScriptedBackend()
+    bus = EventBus()
+    notices: list[Notice] = []
+    bus.subscribe(lambda e: notices.append(e) if isinstance(e, Notice) else None)
+    controller = SessionController(backend, bus, clock=clock)
+
+    async def scenario() -> None:
+        await controller.new_session().done
+        release = backend.gate("end_session")
+        backend.fail_next("end_session", BackendError(Problem.SERVER, "Browser Use is having problems right now."))
+        stopping = controller.stop_session().done
+        await asyncio.sleep(1.3)  # the watch ticks while the session is ending
+        release.set()
+        assert await stopping is False and controller.state is Control.IDLE
+        clock.now += 15 * 60 - 100  # 100 s left: only the watch itself can say so now
+        await wait_until(lambda: any(n.action is NoticeAction.KEEP_ALIVE for n in notices), timeout=3.0, what="the warning")
+
+    arun(scenario())

@@ -183,7 +183,7 @@ def test_keep_alive_is_a_visible_billed_choice(cloud: FakeCloud, cloud_services,
 
     async def scenario() -> None:
         assert await controller.new_session().done
-        controller.tick(now=time.time() + 14 * 60)
+        controller.lifecycle.tick(now=time.time() + 14 * 60)
         assert "will end in about" in window.banner.message
         assert window.banner.action_button.text() == "Keep it alive (billed)"
         click(window.banner.action_button)

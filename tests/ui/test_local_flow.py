@@ -155,7 +155,7 @@ def test_take_over_mid_run_no_step_starts_after_the_pause(local_services, site, 
         await asyncio.sleep(2.0)
         assert len(model.calls) == calls_at_pause, "the model was asked for a step after the pause"
         assert len(entries(window, tl.AgentStep)) == steps_at_pause
-        assert controller.has_paused_run
+        assert controller.work.paused_run is not None
         click(panel.hand_back_button)
         await wait_until(lambda: controller.state is Control.IDLE, timeout=60, what="the run to finish")
 
@@ -313,7 +313,7 @@ def test_take_over_in_the_first_step_of_a_follow_up_task_pauses_it(local_service
         click(panel.take_over_button)
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
         await asyncio.sleep(2.5)  # the slow answer arrives while paused: the task must stay paused
-        assert controller.has_paused_run and len(entries(window, tl.TaskFinished)) == 1
+        assert controller.work.paused_run is not None and len(entries(window, tl.TaskFinished)) == 1
         click(panel.hand_back_button)
         await wait_until(lambda: len(entries(window, tl.TaskFinished)) == 2, timeout=60, what="the second task")
 

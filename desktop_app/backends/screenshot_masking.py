@@ -17,7 +17,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from desktop_app.core.privacy import Box, PageMasks, PrivacyGuard
+    from desktop_app.core.page_masks import Box, PageMasks
+    from desktop_app.core.privacy import PrivacyGuard
 
 log = logging.getLogger(__name__)
 

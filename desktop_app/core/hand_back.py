@@ -14,7 +14,8 @@ from enum import Enum
 
 from desktop_app.core.events import EventBus, PrivacyDecision
 from desktop_app.core.ports import Capabilities
-from desktop_app.core.privacy import PageMasks, PrivacyGuard
+from desktop_app.core.page_masks import PageMasks
+from desktop_app.core.privacy import PrivacyGuard
 
 
 def hidden_fields_message(masks: PageMasks) -> str:

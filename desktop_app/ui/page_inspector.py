@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtWebEngineCore import QWebEngineFrame, QWebEnginePage, QWebEngineScript
 
-from desktop_app.core.privacy import FrameReport
+from desktop_app.core.page_masks import FrameReport
 from desktop_app.system.paths import resources_dir
 
 WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld

@@ -9,7 +9,7 @@ import io
 from PIL import Image
 
 from desktop_app.backends.screenshot_masking import MASK_FILL, mask_screenshot
-from desktop_app.core.privacy import ControlWindows, FrameReport, read_masks
+from desktop_app.core.page_masks import ControlWindows, FrameReport, read_masks
 from tests.fakes.clock import FakeClock
 from tests.fakes.page_inspector import field, report
 

@@ -8,7 +8,8 @@ import asyncio
 from desktop_app.backends.capabilities import CLOUD, LOCAL
 from desktop_app.core.events import EventBus, PrivacyDecision
 from desktop_app.core.hand_back import HandBackChoice, HandBackDecision, HandBackGate, NotePrefill
-from desktop_app.core.privacy import FrameReport, PrivacyGuard
+from desktop_app.core.page_masks import FrameReport
+from desktop_app.core.privacy import PrivacyGuard
 from desktop_app.core.task_box import merged_into, unchanged
 from tests.fakes.event_recorder import Recorder
 from tests.fakes.page_inspector import FakeInspector, report

@@ -7,16 +7,9 @@ from typing import Any
 
 from desktop_app.core.control import Control, Transition, Trigger
 from desktop_app.core.events import ControlChanged, PersonActed, PrivacyDecision
-from desktop_app.core.privacy import (
-    HIDDEN,
-    Box,
-    ControlWindows,
-    FrameReport,
-    PrivacyGuard,
-    ValueScrubber,
-    read_masks,
-)
 from desktop_app.core.hand_back import HandBackChoice, hand_back_check, prefilled_note
+from desktop_app.core.page_masks import Box, ControlWindows, FrameReport, read_masks
+from desktop_app.core.privacy import HIDDEN, PrivacyGuard, ValueScrubber
 from tests.fakes.clock import FakeClock
 from tests.fakes.page_inspector import FakeInspector, field, report
 

@@ -1,11 +1,11 @@
-"""What the page inspector reports (``core.privacy.PageInspector``), without a browser: builders for
+"""What the page inspector reports (``core.page_masks.PageInspector``), without a browser: builders for
 a page report and its fields, and an inspector that answers with a given report (or fails)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from desktop_app.core.privacy import FrameReport
+from desktop_app.core.page_masks import FrameReport
 
 
 def report(fields: list[dict[str, Any]] = (), frames: list[dict[str, Any]] = (), **extra: Any) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import httpx
 from browser_use_sdk import (
-    APIKeySpendLimitError,
     AsyncBrowserUse,
     BrowserUseError,
     TaskView,
@@ -28,6 +27,7 @@ from browser_use_sdk import (
 from pydantic import ValidationError
 
 from desktop_app.backends.capabilities import CLOUD
+from desktop_app.backends.cloud_errors import Elapsed, translate_api_error, translate_transport_error, worth_retrying
 from desktop_app.core.access import TaskAccess
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
@@ -146,7 +146,7 @@ class CloudBackend:
         request token, so look (for a while) for the active session that started since we asked:
         one means ours. None found: the next start looks again (``unconfirmed_since``)."""
         self._tell("The connection broke while the session was being created; checking whether Browser Use created it…")
-        spent = _Elapsed()
+        spent = Elapsed()
         while True:
             try:
                 page = await self._call(lambda: client.sessions.list(filter_by="active", page_size=100), budget=0)
@@ -360,7 +360,7 @@ class CloudBackend:
         """The task whose create answer was lost, by the token it carries; looked for a while, since
         Browser Use may still be creating it (an agent must never run unwatched)."""
         self._tell("The connection broke while the task was being created; checking whether Browser Use created it…")
-        spent = _Elapsed()
+        spent = Elapsed()
         while True:
             try:
                 page = await self._call(lambda: client.tasks.list(session_id=session_id, page_size=20), budget=0)
@@ -640,7 +640,7 @@ class CloudBackend:
         the request never reached Browser Use — waiting between attempts, within ``budget`` seconds
         of wall clock. Every wait is told to the person at once, and the all-clear after it
         (``quiet``: the caller tells, as the task poller does)."""
-        spent = _Elapsed()
+        spent = Elapsed()
         budget = self._command_budget if budget is None else budget
         attempt = 0
         told = False
@@ -666,7 +666,7 @@ class CloudBackend:
                         "happening, Handoff may need an update.",
                         detail=str(error)[:500],
                     ) from error
-                if not _worth_retrying(translated, creating) or (creating and attempt >= CREATE_RETRIES):
+                if not worth_retrying(translated, creating) or (creating and attempt >= CREATE_RETRIES):
                     raise translated
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 if translated.problem is Problem.RATE_LIMITED and translated.retry_after is not None:
@@ -690,100 +690,6 @@ class CloudBackend:
         self._client, self._retired_clients = None, []
         for client in clients:
             await client.close()
-
-
-def translate_api_error(error: BrowserUseError) -> BackendError:
-    status = error.status_code
-    detail = f"HTTP {status}: {error.message}"
-    if isinstance(error, APIKeySpendLimitError):
-        spent = f" (${error.spent} of ${error.cap})" if error.spent is not None and error.cap is not None else ""
-        return BackendError(
-            Problem.SPEND_LIMIT,
-            f"Your Browser Use API key has reached its monthly spend limit{spent}. Raise the limit in the "
-            "Browser Use dashboard, or use another key in Settings.",
-            detail=detail,
-        )
-    if status in (401, 403):
-        return BackendError(
-            Problem.AUTH,
-            "Browser Use did not accept your API key. Check it in Settings.",
-            detail=detail,
-        )
-    if status == 402:
-        return BackendError(
-            Problem.PAYMENT,
-            "Browser Use needs payment before it runs more tasks: your credits are used up. "
-            "Add credits in the Browser Use dashboard.",
-            detail=detail,
-        )
-    if status == 404:
-        return BackendError(Problem.NOT_FOUND, "Browser Use no longer knows this session or task.", detail=detail)
-    if status == 429:
-        return BackendError(
-            Problem.RATE_LIMITED,
-            "Browser Use is receiving too many requests from your account. Wait a minute and try again.",
-            retry_after=float(error.retry_after) if error.retry_after is not None else None,
-            detail=detail,
-        )
-    if status in (400, 409, 422):
-        return BackendError(Problem.INVALID, f"Browser Use refused the request: {error.message}", detail=detail)
-    if status >= 500:
-        return BackendError(
-            Problem.SERVER,
-            f"Browser Use is having problems right now (HTTP {status}). Try again in a minute.",
-            detail=detail,
-        )
-    return BackendError(Problem.INTERNAL, f"Browser Use answered HTTP {status}: {error.message}", detail=detail)
-
-
-def translate_transport_error(error: httpx.HTTPError, creating: str | None) -> BackendError:
-    detail = f"{type(error).__name__}: {error}"
-    reached_server = isinstance(
-        error, httpx.ReadTimeout | httpx.WriteTimeout | httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
-    )
-    if creating and reached_server:
-        return BackendError(
-            Problem.UNCERTAIN,
-            f"The connection to Browser Use broke while the {creating} was being created, so Handoff cannot "
-            f"tell whether it was. Nothing was sent twice — check the timeline, then try again.",
-            detail=detail,
-        )
-    if isinstance(error, httpx.TimeoutException):
-        return BackendError(
-            Problem.TIMEOUT,
-            "Browser Use did not answer in time. Check your internet connection and try again.",
-            detail=detail,
-        )
-    return BackendError(
-        Problem.NETWORK,
-        "Handoff could not reach Browser Use. Check your internet connection and try again.",
-        detail=detail,
-    )
-
-
-class _Elapsed:
-    """Time a command has taken: the wall clock, or the waits it asked for if more (a test's sleep
-    returns at once; the budget must still run out)."""
-
-    def __init__(self) -> None:
-        self._began = time.monotonic()
-        self._waited = 0.0
-
-    @property
-    def seconds(self) -> float:
-        return max(time.monotonic() - self._began, self._waited)
-
-    async def sleep(self, sleep: Callable[[float], Awaitable[None]], delay: float) -> None:
-        self._waited += delay
-        await sleep(delay)
-
-
-def _worth_retrying(error: BackendError, creating: str | None) -> bool:
-    if error.problem is Problem.RATE_LIMITED:
-        return True  # refused before anything was done
-    if creating:
-        return error.problem is Problem.NETWORK  # never reached Browser Use: nothing was created
-    return error.problem in (Problem.SERVER, Problem.NETWORK, Problem.TIMEOUT)
 
 
 async def _sleep_at_least(seconds: float) -> None:

@@ -28,7 +28,7 @@ from desktop_app.core.hand_back import NOTE_REDACTION_HINT, privacy_hint
 from desktop_app.core.state_words import DEFAULT_TASK_PROMPT, StateWords, state_words
 from desktop_app.core.task_box import merged_into, unchanged
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
-from desktop_app.ui.vault_dialog import AllowedSitesField
+from desktop_app.ui.allowed_sites import AllowedSitesField
 
 
 def _named(widget: QWidget, name: str, accessible: str) -> QWidget:

@@ -3,7 +3,6 @@
 The list shows entry names and sites only. A stored value is never read into the window except
 by an explicit Show. Bad input (a site, an otpauth address, a 2FA secret) is named under the
 form and nothing typed is lost; keychain trouble (locked, missing, denied) is said in words.
-Also: the allowed-sites field of the task panel (``AllowedSitesField``).
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.site_rules import DUTY_LABELS, Duty, SiteRule, SiteRules
 from desktop_app.core.vault import FIELD_LABELS, FIELDS, VaultInputError, check_site, check_sites, site_label
+from desktop_app.ui.value_field import ValueField
 from desktop_app.vault_store import VaultStore
 
 NEW_ENTRY = "New entry"
@@ -39,45 +39,6 @@ def keychain_words(store: VaultStore) -> str:
         return "Values are kept in your system keychain, never in a file. The agent types them by name; the AI model never sees them."
     why = store.keychain.problem or "No system keychain is available"
     return f"{why}: values you type are kept in memory until you quit (never in a file), and typed again after a restart."
-
-
-class ValueField(QWidget):
-    """A value entry: empty means "keep what is stored"; Show reveals the stored value on request."""
-
-    def __init__(self, what: str, secret: bool, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.what = what
-        self.secret = secret
-        self.edit = QLineEdit(self)
-        self.edit.setObjectName(f"vault_{what}")
-        self.edit.setAccessibleName(FIELD_LABELS[what])
-        if secret:
-            self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.show_button = QPushButton("Show", self)
-        self.show_button.setObjectName(f"vault_{what}_show")
-        self.show_button.setCheckable(True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit, 1)
-        layout.addWidget(self.show_button)
-
-    def set_stored(self, stored: bool) -> None:
-        self.edit.clear()
-        self.show_button.setChecked(False)
-        self._set_shown(False)
-        hint = {"username": "e.g. ada@example.com", "password": "", "totp": "otpauth://totp/… or the set-up key (base32)"}[self.what]
-        self.edit.setPlaceholderText("Stored — leave empty to keep it, type to replace it" if stored else hint)
-
-    def _set_shown(self, shown: bool) -> None:
-        if self.secret:
-            self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-        self.show_button.setText("Hide" if shown else "Show")
-
-    @property
-    def typed(self) -> str | None:
-        """The new value, or None to keep the stored one."""
-        text = self.edit.text().strip()
-        return text or None
 
 
 class VaultDialog(QDialog):
@@ -423,57 +384,6 @@ def open_vault_dialog(parent: QWidget, store: VaultStore, *, tab: str = "vault")
     dialog.open()
     dialog.raise_()
     return dialog
-
-
-class AllowedSitesField(QWidget):
-    """The task panel's optional list of sites the agent may visit (for the next tasks)."""
-
-    vaultRequested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._store: VaultStore | None = None
-        self.edit = QLineEdit(self)
-        self.edit.setObjectName("allowedSites")
-        self.edit.setAccessibleName("Sites the agent may visit")
-        self.edit.setPlaceholderText("Sites the agent may visit (optional), e.g. mybank.com, *.shop.example")
-        self.edit.setClearButtonEnabled(True)
-        self.edit.editingFinished.connect(self.apply)
-        self.edit.textEdited.connect(lambda _: self.problem.hide())
-        self.vault_button = QPushButton("Vault…", self)
-        self.vault_button.setObjectName("vaultButton")
-        self.vault_button.setToolTip("Stored logins the agent may use, and site rules")
-        self.vault_button.clicked.connect(self.vaultRequested)
-        self.problem = QLabel(self)
-        self.problem.setObjectName("allowedSitesProblem")
-        self.problem.setWordWrap(True)
-        self.problem.setProperty("error", True)
-        self.problem.hide()
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.edit, 1)
-        row.addWidget(self.vault_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.problem)
-
-    def attach(self, store: VaultStore) -> None:
-        self._store = store
-        self.edit.setText(", ".join(store.allowed_sites))
-
-    def apply(self) -> bool:
-        """Check what is typed; keep it (and the last good list) when it is wrong, and say why."""
-        try:
-            sites = check_sites(self.edit.text())
-        except VaultInputError as error:
-            self.problem.setText(f"{error} The agent keeps the earlier list until this is fixed.")
-            self.problem.show()
-            return False
-        self.problem.hide()
-        if self._store is not None:
-            self._store.allowed_sites = sites
-        return True
 
 
 def _hint(text: str, parent: QWidget) -> QLabel:

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QLineEdit
 
 from desktop_app.core.site_rules import Duty, SiteRule
 from desktop_app.system.keychain import SERVICE, Keychain
-from desktop_app.ui.vault_dialog import AllowedSitesField, VaultDialog
+from desktop_app.ui.allowed_sites import AllowedSitesField
+from desktop_app.ui.vault_dialog import VaultDialog
 from desktop_app.vault_store import VaultStore
 from tests.fakes.memory_keyring import MemoryKeyring
 

@@ -297,7 +297,7 @@ class CloudBackend:
         session_id = self._require_session()
         client = self._client_for_current_key()
         metadata = {REQUEST_TOKEN_KEY: request.request_id}
-        access = self._access = await self._task_access()
+        access = self._access = (await self._task_access()).about(request.text)
         text = "\n\n".join(p for p in (request.text, access.briefing()) if p)
         limits: dict[str, Any] = {}
         if secrets := access.cloud_secrets():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from desktop_app.core.site_rules import SiteRules
@@ -49,6 +49,27 @@ class TaskAccess:
         said = tuple(f"“{name}” is not offered to the agent: a person logs in on its site." for name in withheld)
         return cls(tuple(offered), dict(values), tuple(allowed_sites), rules, (*problems, *said))
 
+    def about(self, text: str) -> TaskAccess:
+        """Only the entries a task is about — its text names the entry or one of its sites — unless
+        the person listed the task's sites. Cloud's ``allowedDomains`` follow the entries a task
+        carries: an entry carried to every task would keep every task on the vault's sites."""
+        if self.allowed_sites:
+            return self
+        lowered = text.lower()
+        words = set(re.findall(r"[\w-]+", lowered))
+
+        def named(entry: VaultEntry) -> bool:
+            if entry.name.lower() in lowered:
+                return True
+            for site in entry.sites:
+                host = vault.site_label(site).removeprefix("*.").lower()
+                labels = host.split(".")
+                if host in lowered or (len(labels) >= 2 and labels[-2] in words):
+                    return True
+            return False
+
+        return replace(self, entries=tuple(e for e in self.entries if named(e)))
+
     def sensitive_data(self) -> dict[str, dict[str, str]]:
         return vault.sensitive_data(self.entries, self.values)
 
@@ -61,7 +82,8 @@ class TaskAccess:
         return vault.allowed_patterns(self.allowed_sites) if self.allowed_sites else None
 
     def cloud_allowed_domains(self) -> list[str] | None:
-        """Cloud's ``allowedDomains``: the person's list, else the sites of the entries it carries."""
+        """Cloud's ``allowedDomains``: the person's list, else the sites of the entries it carries
+        (only those the task is about: ``about``)."""
         if self.allowed_sites:
             return vault.allowed_patterns(self.allowed_sites)
         if self.entries:

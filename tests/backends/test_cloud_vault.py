@@ -45,13 +45,12 @@ def test_the_task_carries_secrets_and_allowed_domains_but_no_value_in_its_text(c
     arun(scenario())
     arun(made.backend.aclose())
     body = cloud.task_creates()[0].body
-    assert body["secrets"] == {
+    assert body["secrets"] == {  # the task is about the bank: the mail login stays home
         "bank_username": "ada",
         "bank_password": PASSWORD,
         "bank_bu_2fa_code": SECRET,
-        "mail_password": "m41l-pass",
     }
-    assert body["allowedDomains"] == ["https://*.bank.example", "https://bank.example", "https://mail.example"]
+    assert body["allowedDomains"] == ["https://*.bank.example", "https://bank.example"]
     text = body["task"]
     assert text.startswith("Log in to my bank and download the statement\n\n")
     assert "- bank (on bank.example, *.bank.example): username <secret>bank_username</secret>, password " in text
@@ -95,3 +94,21 @@ def test_without_vault_entries_nothing_is_added(cloud: FakeCloud, tmp_path: Path
 
     arun(scenario())
     arun(made.backend.aclose())
+
+
+def test_a_task_about_no_entry_carries_no_secret_and_no_site_limit(cloud: FakeCloud, vault: VaultStore, arun: Any) -> None:
+    """allowedDomains follow the entries a task carries: carried to every task, they would keep an
+    unrelated task (a flight search) on the bank's site."""
+    made = Harness(cloud, vault=vault)
+
+    async def scenario() -> None:
+        await made.backend.open_session()
+        first = await made.backend.start_task(request("Search flights from Paris to Rome on Google Flights"))
+        await made.backend.stop_task(first)  # one task at a time on a session
+        await made.backend.start_task(request("Check my mail.example inbox for the receipt"))
+
+    arun(scenario())
+    arun(made.backend.aclose())
+    unrelated, mail = (create.body for create in cloud.task_creates())
+    assert "secrets" not in unrelated and "allowedDomains" not in unrelated
+    assert mail["secrets"] == {"mail_password": "m41l-pass"} and mail["allowedDomains"] == ["https://mail.example"]

@@ -40,6 +40,29 @@ class QuitQuestion:
         )
 
 
+# -- what the window says ------------------------------------------------------------------------
+
+HAND_BACK_TITLE = "Hand back to the agent?"
+STOP_SESSION_QUESTION = ("Stop the session?", "Stop session", "Keep working", "The timeline so far stays in History.")
+LEFT_RUNNING_STOPPED = "The session from the earlier run has been stopped."
+
+
+def folder_not_opened(folder: object) -> str:
+    return f"Could not open the folder. It is here: {folder}"
+
+
+def before_the_agent_can_work(problem: str) -> str:
+    return f"Before the agent can work: {problem}"
+
+
+def left_running_not_stopped(problem: str) -> str:
+    return f"The session could not be stopped: {problem} Try again."
+
+
+def reattach_after_restart(reason: str) -> str:
+    return f"{reason} The session will be offered again after the restart."
+
+
 # What closing the window asks while the agent works on a task in a session that is not billed.
 STOP_TASK_QUESTION = (
     "Stop the agent and quit?",

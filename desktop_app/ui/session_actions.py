@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop_app.backends.capabilities import BILLED_KIND
 from desktop_app.core.backend_kind import BackendKind
+from desktop_app.core import messages
 from desktop_app.core.control import Command, Control, allows
 from desktop_app.core.controller import TOO_LONG, CommandResult
 from desktop_app.core.errors import BackendError
@@ -98,7 +99,7 @@ class SessionActions:
     async def _ask_hand_back(self, question: str, informative: str, choices: tuple[HandBackChoice, ...]) -> HandBackChoice:
         roles = {HandBackChoice.KEEP_CONTROL: QMessageBox.ButtonRole.RejectRole}
         buttons = [(CHOICE_LABELS[c], roles.get(c, QMessageBox.ButtonRole.AcceptRole)) for c in choices]
-        answer = await ask(self._window, "Hand back to the agent?", question, buttons, default=len(choices) - 1, informative=informative)
+        answer = await ask(self._window, messages.HAND_BACK_TITLE, question, buttons, default=len(choices) - 1, informative=informative)
         return HandBackChoice.KEEP_CONTROL if answer is None else choices[answer]
 
     def person_acted(self, account: str) -> None:
@@ -127,9 +128,8 @@ class SessionActions:
         self._tasks.spawn(self._confirm_stop_session(concern))
 
     async def _confirm_stop_session(self, concern: str) -> None:
-        stop = await confirm(
-            self._window, "Stop the session?", concern, go="Stop session", stay="Keep working", informative="The timeline so far stays in History."
-        )
+        title, go, stay, informative = messages.STOP_SESSION_QUESTION
+        stop = await confirm(self._window, title, concern, go=go, stay=stay, informative=informative)
         # While the question was open the session may have ended on its own (lost, timed out):
         # then there is nothing to stop, and its notice (with New session) must stay.
         if stop and self._controller.state.session_alive:
@@ -165,7 +165,7 @@ class SessionActions:
 
     def open_folder(self, folder: Any) -> None:
         if not open_folder(folder):
-            self._banner.show_message(f"Could not open the folder. It is here: {folder}", Level.WARNING)
+            self._banner.show_message(messages.folder_not_opened(folder), Level.WARNING)
 
     # -- where the browser runs ------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ class SessionActions:
         """Say what to set up before the first Run fails on it."""
         problem = self._controller.setup_problem()
         if problem is not None:
-            self._banner.show_aside(Notice(Level.INFO, f"Before the agent can work: {problem.message}", NoticeAction.OPEN_SETTINGS))
+            self._banner.show_aside(Notice(Level.INFO, messages.before_the_agent_can_work(problem.message), NoticeAction.OPEN_SETTINGS))
 
     async def warn_if_no_keychain(self, still_open: Callable[[], bool]) -> None:
         notice = await self._services.keychain_notice()
@@ -223,7 +223,7 @@ class SessionActions:
         if not result.accepted:
             if self._services.restart_needed_for(BILLED_KIND) is not None:
                 # After the restart the session is still listed here, with Reattach.
-                self.offer_restart(BILLED_KIND, f"{result.reason} The session will be offered again after the restart.")
+                self.offer_restart(BILLED_KIND, messages.reattach_after_restart(result.reason))
             else:
                 self._banner.show_message(result.reason)
             return
@@ -238,7 +238,7 @@ class SessionActions:
             await self._services.stop_left_running(session_id)
         except BackendError as error:
             self._recovery_bar.set_busy(session_id, False)
-            self._banner.show_message(f"The session could not be stopped: {error.message} Try again.", Level.ERROR)
+            self._banner.show_message(messages.left_running_not_stopped(error.message), Level.ERROR)
             return
         self._recovery_bar.remove(session_id)
-        self._banner.show_message("The session from the earlier run has been stopped.")
+        self._banner.show_message(messages.LEFT_RUNNING_STOPPED)

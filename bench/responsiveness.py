@@ -34,6 +34,14 @@ JOURNEYS = ("local", "cloud", "history", "settings")
 TICK_MS = 5
 
 
+def describe_stack(stack: traceback.StackSummary | list[traceback.FrameSummary]) -> str:
+    """The innermost 12 frames, then the project's own frames further out, innermost first."""
+    inner = list(stack)[-12:]
+    ours = [f for f in list(stack)[:-12] if "/desktop_app/" in f.filename or "/bench/" in f.filename or "/tests/" in f.filename]
+    text = lambda frames: " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))  # noqa: E731
+    return text(inner) + (" <<< " + text(ours) if ours else "")
+
+
 class LoopSampler:
     """Lateness of a 5 ms timer, and the last log event before each sample."""
 
@@ -45,6 +53,7 @@ class LoopSampler:
         self._watching = False
         self._watcher: threading.Thread | None = None
         self.stuck_stack = ""  # the GUI thread's stack, seen during the longest stall
+        self.stalls: dict[float, tuple[float, str]] = {}  # every stall over 100 ms: (ms, stack)
         self.last_event = "start"
         self._timer = QTimer()
         self._timer.setInterval(TICK_MS)
@@ -72,15 +81,17 @@ class LoopSampler:
         self._watcher.start()
 
     def _watch(self) -> None:
-        """While the loop is stuck, what the GUI thread is doing (its innermost app frames)."""
+        """While the loop is stuck, what the GUI thread is doing: its innermost frames, then the
+        app's own frames further out (which call of ours led there)."""
         main = threading.main_thread().ident
         while self._watching:
             time.sleep(0.05)
             stuck = (time.perf_counter() - self._last) * 1000
             if stuck > 100 and main is not None:
                 frame = sys._current_frames().get(main)
-                stack = traceback.extract_stack(frame)[-40:] if frame is not None else []
-                where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+                where = describe_stack(traceback.extract_stack(frame) if frame is not None else [])
+                episode = self._last  # one entry per stall: the tick it started after
+                self.stalls[episode] = (stuck, where)
                 if stuck > self.stuck_ms:
                     self.stuck_ms, self.stuck_stack = stuck, where
 
@@ -100,6 +111,7 @@ class LoopSampler:
             "over_100ms": sum(1 for s in lateness if s > 100),
             "samples": len(lateness),
             "stack": self.stuck_stack,
+            "stalls": sorted(self.stalls.values(), reverse=True)[:5],
         }
 
     def _tick(self) -> None:
@@ -272,8 +284,9 @@ def main() -> None:
             continue
         result = json.loads(lines[-1])
         print(f"| {journey} | {result['worst_ms']} ms | {result['where']} | {result['p99_ms']} ms | {result['over_100ms']} |")
-        if args.stacks and result.get("stack"):
-            print(f"|   | GUI thread during it: {result['stack']} | | | |")
+        if args.stacks:
+            for stalled, stack in result.get("stalls", []):
+                print(f"|   | stall of at least {stalled:.0f} ms, GUI thread: {stack} | | | |")
 
 
 if __name__ == "__main__":

@@ -24,12 +24,15 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+BYTECODE = Path(tempfile.gettempdir()) / "handoff-bench-bytecode"
 JOURNEYS = ("local", "cloud", "history", "settings")
 TICK_MS = 5
 
@@ -40,6 +43,17 @@ def describe_stack(stack: traceback.StackSummary | list[traceback.FrameSummary])
     ours = [f for f in list(stack)[:-12] if "/desktop_app/" in f.filename or "/bench/" in f.filename or "/tests/" in f.filename]
     text = lambda frames: " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))  # noqa: E731
     return text(inner) + (" <<< " + text(ours) if ours else "")
+
+
+IDLE_FRAMES = ("wait", "get", "select", "_worker", "sleep", "poll", "accept", "recv", "_wait_for_tstate_lock")
+
+
+def busy_thread_stack(frame: Any) -> str:
+    """A worker thread's innermost frames, or "" when it is only waiting."""
+    stack = traceback.extract_stack(frame)
+    if not stack or stack[-1].name in IDLE_FRAMES:
+        return ""
+    return " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack[-8:]))
 
 
 class LoopSampler:
@@ -88,8 +102,13 @@ class LoopSampler:
             time.sleep(0.05)
             stuck = (time.perf_counter() - self._last) * 1000
             if stuck > 100 and main is not None:
-                frame = sys._current_frames().get(main)
+                frames = sys._current_frames()
+                frame = frames.get(main)
                 where = describe_stack(traceback.extract_stack(frame) if frame is not None else [])
+                # A worker thread holding the GIL (a long C call: a big import, pydantic building
+                # a schema) stalls the window's thread just the same: say what the busy ones did.
+                busy = [busy_thread_stack(f) for ident, f in frames.items() if ident not in (main, threading.get_ident())]
+                where += "".join(f" ||| other thread: {b}" for b in busy if b)
                 episode = self._last  # one entry per stall: the tick it started after
                 self.stalls[episode] = (stuck, where)
                 if stuck > self.stuck_ms:
@@ -111,7 +130,7 @@ class LoopSampler:
             "over_100ms": sum(1 for s in lateness if s > 100),
             "samples": len(lateness),
             "stack": self.stuck_stack,
-            "stalls": sorted(self.stalls.values(), reverse=True)[:5],
+            "stalls": sorted(self.stalls.values(), reverse=True)[:8],
         }
 
     def _tick(self) -> None:
@@ -138,8 +157,8 @@ async def journey_local(sampler: LoopSampler) -> None:
                 sl.done("Done"),
             ]
         )
-        services, window = await open_window("local", model)
-        sampler.mark("window shown")
+        services, window = await open_window("local", model, on_shown=sampler.start)
+        sampler.mark("window attached")
         window.run_task("Fill the form")
         await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=120)
         sampler.mark("agent asked for the person")
@@ -169,7 +188,7 @@ async def journey_cloud(sampler: LoopSampler) -> None:
 
     with FakeCloud(step_interval=0.005, steps_per_task=500) as cloud:  # the fastest pace it keeps
         os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
-        services, window = await open_window("cloud")
+        services, window = await open_window("cloud", on_shown=sampler.start)
         services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
         window.run_task("Stream 500 steps")
         await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)
@@ -227,7 +246,7 @@ async def journey_settings(sampler: LoopSampler) -> None:
 
     from common import open_window
 
-    services, window = await open_window("local")
+    services, window = await open_window("local", on_shown=sampler.start)
     await asyncio.sleep(0.5)
     sampler.mark("Settings opened")
     window.open_settings()
@@ -249,9 +268,7 @@ def child(journey: str) -> None:
     from common import run_on_qt
 
     async def main() -> dict[str, object]:
-        sampler = LoopSampler()
-        if journey != "history":  # history starts sampling once its data is written
-            sampler.start()
+        sampler = LoopSampler()  # each journey starts it: as the window appears (history: once its data is written)
         await globals()[f"journey_{journey}"](sampler)
         return sampler.stop()
 
@@ -271,6 +288,10 @@ def main() -> None:
     env = dict(os.environ, QT_QPA_PLATFORM=args.platform, PYTHONPATH=str(REPO))
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+    # From compiled modules, as an installed app runs (see BYTECODE in startup.py).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "desktop_app", "tests", "bench"], env=env, cwd=REPO, check=False, capture_output=True)
     print(f"Platform: {args.platform}. A 5 ms timer; lateness = stall.\n")
     print("| journey | longest stall | where (last event before it) | p99 lateness | stalls > 100 ms |")
     print("|---|---|---|---|---|")

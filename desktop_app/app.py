@@ -18,6 +18,7 @@ import atexit
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,24 @@ log = logging.getLogger(__name__)
 
 SMOKE_TEST_TIMEOUT = 60.0
 FIRST_PAGE_WAIT_MS = 10_000
+WARM_UP_WAIT_MS = 30_000  # never hang startup on an import either: the window's thread imports what is left
+# What the window needs once the page is on screen, imported in a worker thread while QtWebEngine
+# loads the first page (the window's thread only waits for Chromium then). Importing them on the
+# window's thread afterwards took ~150 ms before the task panel could be used (bench/startup.py).
+WARM_UP_MODULES = (
+    "asyncio",
+    "qasync",
+    "desktop_app.crash",
+    "desktop_app.event_log",
+    "desktop_app.services",
+    "desktop_app.core.tasks",
+    "desktop_app.ui.bridge",
+    "desktop_app.ui.notice_banner",
+    "desktop_app.ui.recovery_bar",
+    "desktop_app.ui.task_panel",
+)
+# The adapter of each mode (build_backend imports it): Cloud's pulls in httpx and browser-use-sdk.
+WARM_UP_BACKEND = {"local": "desktop_app.backends.local", "cloud": "desktop_app.backends.cloud_check"}
 # A --task run without dialogs whose settings cannot work: it says why (config_problem) and exits
 # with this code, rather than wait with a window nobody will see (2, as for a wrong command line).
 CONFIG_PROBLEM_EXIT = 2
@@ -158,7 +177,8 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: str, devtools_url: str
     instance = InstanceServer(instance_name, window.bring_to_front)
     watcher = SignalWatcher(lambda number: _on_signal(window, number))
     window.show()
-    _wait_until_browsable(window)
+    warm_up = start_warm_up(kind)
+    _wait_until_browsable(window, warm_up)
 
     # The look of the task panel; the frame shown so far has nothing it styles.
     style = resources_dir() / "style.qss"
@@ -209,18 +229,47 @@ def _start_live_view(kind: str, paths: Paths) -> LiveView:
     return make_live_view(paths, is_browser=VIEW_IS_BROWSER[kind])
 
 
-def _wait_until_browsable(window: MainWindow) -> None:
-    """Run Qt (only Qt) until the first page is on screen: the person can browse from here on."""
+def start_warm_up(kind: str) -> threading.Thread:
+    """Import what the rest of startup needs, and find the system keychain, in a worker thread.
+
+    Only imports (and keyring's choice of backend, which keyring keeps process-wide): nothing is
+    built here, no Qt object is made. The window's thread waits for it to end before it imports
+    anything itself (``_wait_until_browsable``), so the two never import at the same time."""
+
+    def work() -> None:
+        from desktop_app.keychain import Keychain
+        from desktop_app.warm_up import import_quietly, window_first
+
+        with window_first(freeze=True):  # see desktop_app/warm_up.py
+            import_quietly([*WARM_UP_MODULES, WARM_UP_BACKEND[kind]])
+            Keychain.find_system_keychain()
+
+    thread = threading.Thread(target=work, name="handoff-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait_until_browsable(window: MainWindow, warm_up: threading.Thread | None = None) -> None:
+    """Run Qt (only Qt) until the first page is on screen: the person can browse from here on.
+    Then, still only Qt, until the warm-up thread has imported the rest."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     live_view = window.live_view
+    waiting = QEventLoop()
     if live_view.is_browser and not live_view.first_load_done:
-        waiting = QEventLoop()
         live_view.web_view.loadFinished.connect(waiting.quit)
         QTimer.singleShot(FIRST_PAGE_WAIT_MS, waiting.quit)  # never hang startup on a page
         waiting.exec()
         live_view.web_view.loadFinished.disconnect(waiting.quit)
     log_event("view_ready", "The browser is on screen", first_page_loaded=live_view.first_load_done)
+    if warm_up is not None and warm_up.is_alive():
+        poll = QTimer()
+        poll.setInterval(2)
+        poll.timeout.connect(lambda: warm_up.is_alive() or waiting.quit())
+        poll.start()
+        QTimer.singleShot(WARM_UP_WAIT_MS, waiting.quit)
+        waiting.exec()
+        poll.stop()
 
 
 async def _main(

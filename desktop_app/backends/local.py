@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -53,6 +54,7 @@ from desktop_app.core.ports import (
 )
 from desktop_app.keychain import Keychain
 from desktop_app.settings import PROVIDER_SECRETS, SERVER_PROVIDERS, LLMSettings
+from desktop_app.warm_up import import_quietly, window_first
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +80,21 @@ def _quietly(call: Any) -> None:
 
 
 def _import_browser_use() -> Any:
-    module = importlib.import_module("browser_use")
-    # Its names load lazily on first access: touch them here, off the UI thread.
-    for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
-        getattr(module, name)
-    _no_about_blank_screensaver()
-    _no_stray_downloads_folder()
+    with window_first(freeze="browser_use" not in sys.modules):  # the first time: ~2 s of imports
+        module = importlib.import_module("browser_use")
+        # Its names load lazily on first access: touch them here, off the UI thread.
+        for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
+            getattr(module, name)
+        _no_about_blank_screensaver()
+        _no_stray_downloads_folder()
     return module
+
+
+def _window_first_call(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in a worker thread that imports as it goes the first time (see
+    desktop_app.warm_up): the model client's SDK."""
+    with window_first(freeze=not _warmed):
+        return function(*args)
 
 
 def _devtools_answers(url: str) -> None:
@@ -107,6 +117,46 @@ def _no_stray_downloads_folder() -> None:
 
 
 _warmed = False
+# Imported on first use while the first session starts and runs (connecting over DevTools, the
+# DOM watchers, the first screenshot): warmed with the throwaway agent, so none of it is imported
+# on the window's thread (~110 ms stalls; `bench/responsiveness.py --imports` lists what is left).
+FIRST_RUN_MODULES = (
+    "websockets.asyncio.client",
+    "websockets.extensions.permessage_deflate",
+    "httpcore",
+    "h11",
+    "certifi",
+    "email.policy",
+    "email.headerregistry",
+    "email.contentmanager",
+    "zipp",
+    "importlib_metadata",
+    "importlib.resources.readers",
+    "browser_use.actor",
+    "browser_use.browser.session_manager",
+    "browser_use.browser.video_recorder",
+)
+# Every module in these packages; cdp_use: each protocol domain's client and event registration.
+FIRST_RUN_PACKAGES = ("browser_use.browser.watchdogs",)
+CDP_DOMAIN_MODULES = ("library", "registration")
+
+
+def _first_run_modules() -> list[str]:
+    import pkgutil
+
+    names = list(FIRST_RUN_MODULES)
+    for package in FIRST_RUN_PACKAGES:
+        with contextlib.suppress(ImportError):
+            names += [f"{package}.{m.name}" for m in pkgutil.iter_modules(importlib.import_module(package).__path__)]
+    with contextlib.suppress(ImportError):
+        cdp = importlib.import_module("cdp_use.cdp")
+        domains = [m.name for m in pkgutil.iter_modules(cdp.__path__) if m.ispkg]
+        names += [f"cdp_use.cdp.{d}.{part}" for d in domains for part in CDP_DOMAIN_MODULES]
+    return names
+
+
+def _import_first_run_modules() -> None:
+    import_quietly(_first_run_modules())
 
 
 def _warm_up_agent(browser_use: Any, scratch: Path) -> None:
@@ -135,7 +185,9 @@ def _warm_up_agent(browser_use: Any, scratch: Path) -> None:
         HandoffAgent(task="warm up", llm=NoModel(), browser_session=session, file_system_path=str(scratch), **AGENT_OPTIONS)
 
     try:
-        asyncio.run(build())
+        with window_first(freeze=True):
+            asyncio.run(build())
+            _import_first_run_modules()
         _warmed = True
     except Exception as error:  # a warm-up only: the real agent still gets built, just more slowly
         log.info("Warming up the agent failed (%s: %s)", type(error).__name__, error)
@@ -349,7 +401,7 @@ class LocalBackend:
             self._agent = None
         if self._agent is None:
             # Off the UI thread: the model's SDK import and client (~0.5 s) and the agent's imports.
-            model = await asyncio.to_thread(make_llm, settings, self._keychain)
+            model = await asyncio.to_thread(_window_first_call, make_llm, settings, self._keychain)
             await asyncio.to_thread(_warm_up_agent, browser_use, self._agent_files / "warm-up")
             self._agent_files.mkdir(parents=True, exist_ok=True)
             llm = GuardedModel(

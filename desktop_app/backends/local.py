@@ -24,7 +24,6 @@ import io
 import json
 import logging
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -79,14 +78,22 @@ def _quietly(call: Any) -> None:
         call()
 
 
+_imported = False
+
+
 def _import_browser_use() -> Any:
-    with window_first(freeze="browser_use" not in sys.modules):  # the first time: ~2 s of imports
+    global _imported
+    first = not _imported
+    with window_first(freeze=first):  # the first time: ~1 s of imports (see desktop_app.warm_up)
         module = importlib.import_module("browser_use")
         # Its names load lazily on first access: touch them here, off the UI thread.
         for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
             getattr(module, name)
         _no_about_blank_screensaver()
         _no_stray_downloads_folder()
+        if first:  # what connecting to the browser imports next, on the window's thread otherwise
+            _import_first_run_modules()
+    _imported = True
     return module
 
 
@@ -130,7 +137,11 @@ FIRST_RUN_MODULES = (
     "email.headerregistry",
     "email.contentmanager",
     "zipp",
+    "zipp.compat.overlay",
     "importlib_metadata",
+    "importlib_metadata._adapters",
+    "importlib_metadata._text",
+    "importlib.readers",
     "importlib.resources.readers",
     "browser_use.actor",
     "browser_use.browser.session_manager",

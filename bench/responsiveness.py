@@ -122,10 +122,10 @@ class LoopSampler:
                     self.stuck_ms, self.stuck_stack = stuck, where
 
     def stop(self) -> dict[str, object]:
-        self._timer.stop()
-        self._watching = False
+        self._watching = False  # first: a stopped timer would look like a stall to the watcher
         if self._watcher is not None:
             self._watcher.join()
+        self._timer.stop()
         logging.getLogger().removeHandler(self._handler)
         logging.getLogger().setLevel(self._level)
         lateness = sorted(s[0] for s in self.samples)

@@ -204,6 +204,13 @@ def _warm_up_agent(browser_use: Any, scratch: Path) -> None:
         log.info("Warming up the agent failed (%s: %s)", type(error).__name__, error)
 
 
+def _browser_session(browser_use: Any, cdp_url: str | None, downloads: Path) -> Any:
+    """In a worker thread: the session builds a Browser Use Cloud client it never uses here, and
+    with it an HTTP client's TLS context (30–60 ms on the window's thread as the session opens).
+    Nothing in it is bound to an event loop until it is started, on the window's loop."""
+    return browser_use.BrowserSession(cdp_url=cdp_url, is_local=False, browser_profile=_profile(browser_use, downloads))
+
+
 def _profile(browser_use: Any, downloads: Path) -> Any:
     return browser_use.BrowserProfile(
         headless=False,
@@ -331,9 +338,7 @@ class LocalBackend:
         await self._check_devtools()
         browser_use = await asyncio.to_thread(_import_browser_use)
         self._downloads.mkdir(parents=True, exist_ok=True)
-        self._browser = browser_use.BrowserSession(
-            cdp_url=self._devtools_url, is_local=False, browser_profile=_profile(browser_use, self._downloads)
-        )
+        self._browser = await asyncio.to_thread(_browser_session, browser_use, self._devtools_url, self._downloads)
         try:
             await self._browser.start()
         except Exception as error:

@@ -23,6 +23,7 @@ Each journey runs in its own process (offscreen by default; ``--platform xcb`` u
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,8 @@ class LoopSampler:
         main = threading.main_thread().ident
         while self._watching:
             time.sleep(min(0.05, self.stack_ms / 4000))
+            if not self._watching:
+                break
             stuck = (time.perf_counter() - self._last) * 1000
             if stuck > self.stack_ms and main is not None:
                 frames = sys._current_frames()
@@ -208,18 +212,48 @@ async def journey_local(sampler: LoopSampler) -> None:
         services.close()
 
 
+STAND_IN = """
+import sys
+from tests.fakes.cloud_server import FakeCloud
+with FakeCloud(step_interval=float(sys.argv[1]), steps_per_task=int(sys.argv[2])) as cloud:
+    print(cloud.base_url, cloud.api_key, flush=True)
+    sys.stdin.read()  # until the benchmark closes it
+"""
+
+
+@contextlib.contextmanager
+def stand_in_cloud(*, step_interval: float, steps_per_task: int) -> Iterator[tuple[str, str]]:
+    """The stand-in Browser Use Cloud in a process of its own, as the real one is remote: in this
+    process its Python threads (JSON for hundreds of steps, every second) would hold the GIL the
+    window's thread needs, a cost no person with the real service pays."""
+    server = subprocess.Popen(
+        [sys.executable, "-c", STAND_IN, str(step_interval), str(steps_per_task)],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        base_url, api_key = server.stdout.readline().split()
+        yield base_url, api_key
+    finally:
+        server.stdin.close()
+        server.wait(30)
+        server.stdout.close()
+
+
 async def journey_cloud(sampler: LoopSampler) -> None:
     from common import open_window
 
     from desktop_app.core.control import Control
     from desktop_app.keychain import SecretName
-    from tests.fakes.cloud_server import FakeCloud
     from tests.helpers import wait_until
 
-    with FakeCloud(step_interval=0.005, steps_per_task=500) as cloud:  # the fastest pace it keeps
-        os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
+    with stand_in_cloud(step_interval=0.005, steps_per_task=500) as (base_url, api_key):  # its fastest pace
+        os.environ["BROWSER_USE_BASE_URL"] = base_url
         services, window = await open_window("cloud", on_shown=sampler.start)
-        services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+        services.keychain.set(SecretName.BROWSER_USE, api_key)
         sampler.agent_works(True)
         window.run_task("Stream 500 steps")
         await wait_until(lambda: services.controller.state is Control.AGENT, timeout=60)

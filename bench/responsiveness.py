@@ -238,9 +238,8 @@ def stand_in_cloud(*, step_interval: float, steps_per_task: int) -> Iterator[tup
         base_url, api_key = server.stdout.readline().split()
         yield base_url, api_key
     finally:
-        server.stdin.close()
-        server.wait(30)
-        server.stdout.close()
+        server.stdin.close()  # it exits; reaped in a thread, so the window's loop is not held up
+        threading.Thread(target=lambda: (server.wait(30), server.stdout.close()), daemon=True).start()  # type: ignore[union-attr]
 
 
 async def journey_cloud(sampler: LoopSampler) -> None:

@@ -177,6 +177,7 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: str, devtools_url: str
     instance = InstanceServer(instance_name, window.bring_to_front)
     watcher = SignalWatcher(lambda number: _on_signal(window, number))
     window.show()
+    log_event("window_shown", "The window is on screen; the first page is loading")
     warm_up = start_warm_up(kind)
     _wait_until_browsable(window, warm_up)
 
@@ -270,6 +271,7 @@ def _wait_until_browsable(window: MainWindow, warm_up: threading.Thread | None =
         QTimer.singleShot(WARM_UP_WAIT_MS, waiting.quit)
         waiting.exec()
         poll.stop()
+        log_event("warm_up_waited", "The rest of the app was still loading after the first page", still_loading=warm_up.is_alive())
 
 
 async def _main(

@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop_app import APP_ID, APP_NAME, __version__
 from desktop_app.backends import NEEDS_DEVTOOLS
@@ -230,27 +230,57 @@ def _start_live_view(kind: str, paths: Paths) -> LiveView:
     return make_live_view(paths, is_browser=VIEW_IS_BROWSER[kind])
 
 
-def start_warm_up(kind: str) -> threading.Thread:
-    """Import what the rest of startup needs, and find the system keychain, in a worker thread.
+class WarmUp:
+    """Imports what the rest of startup needs, and finds the system keychain, in a worker thread.
 
     Only imports (and keyring's choice of backend, which keyring keeps process-wide): nothing is
     built here, no Qt object is made. The window's thread waits for it to end before it imports
     anything itself (``_wait_until_browsable``), so the two never import at the same time."""
 
-    def work() -> None:
+    def __init__(self, kind: str) -> None:
+        self._kind = kind
+        self._lock = threading.Lock()
+        self._done = False
+        self._waiting: Any = None  # the QEventLoop to quit when done
+        self._thread = threading.Thread(target=self._work, name="handoff-warm-up", daemon=True)
+        self._thread.start()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _work(self) -> None:
         from desktop_app.keychain import Keychain
         from desktop_app.warm_up import import_quietly, window_first
 
-        with window_first(freeze=True):  # see desktop_app/warm_up.py
-            import_quietly([*WARM_UP_MODULES, WARM_UP_BACKEND[kind]])
-            Keychain.find_system_keychain()
+        try:
+            with window_first(freeze=True):  # see desktop_app/warm_up.py
+                import_quietly([*WARM_UP_MODULES, WARM_UP_BACKEND[self._kind]])
+                Keychain.find_system_keychain()
+        finally:
+            with self._lock:
+                self._done = True
+                waiting = self._waiting
+            if waiting is not None:
+                from PySide6.QtCore import QMetaObject, Qt
 
-    thread = threading.Thread(target=work, name="handoff-warm-up", daemon=True)
-    thread.start()
-    return thread
+                # Queued to the window's thread, where QEventLoop.quit runs as C++: while it waits,
+                # Qt's loop needs no Python (no GIL) to wake up, unlike a polling timer.
+                QMetaObject.invokeMethod(waiting, "quit", Qt.ConnectionType.QueuedConnection)
+
+    def wait_in(self, waiting: Any) -> None:
+        """Run ``waiting`` (a QEventLoop on the window's thread) until the warm-up is done."""
+        with self._lock:
+            if self._done:
+                return
+            self._waiting = waiting
+        waiting.exec()
 
 
-def _wait_until_browsable(window: MainWindow, warm_up: threading.Thread | None = None) -> None:
+def start_warm_up(kind: str) -> WarmUp:
+    return WarmUp(kind)
+
+
+def _wait_until_browsable(window: MainWindow, warm_up: WarmUp | None = None) -> None:
     """Run Qt (only Qt) until the first page is on screen: the person can browse from here on.
     Then, still only Qt, until the warm-up thread has imported the rest."""
     from PySide6.QtCore import QEventLoop, QTimer
@@ -264,13 +294,9 @@ def _wait_until_browsable(window: MainWindow, warm_up: threading.Thread | None =
         live_view.web_view.loadFinished.disconnect(waiting.quit)
     log_event("view_ready", "The browser is on screen", first_page_loaded=live_view.first_load_done)
     if warm_up is not None and warm_up.is_alive():
-        poll = QTimer()
-        poll.setInterval(2)
-        poll.timeout.connect(lambda: warm_up.is_alive() or waiting.quit())
-        poll.start()
-        QTimer.singleShot(WARM_UP_WAIT_MS, waiting.quit)
-        waiting.exec()
-        poll.stop()
+        after_page = QEventLoop()
+        QTimer.singleShot(WARM_UP_WAIT_MS, after_page.quit)  # never hang startup on an import either
+        warm_up.wait_in(after_page)
         log_event("warm_up_waited", "The rest of the app was still loading after the first page", still_loading=warm_up.is_alive())
 
 

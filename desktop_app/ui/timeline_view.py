@@ -424,7 +424,7 @@ class TimelineView(QListView):
         arrived in it: scrolling lays out every row, and a burst of 25 must not pay that 25 times."""
         if not self._scroll_pending:
             self._scroll_pending = True
-            QTimer.singleShot(0, self._keep_following)
+            QTimer.singleShot(0, self, self._keep_following)  # dropped if the list is gone by then
 
     def show_earlier(self, entries: list[tl.Entry]) -> None:
         """Put what the history holds before the current rows (a reattached session)."""

@@ -6,7 +6,8 @@ lateness (over the whole journey, and over the time the agent works: the p99 tar
 time), and where the longest happened (the last log event before it). Sampling starts as the
 window appears (before it there is nothing to freeze; bench/startup.py times that part).
 ``--stacks`` adds what the window's thread (and any busy worker thread holding the GIL) was doing
-in the longest stalls; ``--stack-ms 20`` looks at shorter ones too.
+in the longest stalls; ``--stack-ms 20`` looks at shorter ones too; ``--imports`` lists the modules
+first imported on the window's thread once it was shown (each one belongs in a warm-up list).
 
 1. local    — start, the first Run of a session (model client, browser-use, DOM watchers), steps,
               Take over, Hand back, Stop session, quit (scripted model, pages on 127.0.0.1).
@@ -70,6 +71,18 @@ class LoopSampler:
 
         self.samples: list[tuple[float, str]] = []  # (lateness ms, last event)
         self._agent_working = False
+        # Modules first imported on the window's thread once it was shown (``--imports``): each
+        # is a stall, and a name for a warm-up list (app.WARM_UP_MODULES, local.FIRST_RUN_MODULES).
+        self.imports_watched = False
+        self.imported_here: list[str] = []
+        if os.environ.get("HANDOFF_BENCH_IMPORTS"):
+            main = threading.main_thread()
+
+            def audit(event: str, args: tuple[Any, ...]) -> None:
+                if event == "import" and self.imports_watched and threading.current_thread() is main and args[0] not in sys.modules:
+                    self.imported_here.append(args[0])
+
+            sys.addaudithook(audit)
         self._working_ticks: set[int] = set()  # which samples were taken while the agent worked
         self.stuck_ms = 0.0
         self._watching = False
@@ -97,6 +110,7 @@ class LoopSampler:
         self.last_event = what
 
     def start(self) -> None:
+        self.imports_watched = True
         self._last = time.perf_counter()
         self._timer.start()
         self._watching = True  # a plain flag: the watcher thread must not touch Qt objects
@@ -144,6 +158,7 @@ class LoopSampler:
             "samples": len(lateness),
             "stack": self.stuck_stack,
             "stalls": sorted(self.stalls.values(), reverse=True)[:8],
+            "imports": list(self.imported_here),
         }
 
     @property
@@ -347,11 +362,14 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--stacks", action="store_true", help="also print what the GUI thread was doing in the longest stalls")
     parser.add_argument("--stack-ms", type=float, default=100, help="with --stacks: look at stalls longer than this (default 100)")
+    parser.add_argument("--imports", action="store_true", help="also list the modules first imported on the window's thread once it was shown")
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
     env = dict(os.environ, QT_QPA_PLATFORM=args.platform, PYTHONPATH=str(REPO), HANDOFF_BENCH_STACK_MS=str(args.stack_ms))
+    if args.imports:
+        env["HANDOFF_BENCH_IMPORTS"] = "1"
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
     # From compiled modules, as an installed app runs (see BYTECODE in startup.py).
@@ -375,6 +393,9 @@ def main() -> None:
         if args.stacks:
             for stalled, stack in result.get("stalls", []):
                 print(f"|   | stall of at least {stalled:.0f} ms, GUI thread: {stack} | | | | |")
+        if args.imports:
+            names = result.get("imports", [])
+            print(f"|   | {len(names)} modules first imported on the window's thread: {', '.join(names[:60]) or 'none'} | | | | |")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,22 @@ WARM_UP_MODULES = (
     "desktop_app.ui.recovery_bar",
     "desktop_app.ui.task_panel",
 )
-# The adapter of each mode (build_backend imports it): Cloud's pulls in httpx and browser-use-sdk.
-WARM_UP_BACKEND = {"local": "desktop_app.backends.local", "cloud": "desktop_app.backends.cloud_check"}
+# The adapter of each mode (build_backend imports it): Cloud's pulls in httpx and browser-use-sdk,
+# and its first request httpx's transport (httpcore, h11, anyio: bench/responsiveness.py --imports).
+WARM_UP_BACKEND = {
+    "local": ("desktop_app.backends.local",),
+    "cloud": (
+        "desktop_app.backends.cloud_check",
+        "httpcore",
+        "h11",
+        "certifi",
+        "sniffio",
+        "anyio",
+        "anyio._backends._asyncio",
+        "anyio.to_thread",
+        "anyio.streams.tls",
+    ),
+}
 # A --task run without dialogs whose settings cannot work: it says why (config_problem) and exits
 # with this code, rather than wait with a window nobody will see (2, as for a wrong command line).
 CONFIG_PROBLEM_EXIT = 2
@@ -254,7 +268,7 @@ class WarmUp:
 
         try:
             with window_first(freeze=True):  # see desktop_app/warm_up.py
-                import_quietly([*WARM_UP_MODULES, WARM_UP_BACKEND[self._kind]])
+                import_quietly([*WARM_UP_MODULES, *WARM_UP_BACKEND[self._kind]])
                 Keychain.find_system_keychain()
         finally:
             with self._lock:

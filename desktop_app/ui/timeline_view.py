@@ -279,7 +279,7 @@ class TimelineDelegate(QStyledItemDelegate):
         return QSize(size)
 
     def forget_sizes(self) -> None:
-        """The font changed (a style sheet arrived): every row is measured afresh."""
+        """The font changed (a style sheet arrived) or the rows were replaced: measure afresh."""
         self._size_cache.clear()
         self._line_cache.clear()
 
@@ -347,6 +347,7 @@ class TimelineView(QListView):
         self.setModel(self.timeline_model)
         self._delegate = TimelineDelegate(self.thumbnails, self)
         self.setItemDelegate(self._delegate)
+        self.timeline_model.modelReset.connect(self._delegate.forget_sizes)  # a new session: let the old rows go
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setUniformItemSizes(False)
         self.setResizeMode(QListView.ResizeMode.Adjust)  # rows re-wrap when the panel is resized

@@ -43,18 +43,55 @@ def summary(values_ms: list[float]) -> str:
     return f"{statistics.median(ordered):.0f} ms | {p90:.0f} ms | {ordered[0]:.0f} ms | {ordered[-1]:.0f} ms | {len(ordered)}"
 
 
-async def open_window(backend: str, model: Any = None) -> tuple[Any, Any]:
-    """The real app in-process, started as desktop_app.app does: services, the keychain found,
-    then the main window, shown; with ``model`` (a scripted chat model) as the Local agent's model."""
-    from desktop_app.services import Services
+async def open_window(backend: str, model: Any = None, *, on_shown: Callable[[], None] | None = None) -> tuple[Any, Any]:
+    """The real app in-process, started in the order desktop_app.app starts it: the live view and
+    the window's frame, shown; the warm-up imports in a worker thread while the first page loads;
+    then the services, the keychain found, and the task panel attached. ``on_shown`` is called as
+    the window appears (benchmarks start timing there: before, there is no window to freeze).
+    With ``model`` (a scripted chat model) as the Local agent's model."""
+    import asyncio
+    from dataclasses import replace
+
+    from desktop_app.app import start_warm_up
+    from desktop_app.core.backend_kind import BackendKind
+    from desktop_app.system.paths import resources_dir
+    from desktop_app.settings import SettingsStore
+    from desktop_app.ui.live_view import make_live_view
     from desktop_app.ui.main_window import MainWindow
-    from tests.fakes import scripted_llm as sl
+
+    if model is not None:  # the harness's choice of model, on disk before the app reads its settings
+        from tests.fakes import scripted_llm as sl
+
+        store = SettingsStore(PATHS.settings_file)
+        store.save(replace(store.load(), llm=sl.SCRIPTED_SETTINGS))
+    window = MainWindow(make_live_view(PATHS, is_browser=BackendKind(backend).view_is_browser))
+    window.restore_geometry(PATHS.window_geometry)
+    window.show()
+    if on_shown is not None:
+        on_shown()
+    warm_up = start_warm_up(backend)
+    live_view = window.live_view
+    if live_view.is_browser and not live_view.first_load_done:
+        loaded = asyncio.get_running_loop().create_future()
+        live_view.web_view.loadFinished.connect(lambda _ok: loaded.done() or loaded.set_result(None))
+        await asyncio.wait_for(loaded, 10)
+    while warm_up.is_alive():  # as app.py: Qt keeps running meanwhile
+        await asyncio.sleep(0.002)
+    from PySide6.QtWidgets import QApplication
+
+    style = resources_dir() / "style.qss"
+    app = QApplication.instance()
+    if style.exists() and isinstance(app, QApplication):
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    from desktop_app.services import Services
 
     services = Services(PATHS, EARLY.devtools_url, backend_override=backend)
-    if model is not None:
-        sl.install(model)
-        sl.select_for(services)
     await services.keychain.detect()
-    window = MainWindow.open(services, interactive=False)
-    window.show()
+    window.attach(services, interactive=False)
+    if model is not None:
+        import desktop_app.backends.local as local_backend
+
+        sl.install(model)
+        if not getattr(local_backend.make_llm, "scripted", False):
+            local_backend.make_llm = sl.make_llm_with_script(local_backend.make_llm)
     return services, window

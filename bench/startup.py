@@ -37,12 +37,22 @@ def ready(ok):
 view.loadFinished.connect(ready)
 view.setHtml(open(sys.argv[1], encoding="utf-8").read())
 view.show()
+print("SHOWN", flush=True)
 app.exec()
 """
 
 
+# Python's bytecode, kept outside the worktree: an installed app runs from compiled modules (pip
+# compiles site-packages, a first run or the packaged build compiles the app's own). With
+# PYTHONDONTWRITEBYTECODE set (as in this development environment) every start compiled all of
+# desktop_app (~40 ms) — a cost no user pays. The first, unmeasured run of each app writes it.
+BYTECODE = Path(tempfile.gettempdir()) / "handoff-bench-bytecode"
+
+
 def environment() -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
@@ -50,8 +60,10 @@ def environment() -> dict[str, str]:
     return env
 
 
-def time_bare() -> float:
+def time_bare() -> tuple[float, float]:
+    """(window shown, page loaded)."""
     started = time.perf_counter()
+    shown = 0.0
     process = subprocess.Popen(
         [sys.executable, "-c", BARE_APP, str(REPO / "resources" / "start.html")],
         env=environment(),
@@ -61,6 +73,8 @@ def time_bare() -> float:
     )
     assert process.stdout is not None
     for line in process.stdout:
+        if line.strip() == "SHOWN":
+            shown = time.perf_counter() - started
         if line.strip() == "READY":
             elapsed = time.perf_counter() - started
             break
@@ -68,11 +82,13 @@ def time_bare() -> float:
         raise RuntimeError("the bare app never became ready")
     process.wait(30)
     process.stdout.close()
-    return elapsed
+    return shown, elapsed
 
 
-def time_app() -> tuple[float, float]:
-    """(browser on screen and its page loaded, whole window attached to the core)."""
+def time_app() -> dict[str, float]:
+    """When each start-up event was logged: window_shown, view_ready (the page is loaded: the
+    browser can be used), warm_up_waited (only when the page was quicker than the warm-up
+    imports), app_started (the task panel attached to the core: the whole window can be used)."""
     with tempfile.TemporaryDirectory(prefix="handoff-bench-") as base:
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -84,33 +100,37 @@ def time_app() -> tuple[float, float]:
             text=True,
         )
         assert process.stderr is not None
-        browsable = attached = None
+        seen: dict[str, float] = {}
         for line in process.stderr:
             event = json.loads(line).get("event") if line.startswith("{") else None
-            if event == "view_ready":
-                browsable = time.perf_counter() - started
-            elif event == "app_started":
-                attached = time.perf_counter() - started
+            if event in ("window_shown", "view_ready", "warm_up_waited", "app_started"):
+                seen[event] = time.perf_counter() - started
+            if event == "app_started":
                 process.send_signal(signal.SIGTERM)
                 break
         code = process.wait(60)
         process.stderr.close()
-        if browsable is None or attached is None or code != 0:
+        if "view_ready" not in seen or "app_started" not in seen or code != 0:
             raise RuntimeError(f"the app did not start cleanly (exit {code})")
-        return browsable, attached
+        return seen
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--phases", action="store_true", help="also say where the time goes")
     args = parser.parse_args()
-    time_bare(), time_app()  # warm the OS file cache for both alike
-    bare, browsable, attached = [], [], []
+    time_bare(), time_app()  # warm the OS file cache (and write the bytecode) for both alike
+    bare, bare_shown, browsable, attached, shown, waited = [], [], [], [], [], []
     for _ in range(args.runs):
-        bare.append(time_bare())
-        ready, full = time_app()
-        browsable.append(ready)
-        attached.append(full)
+        window, page = time_bare()
+        bare_shown.append(window)
+        bare.append(page)
+        events = time_app()
+        browsable.append(events["view_ready"])
+        attached.append(events["app_started"])
+        shown.append(events.get("window_shown", 0.0))
+        waited.append(events.get("warm_up_waited", events["view_ready"]))
 
     def row(label: str, values: list[float]) -> str:
         return f"| {label} | {statistics.median(values) * 1000:.0f} ms | {min(values) * 1000:.0f} ms | {max(values) * 1000:.0f} ms |"
@@ -124,6 +144,16 @@ def main() -> None:
     print(row("Handoff, Local mode: task panel attached to the core", attached))
     print(f"\nratio, browsable window (target ≤ 1.30): {statistics.median(browsable) / base:.2f}")
     print(f"ratio, whole window with its task panel: {statistics.median(attached) / base:.2f}")
+    if args.phases and all(shown):
+        median = lambda values: statistics.median(values) * 1000  # noqa: E731
+        print("\nWhere the time goes (medians; the phases are medians of each run's own differences):")
+        print("| phase | bare app | Handoff |")
+        print("|---|---|---|")
+        print(f"| process start → window shown (Python, PySide6, Qt, the app's own set-up) | {median(bare_shown):.0f} ms | {median(shown):.0f} ms |")
+        gaps = lambda late, early: [a - b for a, b in zip(late, early, strict=True)]  # noqa: E731
+        print(f"| window shown → first page loaded (Chromium) | {median(gaps(bare, bare_shown)):.0f} ms | {median(gaps(browsable, shown)):.0f} ms |")
+        print(f"| first page → warm-up imports done (waited for, in Qt's loop) | — | {median(gaps(waited, browsable)):.0f} ms |")
+        print(f"| warm-up done → task panel attached (services, keychain, the panel built) | — | {median(gaps(attached, waited)):.0f} ms |")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ import atexit
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop_app import APP_ID, APP_NAME, __version__
 from desktop_app.core.backend_kind import BackendKind
@@ -39,6 +40,35 @@ log = logging.getLogger(__name__)
 
 SMOKE_TEST_TIMEOUT = 60.0
 FIRST_PAGE_WAIT_MS = 10_000
+WARM_UP_WAIT_MS = 30_000  # never hang startup on an import either: the window's thread imports what is left
+# What the window needs once the page is on screen, imported in a worker thread while QtWebEngine
+# loads the first page (the window's thread only waits for Chromium then). Importing them on the
+# window's thread afterwards took ~150 ms before the task panel could be used (bench/startup.py).
+WARM_UP_MODULES = (
+    "asyncio",
+    "qasync",
+    "desktop_app.system.crash",
+    "desktop_app.event_log",
+    "desktop_app.services",
+    "desktop_app.core.tasks",
+    "desktop_app.ui.window_wiring",  # the task panel, the bridge, the window's actions and views
+)
+# The adapter of each mode (build_backend imports it): Cloud's pulls in httpx and browser-use-sdk,
+# and its first request httpx's transport (httpcore, h11, anyio: bench/responsiveness.py --imports).
+WARM_UP_BACKEND = {
+    BackendKind.LOCAL: ("desktop_app.backends.local",),
+    BackendKind.CLOUD: (
+        "desktop_app.backends.cloud_check",
+        "httpcore",
+        "h11",
+        "certifi",
+        "sniffio",
+        "anyio",
+        "anyio._backends._asyncio",
+        "anyio.to_thread",
+        "anyio.streams.tls",
+    ),
+}
 # A --task run without dialogs whose settings cannot work: it says why (config_problem) and exits
 # with this code, rather than wait with a window nobody will see (2, as for a wrong command line).
 CONFIG_PROBLEM_EXIT = 2
@@ -158,7 +188,9 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: BackendKind, devtools_
     instance = InstanceServer(instance_name, window.bring_to_front)
     watcher = SignalWatcher(lambda number: _on_signal(window, number))
     window.show()
-    _wait_until_browsable(window)
+    log_event("window_shown", "The window is on screen; the first page is loading")
+    warm_up = start_warm_up(kind)
+    _wait_until_browsable(window, warm_up)
 
     # The look of the task panel; the frame shown so far has nothing it styles.
     style = resources_dir() / "style.qss"
@@ -208,18 +240,74 @@ def _start_live_view(kind: BackendKind, paths: Paths) -> LiveView:
     return make_live_view(paths, is_browser=kind.view_is_browser)
 
 
-def _wait_until_browsable(window: MainWindow) -> None:
-    """Run Qt (only Qt) until the first page is on screen: the person can browse from here on."""
+class WarmUp:
+    """Imports what the rest of startup needs, and finds the system keychain, in a worker thread.
+
+    Only imports (and keyring's choice of backend, which keyring keeps process-wide): nothing is
+    built here, no Qt object is made. The window's thread waits for it to end before it imports
+    anything itself (``_wait_until_browsable``), so the two never import at the same time."""
+
+    def __init__(self, kind: BackendKind) -> None:
+        self._kind = kind
+        self._lock = threading.Lock()
+        self._done = False
+        self._waiting: Any = None  # the QEventLoop to quit when done
+        self._thread = threading.Thread(target=self._work, name="handoff-warm-up", daemon=True)
+        self._thread.start()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _work(self) -> None:
+        from desktop_app.system.keychain import Keychain
+        from desktop_app.system.warm_up import import_quietly, window_first
+
+        try:
+            with window_first(freeze=True):  # see desktop_app/system/warm_up.py
+                import_quietly([*WARM_UP_MODULES, *WARM_UP_BACKEND[self._kind]])
+                Keychain.find_system_keychain()
+        finally:
+            with self._lock:
+                self._done = True
+                waiting = self._waiting
+            if waiting is not None:
+                from PySide6.QtCore import QMetaObject, Qt
+
+                # Queued to the window's thread, where QEventLoop.quit runs as C++: while it waits,
+                # Qt's loop needs no Python (no GIL) to wake up, unlike a polling timer.
+                QMetaObject.invokeMethod(waiting, "quit", Qt.ConnectionType.QueuedConnection)
+
+    def wait_in(self, waiting: Any) -> None:
+        """Run ``waiting`` (a QEventLoop on the window's thread) until the warm-up is done."""
+        with self._lock:
+            if self._done:
+                return
+            self._waiting = waiting
+        waiting.exec()
+
+
+def start_warm_up(kind: BackendKind) -> WarmUp:
+    return WarmUp(kind)
+
+
+def _wait_until_browsable(window: MainWindow, warm_up: WarmUp | None = None) -> None:
+    """Run Qt (only Qt) until the first page is on screen: the person can browse from here on.
+    Then, still only Qt, until the warm-up thread has imported the rest."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     live_view = window.live_view
+    waiting = QEventLoop()
     if live_view.is_browser and not live_view.first_load_done:
-        waiting = QEventLoop()
         live_view.web_view.loadFinished.connect(waiting.quit)
         QTimer.singleShot(FIRST_PAGE_WAIT_MS, waiting.quit)  # never hang startup on a page
         waiting.exec()
         live_view.web_view.loadFinished.disconnect(waiting.quit)
     log_event("view_ready", "The browser is on screen", first_page_loaded=live_view.first_load_done)
+    if warm_up is not None and warm_up.is_alive():
+        after_page = QEventLoop()
+        QTimer.singleShot(WARM_UP_WAIT_MS, after_page.quit)  # never hang startup on an import either
+        warm_up.wait_in(after_page)
+        log_event("warm_up_waited", "The rest of the app was still loading after the first page", still_loading=warm_up.is_alive())
 
 
 async def _main(

@@ -146,7 +146,7 @@ async def vault_shots(site: SiteServer) -> None:
     dialog.close()
     panel = window.task_panel
     panel.task_input.setPlainText("Pay for my Blue Mug order")
-    window.run_task(panel.task_text)
+    window.actions.run_task(panel.task_text)
     await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=60)
     await settle(2.0)
     save(window, "screenshot-site-rule-refusal.png")

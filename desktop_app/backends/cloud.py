@@ -58,7 +58,10 @@ REFUSALS_BEFORE_GIVING_UP = 3  # answers in a row that refuse to describe a runn
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # between attempts of a failed read or stop; then 8 s each
 CREATE_RETRIES = 2  # a create that never reached Browser Use is tried this many more times (then: say why)
 FIND_CREATED_EVERY = 2.0  # seconds between looks for a create whose answer was lost
-STEPS_PER_SLICE = 25  # steps reported per turn of the event loop
+# Steps reported per turn of the event loop. Each is recorded (scrubbed, committed to the history)
+# and shown on the window's thread, ~1 ms apiece: 25 at a time stalled the window ~30 ms (p99 > 16
+# ms, one frame, bench/responsiveness.py); 8 keep a turn within a frame, 200 steps a second still flow.
+STEPS_PER_SLICE = 8
 # At most one poll a second per task, with a margin for network jitter between request starts.
 POLL_INTERVAL = 1.02
 REQUEST_TOKEN_KEY = "handoffRequest"

@@ -57,6 +57,7 @@ from desktop_app.system.keychain import Keychain
 from desktop_app.backends.providers import provider
 from desktop_app.settings import LLMSettings
 from desktop_app.core.redaction import redactor
+from desktop_app.system.warm_up import import_quietly, window_first
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,30 @@ def _quietly(call: Any) -> None:
         call()
 
 
+_imported = False
+
+
 def _import_browser_use() -> Any:
-    module = importlib.import_module("browser_use")
-    # Its names load lazily on first access: touch them here, off the UI thread.
-    for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
-        getattr(module, name)
-    _no_about_blank_screensaver()
-    _no_stray_downloads_folder()
+    global _imported
+    first = not _imported
+    with window_first(freeze=first):  # the first time: ~1 s of imports (see desktop_app.system.warm_up)
+        module = importlib.import_module("browser_use")
+        # Its names load lazily on first access: touch them here, off the UI thread.
+        for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
+            getattr(module, name)
+        _no_about_blank_screensaver()
+        _no_stray_downloads_folder()
+        if first:  # what connecting to the browser imports next, on the window's thread otherwise
+            _import_first_run_modules()
+    _imported = True
     return module
+
+
+def _window_first_call(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in a worker thread that imports as it goes the first time (see
+    desktop_app.system.warm_up): the model client's SDK."""
+    with window_first(freeze=not _warmed):
+        return function(*args)
 
 
 def _devtools_answers(url: str) -> None:
@@ -111,6 +128,50 @@ def _no_stray_downloads_folder() -> None:
 
 
 _warmed = False
+# Imported on first use while the first session starts and runs (connecting over DevTools, the
+# DOM watchers, the first screenshot): warmed with the throwaway agent, so none of it is imported
+# on the window's thread (~110 ms stalls; `bench/responsiveness.py --imports` lists what is left).
+FIRST_RUN_MODULES = (
+    "websockets.asyncio.client",
+    "websockets.extensions.permessage_deflate",
+    "httpcore",
+    "h11",
+    "certifi",
+    "email.policy",
+    "email.headerregistry",
+    "email.contentmanager",
+    "zipp",
+    "zipp.compat.overlay",
+    "importlib_metadata",
+    "importlib_metadata._adapters",
+    "importlib_metadata._text",
+    "importlib.readers",
+    "importlib.resources.readers",
+    "browser_use.actor",
+    "browser_use.browser.session_manager",
+    "browser_use.browser.video_recorder",
+)
+# Every module in these packages; cdp_use: each protocol domain's client and event registration.
+FIRST_RUN_PACKAGES = ("browser_use.browser.watchdogs",)
+CDP_DOMAIN_MODULES = ("library", "registration")
+
+
+def _first_run_modules() -> list[str]:
+    import pkgutil
+
+    names = list(FIRST_RUN_MODULES)
+    for package in FIRST_RUN_PACKAGES:
+        with contextlib.suppress(ImportError):
+            names += [f"{package}.{m.name}" for m in pkgutil.iter_modules(importlib.import_module(package).__path__)]
+    with contextlib.suppress(ImportError):
+        cdp = importlib.import_module("cdp_use.cdp")
+        domains = [m.name for m in pkgutil.iter_modules(cdp.__path__) if m.ispkg]
+        names += [f"cdp_use.cdp.{d}.{part}" for d in domains for part in CDP_DOMAIN_MODULES]
+    return names
+
+
+def _import_first_run_modules() -> None:
+    import_quietly(_first_run_modules())
 
 
 def _warm_up_agent(browser_use: Any, scratch: Path) -> None:
@@ -139,10 +200,19 @@ def _warm_up_agent(browser_use: Any, scratch: Path) -> None:
         HandoffAgent(task="warm up", llm=NoModel(), browser_session=session, file_system_path=str(scratch), **AGENT_OPTIONS)
 
     try:
-        asyncio.run(build())
+        with window_first(freeze=True):
+            asyncio.run(build())
+            _import_first_run_modules()
         _warmed = True
     except Exception as error:  # a warm-up only: the real agent still gets built, just more slowly
         log.info("Warming up the agent failed (%s: %s)", type(error).__name__, error)
+
+
+def _browser_session(browser_use: Any, cdp_url: str | None, downloads: Path) -> Any:
+    """In a worker thread: the session builds a Browser Use Cloud client it never uses here, and
+    with it an HTTP client's TLS context (30–60 ms on the window's thread as the session opens).
+    Nothing in it is bound to an event loop until it is started, on the window's loop."""
+    return browser_use.BrowserSession(cdp_url=cdp_url, is_local=False, browser_profile=_profile(browser_use, downloads))
 
 
 def _profile(browser_use: Any, downloads: Path) -> Any:
@@ -277,9 +347,7 @@ class LocalBackend:
         await self._check_devtools()
         browser_use = await asyncio.to_thread(_import_browser_use)
         self._downloads.mkdir(parents=True, exist_ok=True)
-        self._browser = browser_use.BrowserSession(
-            cdp_url=self._devtools_url, is_local=False, browser_profile=_profile(browser_use, self._downloads)
-        )
+        self._browser = await asyncio.to_thread(_browser_session, browser_use, self._devtools_url, self._downloads)
         try:
             await self._browser.start()
         except Exception as error:
@@ -362,7 +430,7 @@ class LocalBackend:
             self._agent = None
         if self._agent is None:
             # Off the UI thread: the model's SDK import and client (~0.5 s) and the agent's imports.
-            model = await asyncio.to_thread(make_llm, settings, self._keychain)
+            model = await asyncio.to_thread(_window_first_call, make_llm, settings, self._keychain)
             await asyncio.to_thread(_warm_up_agent, browser_use, self._agent_files / "warm-up")
             self._agent_files.mkdir(parents=True, exist_ok=True)
             chosen = provider(settings.provider)

@@ -3,7 +3,7 @@
 - Chromium's sandbox cannot run as root (CI, containers): disable it only then.
 - QtWebEngine reads its DevTools (CDP) address once, at start: the local agent drives the
   embedded view through it, on loopback and a random free port. Anyone on this computer can use
-  that port, so it is opened only for a run that starts in Local mode (see NEEDS_DEVTOOLS).
+  that port, so it is opened only for a run that starts in Local mode (see BackendKind.needs_devtools).
 - browser-use phones home and reconfigures logging on import unless told not to.
 """
 

@@ -8,6 +8,7 @@ keyring is imported and its backend detected on first use, not at startup (~50 m
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -104,6 +105,13 @@ class Keychain:
         self._backend_error: str | None = self._UNKNOWN
         self._items_memory: dict[str, str] = {}  # vault values where no keychain works
         self.problem: str | None = None  # why the keychain last failed, in words (never a value)
+
+    @staticmethod
+    def find_system_keychain() -> None:
+        """Choose keyring's backend now (any thread; keyring keeps it process-wide). Failures are
+        left for ``detect`` to find and say."""
+        with contextlib.suppress(Exception):
+            _choose_backend()
 
     @staticmethod
     def _detect_backend_problem() -> str | None:

@@ -171,8 +171,11 @@ class HistoryDialog(QDialog):
         entries = await self._history.entries_in_background(session.id)
 
         def write() -> None:
-            trail = export.build(session, entries)
-            path.write_text(export.to_json(trail) if kind == "json" else export.to_html(trail), encoding="utf-8")
+            from desktop_app.system.warm_up import window_first
+
+            with window_first():  # 5,000 entries scrubbed and formatted: the GIL goes back often
+                trail = export.build(session, entries)
+                path.write_text(export.to_json(trail) if kind == "json" else export.to_html(trail), encoding="utf-8")
 
         try:
             await asyncio.to_thread(write)

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -71,6 +72,7 @@ class TimelineModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.entries: list[tl.Entry] = []
+        self._rows_by_screenshot: dict[str, list[int]] = {}  # a loaded thumbnail repaints only its rows
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.entries)
@@ -93,6 +95,7 @@ class TimelineModel(QAbstractListModel):
         row = len(self.entries)
         self.beginInsertRows(QModelIndex(), row, row)
         self.entries.append(entry)
+        self._index_screenshots(row, [entry])
         self.endInsertRows()
 
     def extend(self, entries: list[tl.Entry]) -> None:
@@ -102,17 +105,23 @@ class TimelineModel(QAbstractListModel):
         row = len(self.entries)
         self.beginInsertRows(QModelIndex(), row, row + len(entries) - 1)
         self.entries.extend(entries)
+        self._index_screenshots(row, entries)
         self.endInsertRows()
 
     def clear(self) -> None:
         self.beginResetModel()
         self.entries.clear()
+        self._rows_by_screenshot.clear()
         self.endResetModel()
 
+    def _index_screenshots(self, first_row: int, entries: list[tl.Entry]) -> None:
+        for row, entry in enumerate(entries, start=first_row):
+            url = _screenshot(entry)
+            if url:
+                self._rows_by_screenshot.setdefault(url, []).append(row)
+
     def rows_with_screenshot(self, url: str) -> list[int]:
-        return [
-            row for row, e in enumerate(self.entries) if isinstance(e, tl.AgentStep) and e.step.screenshot_url == url
-        ]
+        return list(self._rows_by_screenshot.get(url, ()))
 
 
 class ThumbnailCache(QObject):
@@ -235,6 +244,9 @@ class TimelineDelegate(QStyledItemDelegate):
         self._thumbnails = thumbnails
         self._view = view
         self._line_cache: dict[tuple[str, int], list[str]] = {}
+        # A row's height, by entry (kept alive here, so its id is not reused) and the list's width:
+        # the list lays out every row again whenever rows arrive, and asks each one's size.
+        self._size_cache: dict[int, tuple[tl.Entry, int, QSize]] = {}
 
     def _text_left(self, rect: QRect, entry: tl.Entry) -> int:
         left = rect.left() + 12
@@ -256,8 +268,24 @@ class TimelineDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         entry: tl.Entry = index.data(ENTRY_ROLE)
+        view_width = self._view.viewport().width()
+        cached = self._size_cache.get(id(entry))
+        if cached is not None and cached[0] is entry and cached[1] == view_width:
+            return QSize(cached[2])
+        size = self._measure(entry, option, view_width)
+        if len(self._size_cache) > 20_000:  # widths change on resize; old sizes are not needed again
+            self._size_cache.clear()
+        self._size_cache[id(entry)] = (entry, view_width, size)
+        return QSize(size)
+
+    def forget_sizes(self) -> None:
+        """The font changed (a style sheet arrived) or the rows were replaced: measure afresh."""
+        self._size_cache.clear()
+        self._line_cache.clear()
+
+    def _measure(self, entry: tl.Entry, option: QStyleOptionViewItem, view_width: int) -> QSize:
         metrics = QFontMetrics(option.font)
-        row = QRect(0, 0, self._view.viewport().width(), 0)
+        row = QRect(0, 0, view_width, 0)
         width = row.right() - self._text_left(row, entry) - self._stamp_width(metrics)
         lines = 1 + len(self._detail_lines(entry, option.font, width))
         height = max(metrics.lineSpacing() * lines + 2 * _PADDING + 2, THUMB_SIZE.height() + 2 * _PADDING if _screenshot(entry) else 0)
@@ -317,7 +345,9 @@ class TimelineView(QListView):
         self.timeline_model = TimelineModel(self)
         self.thumbnails = ThumbnailCache(self)
         self.setModel(self.timeline_model)
-        self.setItemDelegate(TimelineDelegate(self.thumbnails, self))
+        self._delegate = TimelineDelegate(self.thumbnails, self)
+        self.setItemDelegate(self._delegate)
+        self.timeline_model.modelReset.connect(self._delegate.forget_sizes)  # a new session: let the old rows go
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setUniformItemSizes(False)
         self.setResizeMode(QListView.ResizeMode.Adjust)  # rows re-wrap when the panel is resized
@@ -325,6 +355,7 @@ class TimelineView(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.thumbnails.loaded.connect(self._thumbnail_loaded)
         self.following = True
+        self._scroll_pending = False
         scroll = self.verticalScrollBar()
         # Only the person's own scrolling (wheel, drag, the scroll bar's arrows and keys) decides.
         scroll.actionTriggered.connect(self._person_scrolled)
@@ -361,7 +392,7 @@ class TimelineView(QListView):
             self.new_entries_button.hide()
         self.timeline_model.append(entry)
         if self.following:
-            self.scrollToBottom()
+            self._follow_soon()
         else:
             self._place_button()
             self.new_entries_button.show()
@@ -373,6 +404,11 @@ class TimelineView(QListView):
         area = self.viewport().rect()
         button.move(area.right() - button.width() - 8, area.bottom() - button.height() - 8)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._delegate.forget_sizes()
+        super().changeEvent(event)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_button()
@@ -380,8 +416,16 @@ class TimelineView(QListView):
             QTimer.singleShot(0, self._keep_following)  # once the rows have re-wrapped
 
     def _keep_following(self) -> None:
+        self._scroll_pending = False
         if self.following:  # unless the person scrolled up meanwhile
             self.scrollToBottom()
+
+    def _follow_soon(self) -> None:
+        """Scroll to the newest row once this turn of the event loop is over, however many rows
+        arrived in it: scrolling lays out every row, and a burst of 25 must not pay that 25 times."""
+        if not self._scroll_pending:
+            self._scroll_pending = True
+            QTimer.singleShot(0, self, self._keep_following)  # dropped if the list is gone by then
 
     def show_earlier(self, entries: list[tl.Entry]) -> None:
         """Put what the history holds before the current rows (a reattached session)."""

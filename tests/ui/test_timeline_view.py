@@ -157,3 +157,44 @@ def test_after_scrolling_up_new_entries_wait_behind_a_button(qtbot) -> None:
     assert not view.new_entries_button.isVisible()
     view.add(_incident("And another"))
     qtbot.waitUntil(lambda: _at_bottom(view))
+
+
+def test_a_burst_of_rows_is_laid_out_once_and_ends_at_the_newest(qtbot, monkeypatch) -> None:
+    """A Cloud poll delivers dozens of steps in one turn of the loop: every row is kept, in order,
+    the list follows to the last one, and it scrolls (laying out every row) once, not per row."""
+    view = _timeline(qtbot)
+    scrolls = []
+    real_scroll = view.scrollToBottom
+    monkeypatch.setattr(view, "scrollToBottom", lambda: (scrolls.append(1), real_scroll()))
+    for number in range(200):
+        view.add(_incident(f"Step {number}"))
+    assert [e.text for e in view.timeline_model.entries] == [f"Step {n}" for n in range(200)]
+    qtbot.waitUntil(lambda: _at_bottom(view))
+    # The burst's one scroll, and the few the list's own range changes and first show ask for: not 200.
+    assert 1 <= len(scrolls) <= 10
+
+
+def test_row_heights_are_measured_again_when_the_font_changes(qtbot) -> None:
+    view = _timeline(qtbot)
+    view.add(_incident("A problem description"))
+    before = _row_height(view, 0)
+    font = QFont(view.font())
+    font.setPointSizeF(font.pointSizeF() * 2)
+    view.setFont(font)
+    assert _row_height(view, 0) > before
+
+
+def test_a_loaded_thumbnail_repaints_only_the_rows_that_show_it() -> None:
+    from desktop_app.ui.timeline_view import TimelineModel
+
+    model = TimelineModel()
+    steps = [
+        tl.AgentStep(at=time.time(), session_id="s", step=StepReport("t", n, "Open", "https://a.test", screenshot_url=f"file:///shot-{n % 2}.png"))
+        for n in range(4)
+    ]
+    model.extend(steps[:3])
+    model.append(steps[3])
+    assert model.rows_with_screenshot("file:///shot-0.png") == [0, 2]
+    assert model.rows_with_screenshot("file:///shot-1.png") == [1, 3]
+    model.clear()
+    assert model.rows_with_screenshot("file:///shot-0.png") == []

@@ -71,8 +71,8 @@ def screenshot_masking() -> str:
 
 @check
 def browser_use_imports() -> str:
-    # What desktop_app.backends.local._import_browser_use touches, in the same way.
-    from desktop_app.backends.local import _import_browser_use
+    # What desktop_app.backends.browser_use_setup.import_browser_use touches, in the same way.
+    from desktop_app.backends.browser_use_setup import import_browser_use as _import_browser_use
 
     module = _import_browser_use()
     from browser_use import Agent, BrowserSession, Tools  # noqa: F401

@@ -9,7 +9,8 @@
   person took over was planned on the page as it was before: it ends unexecuted first.
 - ``request_human`` lets the agent ask for the person (logins, 2FA, CAPTCHAs, payment, final
   confirmations): it pauses the run at the end of the step and hands control over.
-- browser-use is imported on first use, in a worker thread (it takes ~0.5 s): startup stays fast.
+- browser-use is imported on first use, in a worker thread (it takes ~0.5 s): startup stays fast
+  (``browser_use_setup``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import functools
 import hashlib
-import importlib
 import io
 import json
 import logging
@@ -31,6 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.backends import BackendContext, screenshot_masking, site_guard
+from desktop_app.backends.browser_use_setup import (
+    AGENT_OPTIONS,
+    agent_class,
+    browser_session,
+    devtools_answers,
+    import_browser_use,
+    warm_up_agent,
+    window_first_call,
+)
 from desktop_app.backends.capabilities import LOCAL
 from desktop_app.backends.llm import (
     DEFAULT_TIMEOUT,
@@ -57,7 +65,6 @@ from desktop_app.system.keychain import Keychain
 from desktop_app.backends.providers import provider
 from desktop_app.settings import LLMSettings
 from desktop_app.core.redaction import redactor
-from desktop_app.system.warm_up import import_quietly, window_first
 
 log = logging.getLogger(__name__)
 
@@ -80,189 +87,6 @@ def _quietly(call: Any) -> None:
     """Agent.pause()/resume() print console instructions meant for a terminal user."""
     with contextlib.redirect_stdout(io.StringIO()):
         call()
-
-
-_imported = False
-
-
-def _import_browser_use() -> Any:
-    global _imported
-    first = not _imported
-    with window_first(freeze=first):  # the first time: ~1 s of imports (see desktop_app.system.warm_up)
-        module = importlib.import_module("browser_use")
-        # Its names load lazily on first access: touch them here, off the UI thread.
-        for name in ("Agent", "BrowserSession", "BrowserProfile", "Tools", "ActionResult"):
-            getattr(module, name)
-        _no_about_blank_screensaver()
-        _no_stray_downloads_folder()
-        if first:  # what connecting to the browser imports next, on the window's thread otherwise
-            _import_first_run_modules()
-    _imported = True
-    return module
-
-
-def _window_first_call(function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)`` in a worker thread that imports as it goes the first time (see
-    desktop_app.system.warm_up): the model client's SDK."""
-    with window_first(freeze=not _warmed):
-        return function(*args)
-
-
-def _devtools_answers(url: str) -> None:
-    """OSError when the DevTools endpoint does not answer (refused, timed out, an HTTP error)."""
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=5.0) as answer:  # noqa: S310 (our own loopback port)
-        answer.read()
-
-
-def _no_stray_downloads_folder() -> None:
-    """browser-use builds a default profile on import, which makes an empty
-    /tmp/browser-use-downloads-* folder; Handoff always passes its own profile."""
-    from browser_use.browser import session
-
-    folder = session.DEFAULT_BROWSER_PROFILE.downloads_path
-    if folder is not None and Path(folder).name.startswith("browser-use-downloads-"):
-        with contextlib.suppress(OSError):
-            Path(folder).rmdir()  # only if empty
-
-
-_warmed = False
-# Imported on first use while the first session starts and runs (connecting over DevTools, the
-# DOM watchers, the first screenshot): warmed with the throwaway agent, so none of it is imported
-# on the window's thread (~110 ms stalls; `bench/responsiveness.py --imports` lists what is left).
-FIRST_RUN_MODULES = (
-    "websockets.asyncio.client",
-    "websockets.extensions.permessage_deflate",
-    "httpcore",
-    "h11",
-    "certifi",
-    "email.policy",
-    "email.headerregistry",
-    "email.contentmanager",
-    "zipp",
-    "zipp.compat.overlay",
-    "importlib_metadata",
-    "importlib_metadata._adapters",
-    "importlib_metadata._text",
-    "importlib.readers",
-    "importlib.resources.readers",
-    "browser_use.actor",
-    "browser_use.browser.session_manager",
-    "browser_use.browser.video_recorder",
-)
-# Every module in these packages; cdp_use: each protocol domain's client and event registration.
-FIRST_RUN_PACKAGES = ("browser_use.browser.watchdogs",)
-CDP_DOMAIN_MODULES = ("library", "registration")
-
-
-def _first_run_modules() -> list[str]:
-    import pkgutil
-
-    names = list(FIRST_RUN_MODULES)
-    for package in FIRST_RUN_PACKAGES:
-        with contextlib.suppress(ImportError):
-            names += [f"{package}.{m.name}" for m in pkgutil.iter_modules(importlib.import_module(package).__path__)]
-    with contextlib.suppress(ImportError):
-        cdp = importlib.import_module("cdp_use.cdp")
-        domains = [m.name for m in pkgutil.iter_modules(cdp.__path__) if m.ispkg]
-        names += [f"cdp_use.cdp.{d}.{part}" for d in domains for part in CDP_DOMAIN_MODULES]
-    return names
-
-
-def _import_first_run_modules() -> None:
-    import_quietly(_first_run_modules())
-
-
-def _warm_up_agent(browser_use: Any, scratch: Path) -> None:
-    """Building the first Agent imports ~2,500 modules (model SDKs, aiohttp, ssl …) in ~1.3 s: do it
-    once in a worker thread, with a throwaway agent on a throwaway loop, so the real one is built
-    on the UI thread in milliseconds (the window must not freeze at the first Run)."""
-    global _warmed
-    if _warmed:
-        return
-
-    class NoModel:
-        model = "warm-up"
-        provider = "none"
-        name = "warm-up"
-        model_name = "warm-up"
-        _verified_api_keys = True
-
-        async def ainvoke(self, *args: Any, **kwargs: Any) -> Any:
-            raise RuntimeError("never called")
-
-    async def build() -> None:
-        session = browser_use.BrowserSession(
-            cdp_url="http://127.0.0.1:9", is_local=False, browser_profile=_profile(browser_use, scratch)
-        )
-        HandoffAgent = _agent_class(browser_use)  # noqa: N806
-        HandoffAgent(task="warm up", llm=NoModel(), browser_session=session, file_system_path=str(scratch), **AGENT_OPTIONS)
-
-    try:
-        with window_first(freeze=True):
-            asyncio.run(build())
-            _import_first_run_modules()
-        _warmed = True
-    except Exception as error:  # a warm-up only: the real agent still gets built, just more slowly
-        log.info("Warming up the agent failed (%s: %s)", type(error).__name__, error)
-
-
-def _browser_session(browser_use: Any, cdp_url: str | None, downloads: Path) -> Any:
-    """In a worker thread: the session builds a Browser Use Cloud client it never uses here, and
-    with it an HTTP client's TLS context (30–60 ms on the window's thread as the session opens).
-    Nothing in it is bound to an event loop until it is started, on the window's loop."""
-    return browser_use.BrowserSession(cdp_url=cdp_url, is_local=False, browser_profile=_profile(browser_use, downloads))
-
-
-def _profile(browser_use: Any, downloads: Path) -> Any:
-    return browser_use.BrowserProfile(
-        headless=False,
-        no_viewport=True,  # otherwise an emulated 1920×1080 viewport stays on the view (docs/architecture.md, facts)
-        keep_alive=True,  # the view outlives every run
-        downloads_path=str(downloads),
-        auto_download_pdfs=False,
-    )
-
-
-@functools.cache
-def _agent_class(browser_use: Any) -> Any:
-    class HandoffAgent(browser_use.Agent):  # type: ignore[misc,name-defined]
-        """browser-use's Agent, keeping nothing of its own on disk: it would store every step's
-        screenshot in a world-readable /tmp folder and leave it there. Handoff keeps its own
-        (masked) thumbnails under its private data folder; the agent's files live there too."""
-
-        def _set_screenshot_service(self) -> None:
-            self.screenshot_service = _NoScreenshots()
-
-    return HandoffAgent
-
-
-class _NoScreenshots:
-    async def store_screenshot(self, screenshot_b64: str, step_number: int) -> None:
-        return None
-
-
-# Every Agent Handoff builds, the warm-up's too.
-AGENT_OPTIONS: dict[str, Any] = {
-    "use_judge": False,
-    "enable_signal_handler": False,
-    "calculate_cost": False,
-    "directly_open_url": False,
-}
-
-
-def _no_about_blank_screensaver() -> None:
-    """browser-use paints an animated logo (fetched from the web) over about:blank pages and opens
-    an about:blank tab when it sees none. Handoff's start page lives at about:blank and QtWebEngine
-    puts any "new tab" into the one view, so both would replace what the person is looking at."""
-    from browser_use.browser.watchdogs.aboutblank_watchdog import AboutBlankWatchdog
-
-    async def do_nothing(self: Any, *args: Any) -> None:
-        return None
-
-    AboutBlankWatchdog._show_dvd_screensaver_on_about_blank_tabs = do_nothing  # type: ignore[method-assign]
-    AboutBlankWatchdog._check_and_ensure_about_blank_tab = do_nothing  # type: ignore[method-assign]
 
 
 def task_result(task_id: str, items: list[Any], *, steps: int, stopped: bool) -> RunResult:
@@ -345,9 +169,9 @@ class LocalBackend:
 
     async def open_session(self) -> SessionInfo:
         await self._check_devtools()
-        browser_use = await asyncio.to_thread(_import_browser_use)
+        browser_use = await asyncio.to_thread(import_browser_use)
         self._downloads.mkdir(parents=True, exist_ok=True)
-        self._browser = await asyncio.to_thread(_browser_session, browser_use, self._devtools_url, self._downloads)
+        self._browser = await asyncio.to_thread(browser_session, browser_use, self._devtools_url, self._downloads)
         try:
             await self._browser.start()
         except Exception as error:
@@ -370,7 +194,7 @@ class LocalBackend:
         # In a worker thread, with the standard library: httpx's import and client (its TLS
         # context) would cost the window ~160 ms at the moment the person presses Run.
         try:
-            await asyncio.to_thread(_devtools_answers, f"{self._devtools_url}/json/version")
+            await asyncio.to_thread(devtools_answers, f"{self._devtools_url}/json/version")
         except OSError as error:
             raise BackendError(
                 Problem.BROWSER_GONE,
@@ -419,7 +243,7 @@ class LocalBackend:
             raise BackendError(Problem.SESSION_GONE, "There is no browser session. Start a new session.")
         if self._run is not None and not self._run.done():
             raise BackendError(Problem.INVALID, "The agent is still busy with the previous task.")
-        browser_use = await asyncio.to_thread(_import_browser_use)
+        browser_use = await asyncio.to_thread(import_browser_use)
         task_id = f"local-task-{uuid.uuid4().hex[:12]}"
         await self._grant_access()
         agent_text = "\n\n".join(p for p in (request.text, self._access.briefing()) if p)
@@ -430,8 +254,8 @@ class LocalBackend:
             self._agent = None
         if self._agent is None:
             # Off the UI thread: the model's SDK import and client (~0.5 s) and the agent's imports.
-            model = await asyncio.to_thread(_window_first_call, make_llm, settings, self._keychain)
-            await asyncio.to_thread(_warm_up_agent, browser_use, self._agent_files / "warm-up")
+            model = await asyncio.to_thread(window_first_call, make_llm, settings, self._keychain)
+            await asyncio.to_thread(warm_up_agent, browser_use, self._agent_files / "warm-up")
             self._agent_files.mkdir(parents=True, exist_ok=True)
             chosen = provider(settings.provider)
             llm = GuardedModel(
@@ -442,7 +266,7 @@ class LocalBackend:
                 privacy=self._privacy,
             )
             self._agent_model = model_identity
-            self._agent = _agent_class(browser_use)(
+            self._agent = agent_class(browser_use)(
                 task=agent_text,
                 sensitive_data=self._access.sensitive_data() or None,
                 llm=llm,
@@ -591,7 +415,7 @@ class LocalBackend:
             raise BackendError(Problem.INVALID, "The paused task has already ended; give the agent a new task.")
         if self._privacy is not None:
             self._privacy.scrubber.known_to_model(context.message)
-        note = _import_browser_use().ActionResult(extracted_content=context.message, long_term_memory=context.message, include_in_memory=True)
+        note = import_browser_use().ActionResult(extracted_content=context.message, long_term_memory=context.message, include_in_memory=True)
         self._pending_request = None
         self._deferred_notes.append(note)
         if self._step_idle.is_set():

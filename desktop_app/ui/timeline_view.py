@@ -1,31 +1,20 @@
-"""The timeline list: steps, handoffs, results, problems — newest at the bottom.
-
-Screenshot thumbnails load lazily: a row's image is fetched the first time the row is painted,
-so a long run never downloads images nobody scrolls to.
-"""
+"""The timeline list: steps, handoffs, results, problems — newest at the bottom (its model and
+thumbnails: ``timeline_model``)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import OrderedDict
-from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QEvent,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
     Qt,
     QTimer,
-    QUrl,
-    Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap, QResizeEvent, QTextLayout
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QResizeEvent, QTextLayout
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -38,178 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core import timeline as tl
-
-ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
-THUMB_SIZE = QSize(72, 45)
-_CACHE_LIMIT = 300
-MAX_SCREENSHOT_BYTES = 20 * 2**20  # a provider's screenshot, read no further
-
-COLORS = {
-    "agent": QColor("#3b6fd8"),
-    "person": QColor("#1f9d55"),
-    "problem": QColor("#d64545"),
-    "session": QColor("#8a8f98"),
-}
-
-
-def entry_color(entry: tl.Entry) -> QColor:
-    if isinstance(entry, tl.Handoff) and entry.fault:
-        return COLORS["problem"]
-    if isinstance(entry, tl.Handoff):
-        return {tl.Actor.PERSON: COLORS["person"], tl.Actor.AGENT: COLORS["agent"]}.get(entry.to, COLORS["session"])
-    if isinstance(entry, tl.Incident):
-        return COLORS["problem"]
-    if isinstance(entry, tl.TaskFinished) and entry.result.success is False:
-        return COLORS["problem"]
-    if isinstance(entry, tl.AgentStep) and entry.step.error:
-        return COLORS["problem"]
-    if isinstance(entry, (tl.AgentStep, tl.TaskStarted, tl.TaskFinished)):
-        return COLORS["agent"]
-    return COLORS["session"]
-
-
-class TimelineModel(QAbstractListModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.entries: list[tl.Entry] = []
-        self._rows_by_screenshot: dict[str, list[int]] = {}  # a loaded thumbnail repaints only its rows
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.entries)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.entries):
-            return None
-        entry = self.entries[index.row()]
-        if role == ENTRY_ROLE:
-            return entry
-        if role == Qt.ItemDataRole.DisplayRole:
-            return entry.title
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return entry.detail or entry.title
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{entry.title}. {entry.detail}".strip()
-        return None
-
-    def append(self, entry: tl.Entry) -> None:
-        row = len(self.entries)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self.entries.append(entry)
-        self._index_screenshots(row, [entry])
-        self.endInsertRows()
-
-    def extend(self, entries: list[tl.Entry]) -> None:
-        """Many rows in one insertion (a long history): one layout pass, not one per row."""
-        if not entries:
-            return
-        row = len(self.entries)
-        self.beginInsertRows(QModelIndex(), row, row + len(entries) - 1)
-        self.entries.extend(entries)
-        self._index_screenshots(row, entries)
-        self.endInsertRows()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.entries.clear()
-        self._rows_by_screenshot.clear()
-        self.endResetModel()
-
-    def _index_screenshots(self, first_row: int, entries: list[tl.Entry]) -> None:
-        for row, entry in enumerate(entries, start=first_row):
-            url = _screenshot(entry)
-            if url:
-                self._rows_by_screenshot.setdefault(url, []).append(row)
-
-    def rows_with_screenshot(self, url: str) -> list[int]:
-        return list(self._rows_by_screenshot.get(url, ()))
-
-
-class ThumbnailCache(QObject):
-    """Step screenshots, small, for the rows on screen. Fetched, decoded and scaled in a worker
-    thread (a full-size PNG is ~30 ms to decode; Qt's network manager blocks the window for
-    seconds on its first request here); only the small result is made a pixmap on the window's
-    thread."""
-
-    loaded = Signal(str)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
-        self._pending: set[str] = set()
-        self._failed: set[str] = set()
-        self._work: set[asyncio.Task[None]] = set()
-        self.requested: list[str] = []  # what was fetched, in order (tests check laziness)
-
-    def get(self, url: str) -> QPixmap | None:
-        if url in self._pixmaps:
-            self._pixmaps.move_to_end(url)
-            return self._pixmaps[url]
-        if url not in self._pending and url not in self._failed:
-            self._fetch(url)
-        return None
-
-    def _fetch(self, url: str) -> None:
-        qurl = QUrl(url)
-        self.requested.append(url)
-        if not qurl.isLocalFile() and qurl.scheme() not in ("http", "https"):
-            self._failed.add(url)
-            return
-        path = qurl.toLocalFile() if qurl.isLocalFile() else None
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop runs (a plain Qt test): load here and now
-            self._store(url, _pixmap(url, path))
-            return
-        self._pending.add(url)
-        task = loop.create_task(self._load(url, path))
-        self._work.add(task)
-        task.add_done_callback(self._work.discard)
-
-    async def _load(self, url: str, path: str | None) -> None:
-        try:
-            image = await asyncio.to_thread(_small_image, url, path)
-        except Exception:  # noqa: BLE001 — a thumbnail that cannot be had is simply not shown
-            image = QImage()
-        finally:
-            self._pending.discard(url)
-        self._store(url, QPixmap.fromImage(image))
-
-    def _store(self, url: str, pixmap: QPixmap) -> None:
-        if pixmap.isNull():
-            self._failed.add(url)
-            return
-        self._pixmaps[url] = pixmap
-        while len(self._pixmaps) > _CACHE_LIMIT:
-            self._pixmaps.popitem(last=False)
-        self.loaded.emit(url)
-
+from desktop_app.ui.timeline_model import ENTRY_ROLE, THUMB_SIZE, ThumbnailCache, TimelineModel, entry_color, screenshot_of
 
 DETAIL_LINES = 3  # a row shows this much of an entry's detail; EntryDetail shows all of it
 _PADDING = 5
-
-
-def _pixmap(url: str, path: str | None) -> QPixmap:
-    try:
-        return QPixmap.fromImage(_small_image(url, path))
-    except Exception:  # noqa: BLE001 — a thumbnail that cannot be had is simply not shown
-        return QPixmap()
-
-
-def _small_image(url: str, path: str | None) -> QImage:
-    """In a worker thread: read or download the screenshot, decode and scale it (QImage, unlike
-    QPixmap, may be used off the window's thread)."""
-    if path is not None:
-        data = Path(path).read_bytes()
-    else:
-        import urllib.request
-
-        with urllib.request.urlopen(url, timeout=15.0) as answer:  # noqa: S310 (http(s) only, checked above)
-            data = answer.read(MAX_SCREENSHOT_BYTES)
-    image = QImage.fromData(data)
-    if image.isNull():
-        raise ValueError("not an image")
-    return image.scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-
 
 def one_line(text: str) -> str:
     """Page text and model output carry newlines and runs of spaces; a row reads better without."""
@@ -250,7 +71,7 @@ class TimelineDelegate(QStyledItemDelegate):
 
     def _text_left(self, rect: QRect, entry: tl.Entry) -> int:
         left = rect.left() + 12
-        return left + THUMB_SIZE.width() + 8 if _screenshot(entry) else left
+        return left + THUMB_SIZE.width() + 8 if screenshot_of(entry) else left
 
     def _detail_lines(self, entry: tl.Entry, font: QFont, width: int) -> list[str]:
         detail = one_line(entry.detail)
@@ -288,7 +109,7 @@ class TimelineDelegate(QStyledItemDelegate):
         row = QRect(0, 0, view_width, 0)
         width = row.right() - self._text_left(row, entry) - self._stamp_width(metrics)
         lines = 1 + len(self._detail_lines(entry, option.font, width))
-        height = max(metrics.lineSpacing() * lines + 2 * _PADDING + 2, THUMB_SIZE.height() + 2 * _PADDING if _screenshot(entry) else 0)
+        height = max(metrics.lineSpacing() * lines + 2 * _PADDING + 2, THUMB_SIZE.height() + 2 * _PADDING if screenshot_of(entry) else 0)
         return QSize(row.width(), height)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
@@ -298,7 +119,7 @@ class TimelineDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, option.palette.highlight().color().lighter(170))
         painter.fillRect(QRect(rect.left(), rect.top() + 3, 4, rect.height() - 6), entry_color(entry))
-        url = _screenshot(entry)
+        url = screenshot_of(entry)
         if url:
             pixmap = self._thumbnails.get(url)
             frame = QRect(rect.left() + 12, rect.top() + _PADDING, THUMB_SIZE.width(), THUMB_SIZE.height())
@@ -327,10 +148,6 @@ class TimelineDelegate(QStyledItemDelegate):
         stamp = time.strftime("%H:%M:%S", time.localtime(entry.at))
         painter.drawText(QRect(rect.right() - stamp_width, top, stamp_width - 4, metrics.height()), Qt.AlignmentFlag.AlignRight, stamp)
         painter.restore()
-
-
-def _screenshot(entry: tl.Entry) -> str | None:
-    return entry.step.screenshot_url if isinstance(entry, tl.AgentStep) else None
 
 
 class TimelineView(QListView):

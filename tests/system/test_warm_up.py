@@ -63,8 +63,8 @@ def test_the_startup_warm_up_names_modules_that_exist() -> None:
 def test_the_first_run_warm_up_names_modules_that_exist() -> None:
     """A browser-use or websockets upgrade that renames them would silently put imports back on
     the window's thread (bench/responsiveness.py --stacks would show it)."""
-    from desktop_app.backends import local
+    from desktop_app.backends import browser_use_setup
 
-    for name in local.FIRST_RUN_MODULES:
+    for name in browser_use_setup.FIRST_RUN_MODULES:
         assert importlib.util.find_spec(name) is not None, name
-    assert any(name.startswith("cdp_use.cdp.") for name in local._first_run_modules())
+    assert any(name.startswith("cdp_use.cdp.") for name in browser_use_setup.first_run_modules())

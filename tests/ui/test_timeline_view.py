@@ -185,7 +185,7 @@ def test_row_heights_are_measured_again_when_the_font_changes(qtbot) -> None:
 
 
 def test_a_loaded_thumbnail_repaints_only_the_rows_that_show_it() -> None:
-    from desktop_app.ui.timeline_view import TimelineModel
+    from desktop_app.ui.timeline_model import TimelineModel
 
     model = TimelineModel()
     steps = [

@@ -159,7 +159,7 @@ def _chosen_backend(args: argparse.Namespace, paths: Paths) -> BackendKind:
 
 
 def _run_qt(args: argparse.Namespace, paths: Paths, kind: BackendKind, devtools_url: str | None) -> tuple[int, str | None]:
-    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.system import qt_messages
@@ -189,6 +189,8 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: BackendKind, devtools_
     watcher = SignalWatcher(lambda number: _on_signal(window, number))
     window.show()
     log_event("window_shown", "The window is on screen; the first page is loading")
+    # Once Qt's loop runs, the task box takes input (the rest of the panel comes after the page).
+    QTimer.singleShot(0, lambda: log_event("task_box_ready", "The task box takes input"))
     warm_up = start_warm_up(kind)
     _wait_until_browsable(window, warm_up)
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QV
 
 from desktop_app import APP_NAME
 from desktop_app.system.logs import log_event
+from desktop_app.ui.early_task_box import EarlyTaskBox
 from desktop_app.system.paths import resources_dir
 
 if TYPE_CHECKING:
@@ -60,9 +61,10 @@ class MainWindow(QMainWindow):
         self._frame_row = QHBoxLayout()
         self._frame_row.setSpacing(0)
         self._frame_row.addWidget(live_view, 1)
-        starting = QLabel('<div align="center">Starting…</div>', self)
-        starting.setFixedWidth(PANEL_WIDTH)
-        self._frame_row.addWidget(starting)
+        # Where the task panel will be: its task box already, so the task can be typed meanwhile.
+        self.early_task_box = EarlyTaskBox(self)
+        self.early_task_box.setFixedWidth(PANEL_WIDTH)
+        self._frame_row.addWidget(self.early_task_box)
         self._layout.addLayout(self._frame_row, 1)
         self.setCentralWidget(central)
         self.status = QLabel(self)

@@ -27,6 +27,7 @@ from desktop_app.core.ports import Capabilities
 from desktop_app.core.hand_back import NOTE_REDACTION_HINT, privacy_hint
 from desktop_app.core.state_words import DEFAULT_TASK_PROMPT, StateWords, state_words
 from desktop_app.core.task_box import merged_into, unchanged
+from desktop_app.ui.early_task_box import task_editor
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 from desktop_app.ui.allowed_sites import AllowedSitesField
 
@@ -49,8 +50,11 @@ class TaskPanel(QWidget):
     aboutRequested = Signal()
     backendChosen = Signal(object)  # one of the modes given to the panel
 
-    def __init__(self, modes: list[tuple[object, str]], parent: QWidget | None = None) -> None:
-        """``modes``: (mode, label) for the selector; the panel only hands the chosen one back."""
+    def __init__(
+        self, modes: list[tuple[object, str]], parent: QWidget | None = None, *, task_input: QPlainTextEdit | None = None
+    ) -> None:
+        """``modes``: (mode, label) for the selector; the panel only hands the chosen one back.
+        ``task_input``: the task box the window showed before the panel existed (taken over as it is)."""
         super().__init__(parent)
         self.setObjectName("taskPanel")
         self._limit = 0  # the backend's limit, from set_capabilities
@@ -93,9 +97,8 @@ class TaskPanel(QWidget):
         self.stop_session_button.clicked.connect(self.stopSessionRequested)
 
         self.task_label = _named(QLabel(DEFAULT_TASK_PROMPT, self), "taskLabel", "Task label")
-        self.task_input = _named(QPlainTextEdit(self), "taskInput", "Task for the agent")
-        self.task_input.setPlaceholderText("e.g. Find a table for two at an Italian place near me tonight and book it")
-        self.task_input.setTabChangesFocus(True)
+        self.task_input = task_input if task_input is not None else task_editor(self)
+        self.task_input.setParent(self)
         self.task_input.textChanged.connect(self._update_counter)
         self.char_count = _named(QLabel(self), "taskCharCount", "Task length")
         self.char_count.setAlignment(Qt.AlignmentFlag.AlignRight)

@@ -38,9 +38,13 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     tasks = TaskSet()  # the window's own background work, cancelled as it closes
     window.services = services
     window.recovery_bar = RecoveryBar(capabilities_of(BILLED_KIND).display_name, window)
-    window.task_panel = panel = TaskPanel([(kind, kind.label) for kind in BackendKind], window)
+    early = window.early_task_box
+    typing = early.editor.hasFocus()
+    window.task_panel = panel = TaskPanel([(kind, kind.label) for kind in BackendKind], window, task_input=early.editor)
     window.banner = banner = NoticeBanner(window)
     _lay_out(window, panel, banner)
+    if typing:
+        panel.task_input.setFocus()  # the person was typing their task while the panel was built
 
     window.dialogs = dialogs = WindowDialogs(
         window, services, banner, window.live_view, tasks, interactive=interactive, on_settings_saved=lambda d: actions.settings_saved(d)
@@ -127,9 +131,9 @@ def _lay_out(window: MainWindow, panel: TaskPanel, banner: NoticeBanner) -> None
     splitter.setStretchFactor(0, 3)
     splitter.setStretchFactor(1, 1)
     splitter.setSizes([page_width, max(window.width() - page_width - splitter.handleWidth(), 1)])
-    starting = window._frame_row.takeAt(0)  # only the "Starting…" label is left in the row
-    if starting is not None and starting.widget() is not None:
-        starting.widget().deleteLater()
+    window._frame_row.takeAt(0)  # only the early task box is left in the row (its editor is the panel's now)
+    window.early_task_box.deleteLater()
+    window.early_task_box = None
     window._layout.removeItem(window._frame_row)
     # Neither side can be dragged away: a hidden task panel would hide Hand back.
     splitter.setChildrenCollapsible(False)

@@ -94,3 +94,30 @@ def test_a_task_finishing_while_the_person_is_elsewhere_is_told_on_the_desktop(
 
     qrun(scenario())
     assert told == [("Handoff: the task succeeded", "Open 10:00-18:00")]
+
+
+def test_a_task_typed_while_handoff_starts_is_the_panels_task(cloud_services, qrun) -> None:
+    """The task box is there before the rest of the window (issue 14: type the task at once); the
+    panel takes that very box over, so what was typed, and where the cursor was, stay."""
+    from PySide6.QtTest import QTest
+
+    from desktop_app.ui.live_view import make_live_view
+    from desktop_app.ui.main_window import MainWindow
+    from tests.ui.conftest import dispose
+
+    window = MainWindow(make_live_view(cloud_services.paths, is_browser=False))
+    window.show()
+    editor = window.early_task_box.editor
+    QTest.keyClicks(editor, "Book a table for two")
+    editor.moveCursor(editor.textCursor().MoveOperation.Start)
+    window.attach(cloud_services, interactive=False)
+    try:
+        assert window.task_panel.task_input is editor
+        assert editor.toPlainText() == "Book a table for two" and editor.textCursor().position() == 0
+        assert window.early_task_box is None and window.task_panel.run_button.isEnabled()
+        QTest.keyClicks(editor, "Please ")
+        assert window.task_panel.task_text == "Please Book a table for two"
+        qrun(window.close_gracefully())
+    finally:
+        cloud_services.close()
+        dispose(window)

@@ -66,6 +66,10 @@ class QueueRunner:
     def number(self, step_id: int) -> int:
         return self.queue.index(step_id) + 1
 
+    def owns(self, goal: str) -> bool:
+        """Whether a task given back by the core (cut short, could not start) is one of the queue's steps."""
+        return any(s.kind is StepKind.AGENT and s.text == goal.strip() for s in self.queue.steps)
+
     def continue_offer(self) -> str | None:
         """The question the next Run asks when the queue stopped at a step (or None: nothing to ask)."""
         if self.running or self.stopped_at is None:

@@ -27,6 +27,7 @@ from desktop_app.core.ports import Capabilities
 from desktop_app.core.hand_back import NOTE_REDACTION_HINT, privacy_hint
 from desktop_app.core.state_words import DEFAULT_TASK_PROMPT, StateWords, state_words
 from desktop_app.core.task_box import merged_into, unchanged
+from desktop_app.ui.queue_panel import QueuePanel
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 
 
@@ -134,6 +135,7 @@ class TaskPanel(QWidget):
         self.privacy_hint.setProperty("hint", True)
         self.note_input.setMaximumHeight(70)
 
+        self.queue_panel = QueuePanel(self)  # steps run one after another (ui/queue_panel.py)
         self.timeline = TimelineView(self)
         self.entry_detail = EntryDetail(self.timeline, self)
         self.cost_label = _named(QLabel(self), "costLabel", "Cost")
@@ -160,6 +162,7 @@ class TaskPanel(QWidget):
         layout.addWidget(self.task_input, 2)
         layout.addWidget(self.char_count)
         layout.addLayout(control_row)
+        layout.addWidget(self.queue_panel)
         layout.addWidget(self.request_box)
         layout.addWidget(self.note_label)
         layout.addWidget(self.note_input)

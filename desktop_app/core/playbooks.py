@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core import messages
+from desktop_app.core import timeline as tl
 from desktop_app.core.queue import StepKind
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,23 @@ EXAMPLE = Playbook(
 )
 
 
-def plan_json(steps: list[PlaybookStep], name: str = "") -> str:
+def plan_json(steps: list[PlaybookStep], name: str = "Queue") -> str:
     """A queue's steps as one playbook's JSON (what History keeps to run it again)."""
     return json.dumps({"format": ONE_FORMAT, "version": VERSION, **Playbook(name, tuple(steps)).to_json()}, ensure_ascii=False)
+
+
+def replay_plan(entries: list[tl.Entry]) -> str | None:
+    """What History's "Run this again" runs: the session's last queue, else the tasks the person
+    ran in it, in order, as agent steps (None: nothing to run again)."""
+    queues = [e for e in entries if isinstance(e, tl.QueueStarted)]
+    if queues:
+        return queues[-1].plan
+    tasks = [
+        PlaybookStep(StepKind.AGENT, e.goal)
+        for e in entries
+        if isinstance(e, tl.TaskStarted) and e.origin is tl.TaskOrigin.RUN and e.goal
+    ]
+    return plan_json(tasks) if tasks else None
 
 
 def parse_one(text: str) -> Playbook:

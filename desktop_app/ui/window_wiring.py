@@ -51,6 +51,7 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     window.queue_actions = QueueActions(
         window, services, panel.queue_panel, banner, tasks, actions.follow, interactive=interactive
     )
+    dialogs.run_again_requested = window.queue_actions.run_plan_again
     window.view = view = CoreView(window, services, panel, banner, window.live_view, window.status, actions, dialogs, interactive=interactive)
     window.quitter = Quitter(
         window,

@@ -34,10 +34,12 @@ from desktop_app.core.queue import Step, StepKind, StepState
 
 STEP_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STEP_TEXT_ROLE = Qt.ItemDataRole.UserRole + 2
+LIST_HEIGHT = 150
+EMPTY_LIST_HEIGHT = 34
 STATE_MARKS = {
     StepState.WAITING: "○",
     StepState.RUNNING: "▶",
-    StepState.NEEDS_YOU: "✋",
+    StepState.NEEDS_YOU: "!",
     StepState.DONE: "✓",
     StepState.FAILED: "✗",
     StepState.SKIPPED: "↷",
@@ -143,7 +145,7 @@ class QueuePanel(QWidget):
         self.queue_list = _named(_StepList(self), "queueList", "Queue of steps")
         assert isinstance(self.queue_list, _StepList)
         self.queue_list.setItemDelegate(_StepEditor(self))
-        self.queue_list.setMaximumHeight(150)
+        self.queue_list.setMaximumHeight(EMPTY_LIST_HEIGHT)
         self.queue_list.currentItemChanged.connect(lambda *_: self._update_buttons())
         self.queue_list.moved.connect(self.moveRequested)
         self.queue_list.removeKey.connect(self._remove_selected)
@@ -247,6 +249,8 @@ class QueuePanel(QWidget):
             self.queue_list.addItem(item)
             if selected is not None and step.id == selected:
                 self.queue_list.setCurrentItem(item)
+        # Room for the steps when there are some; an empty queue leaves the timeline its space.
+        self.queue_list.setMaximumHeight(LIST_HEIGHT if steps else EMPTY_LIST_HEIGHT)
         in_progress = next((s for s in steps if s.state.in_progress and s.kind is StepKind.PERSON), None)
         if in_progress is None:
             self.person_step_label.hide()

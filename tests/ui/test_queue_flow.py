@@ -123,7 +123,7 @@ def test_structured_needs_you_moves_control_and_hand_back_continues_on_the_sessi
         await wait_until(lambda: controller.state is Control.HUMAN, what="control to pass to the person")
         assert panel.request_label.text() == "The agent asks for you: Type the 2FA code sent to your phone"
         assert rows(queue) == [
-            "✋ 1. Agent: Log in and download the report  — needs you\n    The agent asks: Type the 2FA code sent to your phone"
+            "! 1. Agent: Log in and download the report  — needs you\n    The agent asks: Type the 2FA code sent to your phone"
         ]
         assert not window.live_view.locked
         QTest.keyClicks(panel.note_input, "Entered the code")

@@ -193,3 +193,137 @@ def test_saving_the_queue_as_a_playbook_and_a_damaged_file_reported_at_start(
     assert PlaybookStore(paths.playbooks_file).load()[-1] == Playbook(
         "Log in somewhere", (PlaybookStep(StepKind.AGENT, "Open {{site}}"), PlaybookStep(StepKind.PERSON, "Log in"))
     )
+
+
+def test_stopped_mid_queue_run_queue_asks_and_continues_from_that_step(
+    cloud: FakeCloud, cloud_services: Services, make_window, qrun
+) -> None:
+    from tests.ui.actions import answer_question
+
+    window = make_window(cloud_services, interactive=True)
+    panel = window.task_panel
+    queue = panel.queue_panel
+    controller = cloud_services.controller
+
+    async def scenario() -> None:
+        add_step(queue, StepKind.AGENT, "Open the report page")
+        add_step(queue, StepKind.PERSON, "Log in")
+        add_step(queue, StepKind.AGENT, "Download the report")
+        click(queue.run_queue_button)
+        await wait_until(lambda: cloud.tasks and controller.state is Control.AGENT)
+        cloud.finish_task(output=done("The login page is open"))
+        await wait_until(lambda: controller.state is Control.HUMAN, what="the You step")
+        click(panel.stop_session_button)  # nothing of the agent's is unfinished: no question
+        await wait_until(lambda: controller.state is Control.NO_SESSION)
+        assert window.banner.message == (
+            "The session ended, so the queue stopped. Nothing is lost: Run the queue to continue from the step that was running."
+        )
+        assert rows(queue)[1] == "○ 2. You: Log in  — waiting"
+        assert not queue.person_step_label.isVisible()
+        click(queue.run_queue_button)
+        await wait_until(lambda: answer_question("Continue"), what="the question where to continue")
+        await wait_until(lambda: controller.state is Control.HUMAN, what="the You step again, on a new session")
+
+    qrun(scenario())
+    assert len(cloud.sessions) == 2
+    assert len(cloud.task_creates()) == 1  # the done step did not run again
+    assert [s.state for s in cloud_services.queue.steps] == [StepState.DONE, StepState.NEEDS_YOU, StepState.WAITING]
+    assert cloud_services.queue.steps[0].output == "The login page is open"
+
+
+def test_skip_run_again_edit_and_drag_in_the_list(cloud_services: Services, make_window, qrun) -> None:
+    from PySide6.QtCore import QModelIndex
+    from PySide6.QtWidgets import QLineEdit
+
+    window = make_window(cloud_services)
+    queue = window.task_panel.queue_panel
+    runner = cloud_services.queue
+    for text in ("One", "Two", "Three"):
+        add_step(queue, StepKind.AGENT, text)
+
+    # Drag the third row to the top (as a drop in the list does).
+    assert queue.queue_list.model().moveRows(QModelIndex(), 2, 1, QModelIndex(), 0)
+    qrun(wait_until(lambda: [s.text for s in runner.steps] == ["Three", "One", "Two"], what="the drop to reach core"))
+    assert rows(queue)[0] == "○ 1. Agent: Three  — waiting"
+
+    # Edit a step in place: the editor holds its text only, not the row's number and state.
+    queue.select_row(1)
+    queue.queue_list.editItem(queue.queue_list.item(1))
+    editor = queue.queue_list.findChild(QLineEdit, "stepEditor")
+    assert editor is not None and editor.text() == "One"
+    editor.setText("One, changed")
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    qrun(wait_until(lambda: runner.steps[1].text == "One, changed", what="the edit to reach core"))
+
+    # Skip a waiting step; Run again makes it wait again.
+    queue.select_row(2)
+    assert queue.skip_button.isEnabled() and not queue.run_again_button.isEnabled()
+    click(queue.skip_button)
+    assert rows(queue)[2] == "↷ 3. Agent: Two  — skipped"
+    queue.select_row(2)
+    assert queue.run_again_button.isEnabled()
+    click(queue.run_again_button)
+    assert rows(queue)[2] == "○ 3. Agent: Two  — waiting"
+    click(queue.remove_button)
+    assert [s.text for s in runner.steps] == ["Three", "One, changed"]
+
+
+def test_a_playbook_survives_a_restart_an_export_and_an_import_in_the_window(
+    paths: Paths, tmp_path, cloud: FakeCloud, cloud_services: Services, make_window, qrun
+) -> None:
+    window = make_window(cloud_services)
+    queue = window.task_panel.queue_panel
+    add_step(queue, StepKind.AGENT, "Search flights from {{from}} to {{to}}")
+    add_step(queue, StepKind.PERSON, "Pick one")
+    assert qrun(window.queue_actions.save_playbook("My flights"))
+    exported = tmp_path / "my-flights.json"
+    assert qrun(window.queue_actions.export_playbook("My flights", exported))
+    assert json.loads(exported.read_text(encoding="utf-8")) == {
+        "format": "handoff-playbook",
+        "version": 1,
+        "name": "My flights",
+        "steps": [{"kind": "agent", "text": "Search flights from {{from}} to {{to}}"}, {"kind": "you", "text": "Pick one"}],
+    }
+    qrun(window.close_gracefully())
+
+    # Handoff starts again with the same folders: the playbook is listed.
+    again = Services(paths, None, backend_override="cloud")
+    second = make_window(again)
+    listed = second.task_panel.queue_panel.playbook_list
+    assert [listed.itemText(i) for i in range(listed.count())] == ["Flight search (example)", "My flights"]
+    second.queue_actions.delete_playbook("My flights")
+    assert [listed.itemText(i) for i in range(listed.count())] == ["Flight search (example)"]
+    assert qrun(second.queue_actions.import_playbook(exported))
+    assert [listed.itemText(i) for i in range(listed.count())] == ["Flight search (example)", "My flights"]
+    assert second.banner.message == "Imported the playbook “My flights”."
+    not_a_playbook = tmp_path / "notes.json"
+    not_a_playbook.write_text('{"hello": 1}', encoding="utf-8")
+    assert not qrun(second.queue_actions.import_playbook(not_a_playbook))
+    assert second.banner.message == 'That file is not a Handoff playbook: it does not say "format": "handoff-playbook"'
+
+
+def test_history_run_this_again_puts_the_queue_back_and_runs_it(
+    cloud: FakeCloud, cloud_services: Services, make_window, qrun
+) -> None:
+    window = make_window(cloud_services)
+    queue = window.task_panel.queue_panel
+    controller = cloud_services.controller
+
+    async def scenario() -> None:
+        add_step(queue, StepKind.AGENT, "Check the prices")
+        click(queue.run_queue_button)
+        await wait_until(lambda: cloud.tasks and controller.state is Control.AGENT)
+        cloud.finish_task(output=done("All the same as yesterday"))
+        await wait_until(lambda: not cloud_services.queue.running)
+        assert cloud_services.controller.stop_session().accepted
+        await wait_until(lambda: controller.state is Control.NO_SESSION)
+        cloud_services.queue.load([])  # an empty queue, as after a restart
+        window.dialogs.open_history()
+        history = window.dialogs.history
+        await wait_until(lambda: history.run_again.isEnabled(), what="the session's queue to load")
+        click(history.run_again)
+        await wait_until(lambda: len(cloud.task_creates()) == 2, what="the queue to run again")
+
+    qrun(scenario())
+    assert cloud.task_creates()[1].body["task"] == "Check the prices"
+    assert [s.text for s in cloud_services.queue.steps] == ["Check the prices"]

@@ -236,18 +236,24 @@ class QueuePanel(QWidget):
     def show_steps(self, steps: Sequence[Step], running: bool) -> None:
         selected = self.selected_step()
         self._steps, self._running = list(steps), running
-        self.queue_list.clear()
-        for number, step in enumerate(steps, start=1):
-            item = QListWidgetItem(step_row(number, step))
+        same_rows = [s.id for s in steps] == [self._row_id(i) for i in range(self.queue_list.count())]
+        if not same_rows:  # a step added, removed or moved: the rows are made again
+            self.queue_list.clear()
+            for _ in steps:
+                self.queue_list.addItem(QListWidgetItem())
+        # Otherwise each row is updated in place: an editor closing on a row never loses its item.
+        for row, step in enumerate(steps):
+            item = self.queue_list.item(row)
+            text = step_row(row + 1, step)
+            item.setText(text)
+            item.setToolTip(text)
             item.setData(STEP_ID_ROLE, step.id)
             item.setData(STEP_TEXT_ROLE, step.text)
-            item.setToolTip(step_row(number, step))
             flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsDragEnabled
             if not step.state.in_progress:
                 flags |= Qt.ItemFlag.ItemIsEditable
             item.setFlags(flags)
-            self.queue_list.addItem(item)
-            if selected is not None and step.id == selected:
+            if not same_rows and selected is not None and step.id == selected:
                 self.queue_list.setCurrentItem(item)
         # Room for the steps when there are some; an empty queue leaves the timeline its space.
         self.queue_list.setMaximumHeight(LIST_HEIGHT if steps else EMPTY_LIST_HEIGHT)
@@ -280,6 +286,10 @@ class QueuePanel(QWidget):
         self._update_buttons()
 
     # -- what the person asks for ----------------------------------------------------------------
+
+    def _row_id(self, row: int) -> int | None:
+        item = self.queue_list.item(row)
+        return int(item.data(STEP_ID_ROLE)) if item is not None and item.data(STEP_ID_ROLE) is not None else None
 
     def selected_step(self) -> int | None:
         item = self.queue_list.currentItem()

@@ -162,7 +162,7 @@ class AgentRuns:
         run = work.run
         if run is None or not work.is_current(result.task_id):
             return
-        if result.needs_person is not None and core.state in (Control.AGENT, Control.TAKING_OVER):
+        if result.needs_person is not None and run.goal and core.state in (Control.AGENT, Control.TAKING_OVER):
             # The task is over, but the agent says the person must act first: as request_human does,
             # control passes to them, and Hand back continues the goal as a follow-up task.
             work.cut_short(keep_goal=True)

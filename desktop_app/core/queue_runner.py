@@ -300,9 +300,7 @@ class QueueRunner:
         self._fail(step.id, reason)
 
     def _person_step_done(self, step: Step, note: str) -> None:
-        carried = self._controller.work.carried_notes
-        if note and carried and carried[-1] == note:
-            carried.pop()  # the queue tells it with this step, to every later agent step
+        self._controller.work.forget_carried(note)  # the queue tells it with this step, to every later agent step
         self.queue.set(step.id, state=StepState.DONE, output=note)
         self._current = None
         self._changed()

@@ -1,5 +1,6 @@
 """A queue end to end in Local mode: a real browser-use Agent driven by the scripted model works in
-the embedded view; agent step, You step, agent step — with a Take over in the middle of the first."""
+the embedded view; agent step, You step, agent step — with a Take over in the middle of the first,
+and the agent asking for the person (request_human) in the last."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def test_agent_you_agent_with_a_take_over_mid_step(local_services, site, make_wi
         [sl.navigate(site.url("form.html")), sl.type_text("id=name", "Ada Lovelace")]
         + [sl.wait(1, delay=0.3) for _ in range(6)]
         + [sl.done("The form is open; name filled in as Ada Lovelace")]
-        + [sl.click(r"button type=submit"), sl.done("Submitted the form")]
+        + [sl.ask_human("Check that the email address is right"), sl.click(r"button type=submit"), sl.done("Submitted the form")]
     )
     sl.install(model)
     window = make_window(local_services)
@@ -60,6 +61,11 @@ def test_agent_you_agent_with_a_take_over_mid_step(local_services, site, make_wi
         QTest.keyClicks(panel.note_input, "Typed ada@example.com as the email")
         click(panel.hand_back_button)
 
+        # The agent asks for the person in the third step: control moves, the step "needs you".
+        await wait_until(lambda: runner.steps[2].state is StepState.NEEDS_YOU, timeout=60, what="the agent to ask")
+        assert controller.state is Control.HUMAN
+        assert runner.steps[2].reason == "Check that the email address is right"
+        click(panel.hand_back_button)
         await wait_until(lambda: not runner.running, timeout=60, what="the queue to end")
 
     qrun(scenario(), timeout=150)

@@ -319,6 +319,8 @@ class QueueRunner:
             self._changed()
         elif after is Control.IDLE:
             self._schedule()
+        elif after is Control.NO_SESSION:
+            self._session_closed()  # ended, lost, or it never opened: the queue stops, nothing lost
 
     def _session_closed(self) -> None:
         if not self.running:

@@ -443,3 +443,23 @@ def test_costs_add_up_per_step(arun) -> None:
     arun(scenario())
     assert runner.steps[0].cost == Decimal("0.12")
     assert events.of(QueueFinished)[0].summary.endswith("Cost: $0.12")
+
+
+def test_a_session_that_never_opens_stops_the_queue(arun) -> None:
+    controller, runner, backend, events = make()
+    backend.fail_next("open_session", BackendError(Problem.AUTH, "Check your key."))
+    gate = backend.gate("open_session")
+
+    async def scenario() -> None:
+        assert controller.new_session().accepted  # the person pressed New session first
+        runner.load(FLIGHTS)
+        assert runner.start().accepted  # while it opens
+        gate.set()
+        await wait_state(controller, Control.NO_SESSION)
+        await asyncio.sleep(0.05)
+
+    arun(scenario())
+    assert not runner.running
+    assert states(runner) == ["waiting", "waiting", "waiting"]
+    assert backend.count("start_task") == 0
+    assert runner.continue_offer() == "The queue stopped at step 1 (Search flights from Paris to Rome). Continue from there, or run it from the start?"

@@ -335,7 +335,7 @@ class QueueRunner:
         self._commanding = False
         self._changed()
         if self.stopped_at is not None:
-            self._bus.publish(Notice(Level.WARNING, messages.QUEUE_STOPPED_SESSION))
+            self._tell_later(Notice(Level.WARNING, messages.QUEUE_STOPPED_SESSION))
 
     # -- ending --------------------------------------------------------------------------------------
 
@@ -345,9 +345,11 @@ class QueueRunner:
         self.running = False
         self._current = None
         self._changed()
-        # After the core's own notice about the task (published once this report is handled): the
-        # person reads that the queue stopped, and why.
-        notice = Notice(Level.WARNING, messages.queue_step_failed(number, reason))
+        self._tell_later(Notice(Level.WARNING, messages.queue_step_failed(number, reason)))
+
+    def _tell_later(self, notice: Notice) -> None:
+        """Once the report being handled is over: after the core's own notice about it, and after
+        the window has shown the new control state (which clears what the banner said before)."""
         asyncio.get_running_loop().call_soon(self._bus.publish, notice)
 
     def _stop(self, reason: str) -> None:

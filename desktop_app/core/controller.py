@@ -266,11 +266,12 @@ class SessionController:
         self.runs.starting = asyncio.current_task()  # type: ignore[assignment]
         return await self.runs.start(composed, goal, tl.TaskOrigin.RUN, Trigger.RUN_FAILED, note=note)
 
-    def take_over(self) -> CommandResult:
+    def take_over(self, reason: str = "") -> CommandResult:
+        """``reason``: why, for the timeline (a queue's You step says what the person is to do)."""
         state = self.state
         if state is Control.IDLE:
             self._core.apply(Trigger.TAKE_OVER)
-            self._core.record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.PERSON)
+            self._core.record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.PERSON, reason=reason)
             return CommandResult(True, done=self._core.resolved(True))
         if state is Control.AGENT:
             self._core.apply(Trigger.TAKE_OVER)

@@ -210,7 +210,8 @@ class QueueRunner:
             self._after(result, lambda ok: self._agent_step_started(step.id, ok))
             return
         self.queue.set(step.id, state=StepState.NEEDS_YOU)
-        result = controller.take_over()  # idle: the browser is the person's at once
+        # Idle: the browser is the person's at once.
+        result = controller.take_over(messages.queue_person_step(self.number(step.id), step.text))
         if not result.accepted:
             self._fail(step.id, result.reason)
             return

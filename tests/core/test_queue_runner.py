@@ -102,6 +102,13 @@ def test_three_steps_agent_you_agent_run_on_one_session_with_outputs_and_note(ar
     )
     kinds = [e.kind for e in controller.timeline.entries]
     assert kinds.count("QueueStarted") == 1 and kinds[-1] == "QueueEnded"
+    # The audit trail has the You step (why the person got the browser) and the summary.
+    handoffs = [(e.to, e.by, e.reason, e.note) for e in controller.timeline.entries if isinstance(e, tl.Handoff)]
+    assert handoffs == [
+        (tl.Actor.PERSON, tl.Actor.PERSON, "Step 2 is yours: Pick a flight", ""),
+        (tl.Actor.NOBODY, tl.Actor.PERSON, "", "Picked the 10:05 Air France flight"),
+    ]
+    assert controller.timeline.entries[-1].summary == finished[0].summary
 
 
 def test_a_double_run_starts_one_queue(arun) -> None:

@@ -141,6 +141,10 @@ class QueuePanel(QWidget):
         self.setObjectName("queuePanel")
         self._steps: list[Step] = []
         self._running = False
+        self._redraw_later = QTimer(self)
+        self._redraw_later.setSingleShot(True)
+        self._redraw_later.setInterval(200)
+        self._redraw_later.timeout.connect(lambda: self.show_steps(self._steps, self._running))
 
         self.queue_list = _named(_StepList(self), "queueList", "Queue of steps")
         assert isinstance(self.queue_list, _StepList)
@@ -237,6 +241,9 @@ class QueuePanel(QWidget):
         selected = self.selected_step()
         self._steps, self._running = list(steps), running
         same_rows = [s.id for s in steps] == [self._row_id(i) for i in range(self.queue_list.count())]
+        if not same_rows and self.queue_list.state() is QAbstractItemView.State.EditingState:
+            self._redraw_later.start()  # rows are not made again under an open editor: once it closes
+            return
         if not same_rows:  # a step added, removed or moved: the rows are made again
             self.queue_list.clear()
             for _ in steps:

@@ -327,3 +327,18 @@ def test_history_run_this_again_puts_the_queue_back_and_runs_it(
     qrun(scenario())
     assert cloud.task_creates()[1].body["task"] == "Check the prices"
     assert [s.text for s in cloud_services.queue.steps] == ["Check the prices"]
+
+
+def test_a_step_added_while_a_row_is_edited_waits_for_the_editor_to_close(cloud_services: Services, make_window, qrun) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    window = make_window(cloud_services)
+    queue = window.task_panel.queue_panel
+    add_step(queue, StepKind.AGENT, "One")
+    queue.queue_list.editItem(queue.queue_list.item(0))
+    editor = queue.queue_list.findChild(QLineEdit, "stepEditor")
+    assert editor is not None
+    cloud_services.queue.add(StepKind.PERSON, "Two")  # e.g. a playbook step arriving meanwhile
+    assert queue.queue_list.count() == 1  # the row under the editor is left alone
+    QTest.keyClick(editor, Qt.Key.Key_Escape)
+    qrun(wait_until(lambda: rows(queue) == ["○ 1. Agent: One  — waiting", "○ 2. You: Two  — waiting"], what="the rows made again"))

@@ -21,7 +21,9 @@ from desktop_app.core.config_check import ConfigProblem, Setting
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
 from desktop_app.core.events import EventBus, Level, Notice, action_for
+from desktop_app.core.playbooks import PlaybookStore
 from desktop_app.core.privacy import PrivacyGuard
+from desktop_app.core.queue_runner import QueueRunner
 from desktop_app.core.recovery import (
     close_local_leftovers,
     find_left_running,
@@ -65,6 +67,8 @@ class Services:
         # ``--backend`` is for this run only: saving other settings must not make it the default.
         self._stored_backend = self.settings.backend
         self.controller = SessionController(self._build(self.backend_kind), self.bus)
+        self.queue = QueueRunner(self.controller)  # drives the controller; survives a switch of backend
+        self.playbooks = PlaybookStore(paths.playbooks_file)
 
     def _build(self, kind: BackendKind) -> Backend:
         return build_backend(kind, lambda: self.settings, self.keychain, self.context)

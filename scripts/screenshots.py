@@ -4,7 +4,8 @@ Run under Xvfb so the window is a real X11 window:
     xvfb-run -a -s "-screen 0 1440x900x24" .venv/bin/python scripts/screenshots.py
 
 It drives the app with the test fakes (a scripted model in Local mode, the fake Browser Use Cloud)
-into four states (start, agent working, agent asks, you in control) and saves docs/screenshot-*.png.
+into five states (start, agent working, agent asks, you in control, a queue at its You step) and
+saves docs/screenshot-*.png.
 """
 
 from __future__ import annotations
@@ -153,11 +154,37 @@ async def vault_shots(site: SiteServer) -> None:
     await window.close_gracefully()
 
 
+async def queue_shot() -> None:
+    """The example playbook (Google Flights) at its You step, after the agent's first step."""
+    import json
+
+    with FakeCloud(manual_steps=True) as cloud:
+        os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
+        services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="cloud")
+        services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+        window = MainWindow.open(services, interactive=False)
+        window.resize(1400, 860)
+        window.show()
+        controller = services.controller
+        await window.queue_actions.start_playbook("Flight search (example)", {"from": "Paris", "to": "Rome"})
+        await wait_until(lambda: cloud.tasks and controller.state is Control.AGENT, timeout=30)
+        for goal in ("Open Google Flights", "Fill in Paris and Rome", "Read the cheapest flights"):
+            cloud.add_step(goal=goal)
+        result = "Cheapest: Air France AF1234 10:05 → 12:10, 120 EUR; ITA AZ317 13:40 → 15:45, 134 EUR"
+        cloud.finish_task(output=json.dumps({"status": "done", "result": result, "person_should": ""}))
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
+        window.task_panel.note_input.setPlainText("Picked the 10:05 Air France flight")
+        await settle(2.0)
+        save(window, "screenshot-queue.png")
+        await window.close_gracefully()
+
+
 async def main() -> None:
     with SiteServer() as site:
         await local_shots(site)
         await vault_shots(site)
     await cloud_shot()
+    await queue_shot()
 
 
 if __name__ == "__main__":

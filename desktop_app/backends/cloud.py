@@ -29,6 +29,8 @@ from pydantic import ValidationError
 from desktop_app.backends.capabilities import CLOUD
 from desktop_app.backends.cloud_errors import Elapsed, translate_api_error, translate_transport_error, worth_retrying
 from desktop_app.core.access import TaskAccess
+from desktop_app.backends.cloud_outcome import SCHEMA_JSON as OUTCOME_SCHEMA
+from desktop_app.backends.cloud_outcome import read_outcome
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
     AgentListener,
@@ -313,6 +315,7 @@ class CloudBackend:
                     text,
                     session_id=session_id,
                     metadata=metadata,
+                    structured_output=OUTCOME_SCHEMA,  # the agent's result, or that it needs the person
                     **({} if request.screenshots else {"vision": False}),
                     **limits,
                 ),
@@ -556,12 +559,14 @@ class CloudBackend:
         if task_id in self._reported_results:
             return True
         self._reported_results.add(task_id)
+        output, needs_person = read_outcome(view.output)
         if listener is not None:
             listener.on_finished(
                 RunResult(
                     task_id=task_id,
                     status=RunStatus(view.status.value),
-                    output=view.output,
+                    output=output,
+                    needs_person=needs_person if view.status.value == "finished" else None,
                     success=view.is_success,
                     cost_usd=_decimal(view.cost.root if view.cost else None),
                     steps=len(view.steps),

@@ -162,6 +162,15 @@ class AgentRuns:
         run = work.run
         if run is None or not work.is_current(result.task_id):
             return
+        if result.needs_person is not None and run.goal and core.state in (Control.AGENT, Control.TAKING_OVER):
+            # The task is over, but the agent says the person must act first: as request_human does,
+            # control passes to them, and Hand back continues the goal as a follow-up task.
+            work.cut_short(keep_goal=True)
+            if core.state is Control.TAKING_OVER:
+                core.confirm_person_control()
+            else:
+                self._person_asked(result.needs_person)
+            return
         work.run = None
         if core.state is Control.AGENT:
             core.apply(Trigger.AGENT_FINISHED)
@@ -186,6 +195,10 @@ class AgentRuns:
         if run is None or run.task_id != task_id or core.state not in (Control.AGENT, Control.TAKING_OVER):
             return
         run.paused = True
+        self._person_asked(reason)
+
+    def _person_asked(self, reason: str) -> None:
+        core = self._core
         core.apply(Trigger.AGENT_ASKS_HUMAN)
         core.record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.AGENT, reason=reason)
         core.bus.publish(HumanRequested(reason))

@@ -181,11 +181,11 @@ class SessionController:
             return True
         return False
 
-    def _composed_run(self, text: str, note: str) -> str:
+    def _composed_run(self, text: str, note: str, earlier_steps: tuple[str, ...] = ()) -> str:
         """The task as the agent gets it, with what the person did meanwhile (TaskTooLong if over the limit)."""
         account = self.work.person_account if self.state is Control.IDLE else ""
         notes = [*self.work.carried_notes, *(n for n in (account, note) if n)]
-        return compose_task(text, notes, max_chars=self.capabilities.task_max_chars)
+        return compose_task(text, notes, max_chars=self.capabilities.task_max_chars, earlier_steps=earlier_steps)
 
     def _plan_hand_back(self, note: str, instruction: str) -> HandBackPlan:
         paused = self.work.paused_run
@@ -225,15 +225,16 @@ class SessionController:
         if isinstance(event, PersonActed) and self.state is Control.IDLE:
             self.work.person_account = event.account
 
-    def run(self, text: str, note: str = "") -> CommandResult:
+    def run(self, text: str, note: str = "", *, earlier_steps: tuple[str, ...] = ()) -> CommandResult:
         """``note``: what the person wants the agent to know (a hand-back note given back after a
-        failed follow-up); told to the agent with the task, after what the person did meanwhile."""
+        failed follow-up); told to the agent with the task, after what the person did meanwhile.
+        ``earlier_steps``: a queue's step is told what the steps before it did (core/queue_runner.py)."""
         text = self._without_cards(text.strip(), "task")
         if not text:
             return _refused(messages.TYPE_A_TASK)
         note = self._without_cards(note.strip(), "note")
         try:
-            composed = self._composed_run(text, note)
+            composed = self._composed_run(text, note, earlier_steps)
         except TaskTooLong as error:
             return _refused(str(error), cause=TOO_LONG)
         problem = self.setup_problem()  # no key or no model: say so now, before a session opens (and bills)
@@ -266,11 +267,12 @@ class SessionController:
         self.runs.starting = asyncio.current_task()  # type: ignore[assignment]
         return await self.runs.start(composed, goal, tl.TaskOrigin.RUN, Trigger.RUN_FAILED, note=note)
 
-    def take_over(self) -> CommandResult:
+    def take_over(self, reason: str = "") -> CommandResult:
+        """``reason``: why, for the timeline (a queue's You step says what the person is to do)."""
         state = self.state
         if state is Control.IDLE:
             self._core.apply(Trigger.TAKE_OVER)
-            self._core.record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.PERSON)
+            self._core.record(tl.Handoff, to=tl.Actor.PERSON, by=tl.Actor.PERSON, reason=reason)
             return CommandResult(True, done=self._core.resolved(True))
         if state is Control.AGENT:
             self._core.apply(Trigger.TAKE_OVER)
@@ -315,6 +317,10 @@ class SessionController:
         self.bus.publish(BackendChanged(backend.capabilities))
         self._core.publish_status()
         return CommandResult(True, done=self._core.spawn(_closed(old)))
+
+    def record(self, entry_type: type[tl.Entry], /, **fields: Any) -> None:
+        """A timeline entry from a part of core that drives the controller (the queue's start and end)."""
+        self._core.record(entry_type, **fields)
 
     def on_view_crashed(self, reason: str) -> None:
         self.runs.on_view_crashed(reason)

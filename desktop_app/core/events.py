@@ -137,6 +137,30 @@ class PersonActed:
     account: str
 
 
+@dataclass(frozen=True)
+class QueueChanged:
+    """The queue's steps and whether it runs (core/queue_runner.py), after every change."""
+
+    steps: tuple[Any, ...]  # core.queue.Step
+    running: bool
+    stopped_at: int | None = None  # the step the queue stopped at when its session ended (continue from it)
+
+
+@dataclass(frozen=True)
+class PersonStepReached:
+    """A queue's You step: the person has the browser and should do this, then Hand back."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class QueueFinished:
+    """The queue ran to its end: one summary of every step (who did what, outputs, cost)."""
+
+    summary: str
+
+
 Handler = Callable[[Any], None]
 
 

@@ -182,3 +182,46 @@ def activity(step: int, waited: int, slow_after: int) -> str:
     if waited >= slow_after:
         return f"{text} · {waited} s (the model is slow to answer)"
     return f"{text} · {waited} s" if waited >= 3 else text
+
+
+# -- the queue and playbooks (core/queue.py, core/queue_runner.py, core/playbooks.py) --------------
+
+QUEUE_STEP_EMPTY = "Type what the step should do first."
+QUEUE_STEP_GONE = "That step is no longer in the queue."
+QUEUE_STEP_BUSY = "That step is in progress: it can be changed once it is done."
+QUEUE_SKIP_ONLY_WAITING = "Only a waiting or failed step can be skipped."
+QUEUE_ALREADY_WAITING = "That step is already waiting to run."
+QUEUE_EMPTY = "Add a step to the queue first."
+QUEUE_ALREADY_RUNNING = "The queue is already running."
+QUEUE_NOTHING_LEFT = "Every step of the queue is done or skipped. Use Run again on a step, or add one."
+QUEUE_DONE = "The queue is done."
+QUEUE_STOPPED_SESSION = "The session ended, so the queue stopped. Nothing is lost: Run the queue to continue from the step that was running."
+
+
+def queue_step_failed(number: int, reason: str) -> str:
+    return f"Step {number} failed, so the queue stopped: {reason} The other steps are kept; Run again or Skip it, then Run the queue."
+
+
+def queue_continue_question(number: int, text: str) -> str:
+    return f"The queue stopped at step {number} ({text}). Continue from there, or run it from the start?"
+
+
+def queue_person_step(number: int, text: str) -> str:
+    return f"Step {number} is yours: {text}"
+
+
+PERSON_STEP_HINT = "Do it in the browser, then press Hand back (add a note for the agent if it helps)."
+PLAYBOOK_NAME_NEEDED = "Give the playbook a name."
+PLAYBOOK_VARIABLE_MISSING = "Fill in every value: {names}."
+
+
+def playbooks_damaged(aside: str) -> str:
+    return f"Your playbooks file was damaged and has been kept aside as {aside}; the example playbook is shown instead."
+
+
+def playbooks_unreadable(reason: str) -> str:
+    return f"Your playbooks could not be read ({reason}); they are left as they are."
+
+
+def playbook_import_failed(reason: str) -> str:
+    return f"That file is not a Handoff playbook: {reason}"

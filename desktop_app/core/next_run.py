@@ -95,15 +95,26 @@ def plan_hand_back(
     return FollowUpTask(text, HandBackContext(note, instruction, text), goal=instruction or interrupted_goal or "")
 
 
-def compose_task(text: str, carried_notes: Sequence[str], *, max_chars: int) -> str:
-    """A task typed after a hand back with nothing to do still tells the agent what the person did."""
+def compose_task(text: str, carried_notes: Sequence[str], *, max_chars: int, earlier_steps: Sequence[str] = ()) -> str:
+    """A task typed after a hand back with nothing to do still tells the agent what the person did.
+
+    ``earlier_steps``: a queue's step is told what the steps before it produced and what the person
+    noted (``core/queue.py``'s ``step_context``), one line each."""
     text = text.strip()
     _check_length(text, max_chars)
-    if not carried_notes:
+    if not carried_notes and not earlier_steps:
         return text
-    composed = "\n".join([text, "", *_context_lines("", carried_notes), _CHECK_PAGE])
-    _check_length(composed, max_chars, "The task with your earlier notes")
+    lines = [text, ""]
+    if earlier_steps:
+        lines += [_EARLIER_STEPS, *earlier_steps]
+    if carried_notes:
+        lines += _context_lines("", carried_notes)
+    composed = "\n".join([*lines, _CHECK_PAGE])
+    _check_length(composed, max_chars, "The task with your earlier notes" if not earlier_steps else "The step with what the queue did before it")
     return composed
+
+
+_EARLIER_STEPS = "This is one step of a longer job, shared with a person. The steps before it, and what they produced:"
 
 
 def _check_length(text: str, limit: int, what: str = "The task") -> None:

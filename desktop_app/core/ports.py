@@ -92,6 +92,8 @@ class RunResult:
     success: bool | None = None
     cost_usd: Decimal | None = None
     steps: int = 0
+    # The agent ended its task to ask for the person (Cloud's structured output): what they should do.
+    needs_person: str | None = None
 
 
 class InterruptOutcome(Enum):

@@ -227,6 +227,36 @@ class Incident(Entry):
 
 
 @dataclass(frozen=True)
+class QueueStarted(Entry):
+    """A queue of steps began (or went on) in this session; ``plan`` is its steps as a playbook's
+    JSON (core/playbooks.py), so History can run it again."""
+
+    plan: str
+    steps: int = 0
+
+    @property
+    def title(self) -> str:
+        return "Queue started"
+
+    @property
+    def detail(self) -> str:
+        return f"{self.steps} steps"
+
+
+@dataclass(frozen=True)
+class QueueEnded(Entry):
+    summary: str
+
+    @property
+    def title(self) -> str:
+        return "Queue done"
+
+    @property
+    def detail(self) -> str:
+        return self.summary
+
+
+@dataclass(frozen=True)
 class SessionEnded(Entry):
     reason: str
 
@@ -274,7 +304,9 @@ class Timeline:
 
 ENTRY_TYPES: dict[str, type[Entry]] = {
     cls.__name__: cls
-    for cls in (SessionStarted, SessionReattached, TaskStarted, AgentStep, Handoff, TaskFinished, Incident, SessionEnded)
+    for cls in (
+        SessionStarted, SessionReattached, TaskStarted, AgentStep, Handoff, TaskFinished, Incident, QueueStarted, QueueEnded, SessionEnded
+    )
 }
 
 

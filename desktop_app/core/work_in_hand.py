@@ -74,6 +74,11 @@ class WorkInHand:
         self.known_tasks.add(handle.task_id)
         return self.run
 
+    def forget_carried(self, note: str) -> None:
+        """A note told some other way from now on (a queue tells a You step's note with every later step)."""
+        if note and self.carried_notes and self.carried_notes[-1] == note:
+            self.carried_notes.pop()
+
     def cut_short(self, *, keep_goal: bool) -> Run | None:
         """The run is over before its end (stopped, failed); its goal waits for a hand back if ``keep_goal``."""
         run, self.run = self.run, None

@@ -38,6 +38,11 @@ class Paths:
         return self.config / "vault.json"
 
     @property
+    def playbooks_file(self) -> Path:
+        """Saved queues (playbooks), versioned JSON the person can read (core/playbooks.py)."""
+        return self.config / "playbooks.json"
+
+    @property
     def window_geometry(self) -> Path:
         """The main window's size and place on screen when it was last closed (Qt's own format)."""
         return self.config / "window-geometry"

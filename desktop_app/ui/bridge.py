@@ -20,6 +20,9 @@ class CoreBridge(QObject):
     backendChanged = Signal(object)  # Capabilities
     personActed = Signal(str)  # the person's account of what they did in the page
     statusChanged = Signal(object)  # events.StatusChanged
+    queueChanged = Signal(object)  # events.QueueChanged
+    personStepReached = Signal(int, str)  # the step's number, what the person should do
+    queueFinished = Signal(str)  # the summary
 
     def __init__(self, bus: ev.EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,3 +49,9 @@ class CoreBridge(QObject):
             self.personActed.emit(event.account)
         elif isinstance(event, ev.StatusChanged):
             self.statusChanged.emit(event)
+        elif isinstance(event, ev.QueueChanged):
+            self.queueChanged.emit(event)
+        elif isinstance(event, ev.PersonStepReached):
+            self.personStepReached.emit(event.number, event.text)
+        elif isinstance(event, ev.QueueFinished):
+            self.queueFinished.emit(event.summary)

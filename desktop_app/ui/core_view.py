@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSystemTrayIcon
 from desktop_app import APP_NAME
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control, Transition
-from desktop_app.core.events import Level, Notice, NoticeAction, SessionClosed, SessionOpened, StatusChanged
+from desktop_app.core import messages
+from desktop_app.core.events import Level, Notice, NoticeAction, QueueChanged, SessionClosed, SessionOpened, StatusChanged
 from desktop_app.core.messages import format_cost
 from desktop_app.core.ports import Capabilities
 from desktop_app.core.state_words import state_words
@@ -121,6 +122,8 @@ class CoreView:
             self._live_view.show_placeholder(f"The session has ended: {closed.reason}\nPress New session to start another.")
 
     def on_task_returned(self, text: str, note: str = "") -> None:
+        if self._services.queue.owns(text):
+            return  # a queue's step: it waits in the queue, not in the task box
         self._panel.give_back(text, note)  # the hand-back note comes back too, with the instruction
 
     # -- the person ------------------------------------------------------------------------------
@@ -136,6 +139,24 @@ class CoreView:
         QApplication.alert(self._window)
         self._window.raise_()
         self.notify(f"{APP_NAME}: the agent needs you", reason)
+
+    # -- the queue -------------------------------------------------------------------------------
+
+    def on_queue_changed(self, changed: QueueChanged) -> None:
+        self._panel.queue_panel.show_steps(changed.steps, changed.running)
+
+    def on_person_step(self, number: int, text: str) -> None:
+        """A You step: its text shown big, the window raised, a desktop notification."""
+        self._panel.queue_panel.show_person_step(f"{messages.queue_person_step(number, text)}\n{messages.PERSON_STEP_HINT}")
+        QApplication.alert(self._window)
+        self._window.raise_()
+        self.notify(f"{APP_NAME}: your step", text)
+
+    def on_queue_finished(self, summary: str) -> None:
+        self._panel.queue_panel.show_summary(summary)
+        self._banner.show_message(messages.QUEUE_DONE)
+        if not self._window.isActiveWindow():
+            self.notify(f"{APP_NAME}: {messages.QUEUE_DONE}", summary.splitlines()[-1])
 
     def notify(self, title: str, text: str) -> None:
         """A desktop notification (where the desktop has a tray to show it from)."""

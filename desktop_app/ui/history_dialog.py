@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core import export
+from desktop_app.core.playbooks import replay_plan
 from desktop_app.core.store import HistoryStore, SessionRecord
 from desktop_app.core.messages import format_cost, plural
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
@@ -45,6 +46,7 @@ ROWS_PER_SLICE = 500  # timeline rows added per turn of the event loop
 
 class HistoryDialog(QDialog):
     loaded = Signal()  # the selected session's timeline is all shown
+    runAgainRequested = Signal(str)  # the session's queue, as a playbook's JSON (core/playbooks.py)
     def __init__(self, history: HistoryStore, export_folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("historyDialog")
@@ -72,6 +74,12 @@ class HistoryDialog(QDialog):
         self.show_folder.clicked.connect(self._show_saved_folder)
         self._saved_folder: Path | None = None
         self._loading: asyncio.Future[None] | None = None
+        self.run_again = QPushButton("Run this again", self)
+        self.run_again.setObjectName("runThisAgainButton")
+        self.run_again.setToolTip("Put this session's steps in the queue and run them on the current session")
+        self.run_again.setEnabled(False)
+        self.run_again.clicked.connect(self._run_again)
+        self._plan: str | None = None
         close = QPushButton("Close", self)
         close.clicked.connect(self.close)
         self.export_json.clicked.connect(lambda: self._choose_file("json"))
@@ -90,6 +98,7 @@ class HistoryDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.show_folder)
+        buttons.addWidget(self.run_again)
         buttons.addWidget(self.export_json)
         buttons.addWidget(self.export_html)
         buttons.addWidget(close)
@@ -123,6 +132,8 @@ class HistoryDialog(QDialog):
     def _show_selected(self) -> None:
         session = self.selected()
         self.timeline.timeline_model.clear()
+        self._plan = None
+        self.run_again.setEnabled(False)
         if self._loading is not None:
             self._loading.cancel()
         if session is not None:
@@ -135,8 +146,14 @@ class HistoryDialog(QDialog):
         for start in range(0, len(entries), ROWS_PER_SLICE):
             self.timeline.timeline_model.extend(entries[start : start + ROWS_PER_SLICE])
             await asyncio.sleep(0)
+        self._plan = replay_plan(entries)
+        self.run_again.setEnabled(self._plan is not None)
         self.status.setText("")
         self.loaded.emit()
+
+    def _run_again(self) -> None:
+        if self._plan is not None:
+            self.runAgainRequested.emit(self._plan)
 
     def _choose_file(self, kind: str) -> None:
         session = self.selected()

@@ -28,6 +28,7 @@ from desktop_app.core.hand_back import NOTE_REDACTION_HINT, privacy_hint
 from desktop_app.core.state_words import DEFAULT_TASK_PROMPT, StateWords, state_words
 from desktop_app.core.task_box import merged_into, unchanged
 from desktop_app.ui.early_task_box import task_editor
+from desktop_app.ui.queue_panel import QueuePanel
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 from desktop_app.ui.allowed_sites import AllowedSitesField
 
@@ -139,6 +140,7 @@ class TaskPanel(QWidget):
         self.privacy_hint.setProperty("hint", True)
         self.note_input.setMaximumHeight(70)
 
+        self.queue_panel = QueuePanel(self)  # steps run one after another (ui/queue_panel.py)
         self.timeline = TimelineView(self)
         self.entry_detail = EntryDetail(self.timeline, self)
         self.cost_label = _named(QLabel(self), "costLabel", "Cost")
@@ -166,6 +168,7 @@ class TaskPanel(QWidget):
         layout.addWidget(self.char_count)
         layout.addWidget(self.allowed_sites)
         layout.addLayout(control_row)
+        layout.addWidget(self.queue_panel)
         layout.addWidget(self.request_box)
         layout.addWidget(self.note_label)
         layout.addWidget(self.note_input)

@@ -48,6 +48,8 @@ class WindowDialogs:
         self._on_settings_saved = on_settings_saved
         self.settings: SettingsDialog | None = None
         self.history: HistoryDialog | None = None
+        # History's "Run this again" (a queue's plan as JSON); window_wiring connects it to the queue.
+        self.run_again_requested: Callable[[str], Any] = lambda plan: None
 
     # -- settings --------------------------------------------------------------------------------
 
@@ -92,6 +94,7 @@ class WindowDialogs:
         from desktop_app.ui.history_dialog import HistoryDialog
 
         dialog = HistoryDialog(self._services.history, self._services.paths.exports, self._window)
+        dialog.runAgainRequested.connect(lambda plan: self.run_again_requested(plan))
         dialog.finished.connect(self._history_closed)
         self.history = dialog
         dialog.show()

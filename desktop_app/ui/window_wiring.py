@@ -23,6 +23,7 @@ from desktop_app.ui.core_view import CoreView
 from desktop_app.ui.main_window import PANEL_WIDTH, MainWindow
 from desktop_app.ui.notice_banner import NoticeBanner
 from desktop_app.ui.page_inspector import QtPageInspector
+from desktop_app.ui.queue_actions import QueueActions
 from desktop_app.ui.quitter import Quitter
 from desktop_app.ui.recovery_bar import RecoveryBar
 from desktop_app.ui.session_actions import SessionActions
@@ -52,6 +53,10 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     window.actions = actions = SessionActions(
         window, services, panel, banner, window.recovery_bar, dialogs, tasks, interactive=interactive, request_restart=window.restart_in
     )
+    window.queue_actions = QueueActions(
+        window, services, panel.queue_panel, banner, tasks, actions.follow, interactive=interactive
+    )
+    dialogs.run_again_requested = window.queue_actions.run_plan_again
     window.view = view = CoreView(window, services, panel, banner, window.live_view, window.status, actions, dialogs, interactive=interactive)
     window.quitter = Quitter(
         window,
@@ -74,6 +79,9 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     bridge.backendChanged.connect(view.on_backend_changed)
     bridge.statusChanged.connect(view.on_status)
     bridge.personActed.connect(actions.person_acted)
+    bridge.queueChanged.connect(view.on_queue_changed)
+    bridge.personStepReached.connect(view.on_person_step)
+    bridge.queueFinished.connect(view.on_queue_finished)
 
     services.privacy.attach_inspector(QtPageInspector(window.live_view.browser_page))
     window.live_view.web_view.urlChanged.connect(lambda url: services.privacy.page_opened(url.toString()))
@@ -104,7 +112,7 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
 
     view.show_capabilities(services.controller.capabilities)
     view.on_status(services.controller.status())
-    for problem in (services.settings_store.problem, services.history.problem):
+    for problem in (services.settings_store.problem, services.history.problem, services.playbooks.problem):
         if problem:
             banner.show_message(problem, Level.WARNING)
     asyncio.get_event_loop().call_later(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import asyncio
 from collections.abc import Iterator
 from typing import Any
@@ -67,7 +69,10 @@ def test_a_task_streams_its_steps_and_result(cloud: FakeCloud, harness: Harness,
         session = await harness.backend.open_session()
         run = await harness.backend.start_task(request())
         await wait_until(lambda: harness.listener.finished, what="the task to finish")
-        created = cloud.task_creates()[0].body
+        created = dict(cloud.task_creates()[0].body)
+        schema = json.loads(created.pop("structuredOutput"))  # the agent's result, or that it needs the person
+        assert schema["required"] == ["status", "result", "person_should"]
+        assert schema["properties"]["status"]["enum"] == ["done", "needs_person"]
         assert created == {"task": "Find the cheapest flight", "sessionId": session.id, "metadata": {"handoffRequest": "req-1"}}
         assert run.task_id == cloud.latest_task().id
 
@@ -465,3 +470,31 @@ def test_losing_contact_while_following_a_task_is_told(cloud: FakeCloud, arun) -
     arun(scenario(), timeout=40)
     assert made.listener.notices[-1] == "Back in contact with Browser Use."
     assert made.listener.resolved == [False, True]  # the trouble as a warning, the recovery as good news
+
+
+@pytest.mark.parametrize(
+    ("output", "shown", "needs_person"),
+    [
+        ('{"status": "done", "result": "AF1234, 120 EUR", "person_should": ""}', "AF1234, 120 EUR", None),
+        (
+            '{"status": "needs_person", "result": "", "person_should": "Type the 2FA code sent to your phone"}',
+            "Needs you: Type the 2FA code sent to your phone",
+            "Type the 2FA code sent to your phone",
+        ),
+        ("Plain text from an older task", "Plain text from an older task", None),
+    ],
+)
+def test_the_structured_outcome_says_the_result_or_that_the_person_is_needed(
+    cloud: FakeCloud, harness: Harness, arun, output: str, shown: str, needs_person: str | None
+) -> None:
+    cloud.manual_steps = True
+
+    async def scenario() -> None:
+        await harness.backend.open_session()
+        await harness.backend.start_task(request())
+        cloud.finish_task(output=output)
+        await wait_until(lambda: harness.listener.finished, what="the task to finish")
+
+    arun(scenario())
+    result = harness.listener.finished[0]
+    assert (result.output, result.needs_person) == (shown, needs_person)

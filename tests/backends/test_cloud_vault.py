@@ -90,7 +90,9 @@ def test_without_vault_entries_nothing_is_added(cloud: FakeCloud, tmp_path: Path
     async def scenario() -> None:
         session = await made.backend.open_session()
         await made.backend.start_task(request("Find the cheapest flight"))
-        assert cloud.task_creates()[0].body == {"task": "Find the cheapest flight", "sessionId": session.id, "metadata": {"handoffRequest": "req-1"}}
+        body = dict(cloud.task_creates()[0].body)
+        assert body.pop("structuredOutput").startswith('{"title": "HandoffOutcome"')  # every task's outcome schema (the queue)
+        assert body == {"task": "Find the cheapest flight", "sessionId": session.id, "metadata": {"handoffRequest": "req-1"}}
 
     arun(scenario())
     arun(made.backend.aclose())

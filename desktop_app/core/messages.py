@@ -47,6 +47,10 @@ STOP_SESSION_QUESTION = ("Stop the session?", "Stop session", "Keep working", "T
 LEFT_RUNNING_STOPPED = "The session from the earlier run has been stopped."
 
 
+def went_wrong(error: BaseException) -> str:
+    return f"Something went wrong: {type(error).__name__}: {error}"
+
+
 def folder_not_opened(folder: object) -> str:
     return f"Could not open the folder. It is here: {folder}"
 

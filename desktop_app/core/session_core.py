@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from desktop_app.core import messages
 from desktop_app.core import timeline as tl
 from desktop_app.core.cards import redact_cards
 from desktop_app.core.control import Control, ControlMachine, Transition, Trigger
@@ -135,7 +136,7 @@ class SessionCore:
             ) from error
 
     def _unexpected_failure(self, error: BaseException) -> None:
-        self.notice(Level.ERROR, f"Something went wrong: {type(error).__name__}: {error}")
+        self.notice(Level.ERROR, messages.went_wrong(error))
 
     @staticmethod
     def resolved(value: bool) -> asyncio.Future[bool]:

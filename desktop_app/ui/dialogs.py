@@ -39,7 +39,9 @@ async def ask(
     box.setTextFormat(Qt.TextFormat.RichText)
     if informative:
         box.setInformativeText(informative)
-    buttons: list[QAbstractButton] = [box.addButton(label, role) for label, role in choices]
+    for label, role in choices:
+        box.addButton(label, role)
+    buttons = [_button(box, label) for label, _ in choices]
     box.setDefaultButton(buttons[default])  # type: ignore[arg-type]
     answer: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
 
@@ -54,6 +56,13 @@ async def ask(
     if on_open is not None:
         on_open(box)
     return await answer
+
+
+def _button(box: QMessageBox, label: str) -> QAbstractButton:
+    """The box's button with this label, looked up among its buttons: ``addButton``'s return value
+    was once seen to come back as a stale wrapper of another type (a QWidgetItem whose memory the
+    new button reused), which made the question fail to open."""
+    return next(b for b in box.buttons() if isinstance(b, QAbstractButton) and b.text() == label)
 
 
 async def confirm(parent: QWidget, title: str, text: str, *, go: str, stay: str, informative: str = "") -> bool:

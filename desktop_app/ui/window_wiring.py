@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from desktop_app.backends.capabilities import BILLED_KIND, capabilities_of
 from desktop_app.core.backend_kind import BackendKind
+from desktop_app.core import messages
 from desktop_app.core.events import Level
 from desktop_app.core.tasks import TaskSet
 from desktop_app.services import Services
@@ -36,7 +37,8 @@ KEYCHAIN_CHECK_DELAY = 0.5  # looking for the system keychain takes a moment: af
 
 def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     """``interactive`` False (--no-err-windows): nothing pops up; questions take their safe answer."""
-    tasks = TaskSet()  # the window's own background work, cancelled as it closes
+    # The window's own background work, cancelled as it closes; a failure is said, never silent.
+    tasks = TaskSet(on_failure=lambda error: window.banner.show_message(messages.went_wrong(error), Level.ERROR))
     window.services = services
     window.recovery_bar = RecoveryBar(capabilities_of(BILLED_KIND).display_name, window)
     early = window.early_task_box

@@ -244,38 +244,28 @@ def test_a_site_outside_the_allowed_list_is_refused_in_plain_words(
     assert any("Stay on these sites: 127.0.0.1." in t for c in model.calls for t in c.texts)
 
 
-def test_enter_in_a_card_form_is_refused_like_the_pay_click(
-    local_services: Services, site: SiteServer, make_window: Any, qrun: Any
-) -> None:
-    model = sl.ScriptedModel([
-        sl.navigate(site.url("pay.html")),
-        sl.type_text("id=name", "Ada Lovelace"),
+PRESSES_REFUSED = [
+    pytest.param(
         sl.Step("send_keys", {"keys": "Enter"}, goal="Submit the form"),
-        sl.done("Paid"),
-    ])
-    sl.install(model)
-    window = make_window(local_services)
-    controller = local_services.controller
-
-    async def scenario() -> None:
-        run_task(window, "Pay for my order")
-        await wait_until(lambda: model.calls and controller.state is Control.HUMAN, timeout=60, what="the person to get control")
-
-    qrun(scenario(), timeout=120)
-    assert site.submissions == []
-    asked = [e.reason for e in controller.timeline.entries if isinstance(e, tl.Handoff)]
-    assert asked == [
         "A person pays on 127.0.0.1 (the rule for every site): the agent stopped before pressing Enter in the form. "
-        "Check the order and the amount, press it yourself, then hand back."
-    ]
-
-
-def test_a_script_pressing_pay_is_refused_too(local_services: Services, site: SiteServer, make_window: Any, qrun: Any) -> None:
-    model = sl.ScriptedModel([
-        sl.navigate(site.url("pay.html")),
+        "Check the order and the amount, press it yourself, then hand back.",
+        id="enter-in-a-card-form",
+    ),
+    pytest.param(
         sl.Step("evaluate", {"code": "document.getElementById('pay').click()"}, goal="Press Pay with a script"),
-        sl.done("Paid"),
-    ])
+        "A person pays on 127.0.0.1 (the rule for every site): the agent may not press or submit here with a script. "
+        "Do this step yourself, then hand back.",
+        id="a-script-pressing-pay",
+    ),
+]
+
+
+@pytest.mark.parametrize(("press", "reason"), PRESSES_REFUSED)
+def test_other_ways_to_press_pay_are_refused_like_the_click(
+    press: Any, reason: str, local_services: Services, site: SiteServer, make_window: Any, qrun: Any
+) -> None:
+    """Enter in a card form, or a script that clicks Pay, is refused as the click is."""
+    model = sl.ScriptedModel([sl.navigate(site.url("pay.html")), sl.type_text("id=name", "Ada Lovelace"), press, sl.done("Paid")])
     sl.install(model)
     window = make_window(local_services)
     controller = local_services.controller
@@ -286,8 +276,4 @@ def test_a_script_pressing_pay_is_refused_too(local_services: Services, site: Si
 
     qrun(scenario(), timeout=120)
     assert site.submissions == []
-    asked = [e.reason for e in controller.timeline.entries if isinstance(e, tl.Handoff)]
-    assert asked == [
-        "A person pays on 127.0.0.1 (the rule for every site): the agent may not press or submit here with a script. "
-        "Do this step yourself, then hand back."
-    ]
+    assert [e.reason for e in controller.timeline.entries if isinstance(e, tl.Handoff)] == [reason]

@@ -145,8 +145,9 @@ class SessionActions:
             return
 
         def finished(done: asyncio.Future[bool]) -> None:
-            # A failure was already reported by the core; here only success matters.
-            if not done.cancelled() and done.exception() is None and done.result():
+            # A failure was already reported by the core; here only success matters. A session lost
+            # before this ran gave the text back (TaskReturned found it still in the box): keep it.
+            if not done.cancelled() and done.exception() is None and done.result() and self._controller.state.session_alive:
                 on_success()
 
         result.done.add_done_callback(finished)

@@ -37,7 +37,6 @@ from desktop_app.core.events import (
 )
 from desktop_app.core.next_run import HandBackPlan, Release, Resume, TaskTooLong, compose_task, plan_hand_back
 from desktop_app.core.ports import Backend, Capabilities, SessionInfo
-from desktop_app.core.session_clock import ClockReading
 from desktop_app.core.session_core import SessionCore
 from desktop_app.core.session_lifecycle import SessionLifecycle
 from desktop_app.core.work_in_hand import WorkInHand
@@ -119,10 +118,6 @@ class SessionController:
         except BackendError as error:
             return error
         return None
-
-    def clock_reading(self, now: float | None = None) -> ClockReading | None:
-        """Time left before the provider ends the session on its own; None if it never does."""
-        return self._core.watch.reading(now) if self.state.session_alive else None
 
     def status(self) -> StatusChanged:
         """What the status line shows now (later changes arrive as ``StatusChanged`` events)."""

@@ -47,6 +47,19 @@ class StepState(Enum):
     def in_progress(self) -> bool:
         return self in (StepState.RUNNING, StepState.NEEDS_YOU)
 
+    # What a person may do with a step in this state (the queue refuses the rest; the panel enables its buttons from these).
+    @property
+    def can_skip(self) -> bool:
+        return self in (StepState.WAITING, StepState.FAILED)
+
+    @property
+    def can_run_again(self) -> bool:
+        return self in (StepState.DONE, StepState.FAILED, StepState.SKIPPED)
+
+    @property
+    def can_remove(self) -> bool:
+        return not self.in_progress
+
 
 @dataclass(frozen=True)
 class Step:
@@ -126,7 +139,7 @@ class Queue:
 
     def remove(self, step_id: int) -> None:
         i = self.index(step_id)
-        if self.steps[i].state.in_progress:
+        if not self.steps[i].state.can_remove:
             raise QueueRefused(messages.QUEUE_STEP_BUSY)
         del self.steps[i]
 
@@ -138,14 +151,14 @@ class Queue:
 
     def skip(self, step_id: int) -> Step:
         step = self.get(step_id)
-        if step.state not in (StepState.WAITING, StepState.FAILED):
+        if not step.state.can_skip:
             raise QueueRefused(messages.QUEUE_SKIP_ONLY_WAITING)
         return self.set(step_id, state=StepState.SKIPPED)
 
     def run_again(self, step_id: int) -> Step:
         """The step waits again (its earlier output goes); it runs next, before later waiting steps."""
         step = self.get(step_id)
-        if step.state.in_progress or step.state is StepState.WAITING:
+        if not step.state.can_run_again:
             raise QueueRefused(messages.QUEUE_STEP_BUSY if step.state.in_progress else messages.QUEUE_ALREADY_WAITING)
         return self.set(step_id, state=StepState.WAITING, output="", reason="", task_ids=(), cost=Decimal(0))
 

@@ -334,9 +334,9 @@ class QueuePanel(QWidget):
     def _update_buttons(self) -> None:
         step_id = self.selected_step()
         step = next((s for s in self._steps if s.id == step_id), None)
-        self.skip_button.setEnabled(step is not None and step.state in (StepState.WAITING, StepState.FAILED))
-        self.run_again_button.setEnabled(step is not None and step.state in (StepState.DONE, StepState.FAILED, StepState.SKIPPED))
-        self.remove_button.setEnabled(step is not None and not step.state.in_progress)
+        self.skip_button.setEnabled(step is not None and step.state.can_skip)
+        self.run_again_button.setEnabled(step is not None and step.state.can_run_again)
+        self.remove_button.setEnabled(step is not None and step.state.can_remove)
         self.run_queue_button.setEnabled(bool(self._steps) and not self._running)
         self.run_queue_button.setText("Queue running…" if self._running else "Run queue")
         has_playbook = self.playbook_list.count() > 0

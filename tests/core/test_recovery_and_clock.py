@@ -74,13 +74,18 @@ def test_reattaching_follows_the_task_still_running_without_repeating_steps(arun
     assert [e.kind for e in controller.timeline.entries][0] == "SessionReattached"
 
 
-def test_the_clock_warns_once_then_notices_the_timeout(arun) -> None:
+def clocked() -> tuple[FakeClock, ScriptedBackend, list[Notice], SessionController]:
+    """A controller on a fake clock, with the notices it publishes."""
     clock = FakeClock()
     backend = ScriptedBackend()
     bus = EventBus()
     notices: list[Notice] = []
     bus.subscribe(lambda e: notices.append(e) if isinstance(e, Notice) else None)
-    controller = SessionController(backend, bus, clock=clock)
+    return clock, backend, notices, SessionController(backend, bus, clock=clock)
+
+
+def test_the_clock_warns_once_then_notices_the_timeout(arun) -> None:
+    clock, backend, notices, controller = clocked()
 
     async def scenario() -> None:
         await controller.new_session().done
@@ -90,8 +95,7 @@ def test_the_clock_warns_once_then_notices_the_timeout(arun) -> None:
         controller.lifecycle.tick()
         controller.lifecycle.tick()
         assert len(notices) == 1 and notices[0].action is NoticeAction.KEEP_ALIVE
-        reading = controller.clock_reading()
-        assert reading.warn and reading.describe().startswith("session ends in 1:40")
+        assert controller.status().text.endswith(" · session ends in 1:40 without agent activity")
         backend.alive = False
         clock.now += 101
         controller.lifecycle.tick()
@@ -127,7 +131,7 @@ def test_a_session_the_provider_still_runs_is_not_dropped(arun) -> None:
 
     arun(scenario())
     assert backend.count("session_alive") == 1 and controller.state is Control.IDLE
-    assert controller.clock_reading().remaining > 14 * 60
+    assert controller.status().text.endswith(" · session ends in 15:00 without agent activity")  # the provider said it runs: trusted
 
 
 def test_keep_alive_runs_a_short_task_only_when_idle(arun) -> None:
@@ -187,12 +191,7 @@ def test_the_clock_watch_goes_on_after_a_stop_that_failed(arun) -> None:
     """The watch runs as a core task: a Stop session that fails must not end it (the session lives on, billed)."""
     import asyncio
 
-    clock = FakeClock()
-    backend = ScriptedBackend()
-    bus = EventBus()
-    notices: list[Notice] = []
-    bus.subscribe(lambda e: notices.append(e) if isinstance(e, Notice) else None)
-    controller = SessionController(backend, bus, clock=clock)
+    clock, backend, notices, controller = clocked()
 
     async def scenario() -> None:
         await controller.new_session().done

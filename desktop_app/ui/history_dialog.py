@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from desktop_app.core import export
 from desktop_app.core.playbooks import replay_plan
 from desktop_app.core.store import HistoryStore, SessionRecord
 from desktop_app.core.messages import format_cost, plural
+from desktop_app.ui.list_rows import rows_for
 from desktop_app.ui.timeline_view import EntryDetail, TimelineView
 
 SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -112,18 +112,18 @@ class HistoryDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        self.sessions.clear()
-        for session in self._history.sessions():
-            item = QListWidgetItem(describe(session))
+        sessions = self._history.sessions()
+        for item, session in zip(rows_for(self.sessions, len(sessions)), sessions):
+            item.setText(describe(session))
             item.setData(SESSION_ROLE, session)
-            self.sessions.addItem(item)
-        has_sessions = self.sessions.count() > 0
+        has_sessions = bool(sessions)
         self.export_json.setEnabled(has_sessions)
         self.export_html.setEnabled(has_sessions)
         if has_sessions:
-            self.sessions.setCurrentRow(0)
+            self.sessions.setCurrentRow(0)  # rows_for left none current: this shows it
         else:
             self.status.setText("No sessions yet.")
+            self._show_selected()
 
     def selected(self) -> SessionRecord | None:
         item = self.sessions.currentItem()

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QMenu,
     QPlainTextEdit,
     QPushButton,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.queue import Step, StepKind, StepState
+from desktop_app.ui.list_rows import rows_for
 
 STEP_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STEP_TEXT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -244,11 +244,9 @@ class QueuePanel(QWidget):
         if not same_rows and self.queue_list.state() is QAbstractItemView.State.EditingState:
             self._redraw_later.start()  # rows are not made again under an open editor: once it closes
             return
-        if not same_rows:  # a step added, removed or moved: the rows are made again
-            self.queue_list.clear()
-            for _ in steps:
-                self.queue_list.addItem(QListWidgetItem())
-        # Otherwise each row is updated in place: an editor closing on a row never loses its item.
+        if not same_rows:  # a step added, removed or moved: as many rows as steps, all rewritten below
+            rows_for(self.queue_list, len(steps))
+        # Rows are rewritten in place: an editor closing on a row never loses its item.
         for row, step in enumerate(steps):
             item = self.queue_list.item(row)
             text = step_row(row + 1, step)

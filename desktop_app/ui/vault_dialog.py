@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.site_rules import DUTY_LABELS, Duty, SiteRule, SiteRules
 from desktop_app.core.vault import FIELD_LABELS, FIELDS, VaultInputError, check_site, check_sites, site_label
+from desktop_app.ui.list_rows import rows_for
 from desktop_app.ui.value_field import ValueField
 from desktop_app.vault_store import VaultStore
 
@@ -154,13 +155,12 @@ class VaultDialog(QDialog):
         return tab
 
     def _reload_entries(self) -> None:
+        entries = self.store.entries
         self.entry_list.blockSignals(True)
-        self.entry_list.clear()
-        for entry in self.store.entries:
+        for item, entry in zip(rows_for(self.entry_list, len(entries)), entries):
             missing = "" if entry.fields else " — no values yet"
-            item = QListWidgetItem(f"{entry.name} — {', '.join(site_label(s) for s in entry.sites)}{missing}")
+            item.setText(f"{entry.name} — {', '.join(site_label(s) for s in entry.sites)}{missing}")
             item.setData(Qt.ItemDataRole.UserRole, entry.name)
-            self.entry_list.addItem(item)
             if entry.name == self._current:
                 self.entry_list.setCurrentItem(item)
         self.entry_list.blockSignals(False)
@@ -280,13 +280,9 @@ class VaultDialog(QDialog):
         self.final_pay.blockSignals(True)
         self.final_pay.setChecked(rules.final_pay_everywhere)
         self.final_pay.blockSignals(False)
-        self.rule_list.blockSignals(True)
-        self.rule_list.clear()
-        for rule in rules.rules:
-            item = QListWidgetItem(rule.describe())
+        for item, rule in zip(rows_for(self.rule_list, len(rules.rules)), rules.rules):
+            item.setText(rule.describe())
             item.setData(Qt.ItemDataRole.UserRole, rule.site)
-            self.rule_list.addItem(item)
-        self.rule_list.blockSignals(False)
 
     def _rule_chosen(self, item: QListWidgetItem | None) -> None:
         if item is None:

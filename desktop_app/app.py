@@ -321,7 +321,7 @@ async def _main(
     from desktop_app.services import Services
 
     services = Services(paths, devtools_url, backend_override=args.backend)
-    attach_event_log(services.bus)
+    services.each_slot(lambda slot: attach_event_log(slot.bus))
     # The page is on screen and usable meanwhile; the panel's first key check must not find the
     # keychain still undiscovered (its imports would freeze the window).
     await services.keychain.detect()

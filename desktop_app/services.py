@@ -7,23 +7,25 @@ only builds the pieces and chooses the backend the user picked.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.backends import BackendContext, build_backend
-from desktop_app.backends.capabilities import BILLED_KIND, UNBILLED_KINDS
+from desktop_app.backends.capabilities import BILLED_KIND, UNBILLED_KINDS, capabilities_of
 from desktop_app.backends.providers import provider
 from desktop_app.core.backend_kind import BackendKind
 from desktop_app.core.config_check import ConfigProblem, Setting
 from desktop_app.core.controller import CommandResult, SessionController
 from desktop_app.core.errors import BackendError
+from desktop_app.core.inbox import Inbox
 from desktop_app.core.events import EventBus, Level, Notice, action_for
 from desktop_app.core.playbooks import PlaybookStore
 from desktop_app.core.privacy import PrivacyGuard
 from desktop_app.core.queue_runner import QueueRunner
+from desktop_app.core.session_group import SessionGroup
 from desktop_app.core.recovery import (
     close_local_leftovers,
     find_left_running,
@@ -56,22 +58,78 @@ class Services:
         self.settings_store = SettingsStore(paths.settings_file)
         self.settings = self.settings_store.load()
         self.keychain = Keychain()
-        self.bus = EventBus()
         self.history = HistoryStore.open(paths.database)
-        self.history.attach(self.bus.subscribe, self.bus.publish)
-        # Before the controller: it must see every control change, from the first.
-        self.privacy = PrivacyGuard(self.bus.subscribe, self.bus.publish)
         self.vault = VaultStore(paths.vault_file, self.keychain)
-        self.context = BackendContext(paths=paths, devtools_url=devtools_url, privacy=self.privacy, vault=self.vault)
+        self.context = BackendContext(paths=paths, devtools_url=devtools_url, privacy=None, vault=self.vault)
         self.backend_kind = chosen_backend(self.settings, backend_override)
         # ``--backend`` is for this run only: saving other settings must not make it the default.
         self._stored_backend = self.settings.backend
-        self.controller = SessionController(self._build(self.backend_kind), self.bus)
-        self.queue = QueueRunner(self.controller)  # drives the controller; survives a switch of backend
         self.playbooks = PlaybookStore(paths.playbooks_file)
+        self.sessions = SessionGroup()
+        self.inbox = Inbox()
+        self.slots: list[SessionSlot] = []
+        self._slot_observers: list[Callable[[SessionSlot], None]] = []
+        self._slots_opened = 0
+        self.open_slot()
 
-    def _build(self, kind: BackendKind) -> Backend:
-        return build_backend(kind, lambda: self.settings, self.keychain, self.context)
+    # -- the sessions the window holds -----------------------------------------------------------
+
+    def open_slot(self) -> SessionSlot:
+        """Room for one more session (a tab): its own bus, privacy guard, controller and queue."""
+        self._slots_opened += 1
+        bus = EventBus()
+        self.history.attach(bus.subscribe, bus.publish)
+        # Before the controller: it must see every control change, from the first.
+        privacy = PrivacyGuard(bus.subscribe, bus.publish)
+        controller = SessionController(self._build(self.backend_kind, privacy), bus)
+        slot = SessionSlot(self._slots_opened, bus, privacy, controller, QueueRunner(controller))
+        self.slots.append(slot)
+        self.sessions.add(slot.name, controller)
+        slot.forget_inbox = self.inbox.watch(slot.number, bus, lambda: slot.name, controller.time_left)
+        for observer in self._slot_observers:
+            observer(slot)
+        return slot
+
+    async def close_slot(self, slot: SessionSlot) -> None:
+        """The tab is closing (its question answered): stop its session and let it go."""
+        await slot.controller.shutdown(stop_session=True)
+        slot.forget_inbox()
+        slot.privacy.close()
+        self.sessions.remove(slot.controller)
+        self.slots.remove(slot)
+
+    def each_slot(self, observer: Callable[[SessionSlot], None]) -> None:
+        """``observer`` for every slot, those open and those to come (the event log, the window)."""
+        self._slot_observers.append(observer)
+        for slot in self.slots:
+            observer(slot)
+
+    def may_open_slot(self) -> str | None:
+        """Why one more session cannot open in this mode, or None."""
+        limit = capabilities_of(self.backend_kind)
+        if limit.max_sessions is not None and len(self.slots) >= limit.max_sessions:
+            return limit.why_max_sessions
+        return None
+
+    # The first session's parts: what a one-session caller (the start-up checks, tools, tests) uses.
+    @property
+    def bus(self) -> EventBus:
+        return self.slots[0].bus
+
+    @property
+    def privacy(self) -> PrivacyGuard:
+        return self.slots[0].privacy
+
+    @property
+    def controller(self) -> SessionController:
+        return self.slots[0].controller
+
+    @property
+    def queue(self) -> QueueRunner:
+        return self.slots[0].queue
+
+    def _build(self, kind: BackendKind, privacy: PrivacyGuard | None) -> Backend:
+        return build_backend(kind, lambda: self.settings, self.keychain, replace(self.context, privacy=privacy))
 
     # -- settings and backend choice ---------------------------------------------------------
 
@@ -83,8 +141,9 @@ class Services:
         A switch between Local and Cloud while a session is open is refused and not saved, so the
         file never names a backend other than the one in use."""
         messages: list[str] = []
-        if settings.backend != self.backend_kind and self.controller.backend_locked_reason is not None:
-            messages.append(self.controller.backend_locked_reason + " Your other settings were saved.")
+        locked = self.sessions.backend_locked_reason
+        if settings.backend != self.backend_kind and locked is not None:
+            messages.append(locked + " Your other settings were saved.")
             settings = replace(settings, backend=self.backend_kind)
         stored = settings
         if settings.backend == self.backend_kind:  # not a switch: keep the default the person chose
@@ -95,7 +154,7 @@ class Services:
             result = self.switch_backend(settings.backend)
             return messages if result.accepted else [*messages, result.reason]
         address_changed = before.effective_cloud_base_url() != settings.effective_cloud_base_url()
-        if address_changed and self.backend_kind == BILLED_KIND and self.controller.state.session_alive:
+        if address_changed and self.backend_kind == BILLED_KIND and self.sessions.session_ids():
             messages.append("The new Browser Use address is used from the next session.")
         return messages
 
@@ -112,21 +171,29 @@ class Services:
     def restart_to_switch(self, kind: BackendKind) -> str | None:
         """Why switching to ``kind`` now needs Handoff to restart (to offer Restart), or None: the
         switch can happen here, or not at all while a session is open."""
-        if self.controller.backend_locked_reason is not None:
+        if self.sessions.backend_locked_reason is not None:
             return None
         return self.restart_needed_for(kind)
 
     def switch_backend(self, kind: BackendKind) -> CommandResult:
         kind = BackendKind(kind)
-        if kind != self.backend_kind and self.controller.backend_locked_reason is None:
+        locked = self.sessions.backend_locked_reason
+        if kind != self.backend_kind and locked is None:
             restart = self.restart_needed_for(kind)
             if restart is not None:
                 self._remember_choice(kind)  # the next start, or Restart, opens in the mode chosen
                 return CommandResult(False, restart)
-        result = self.controller.replace_backend(self._build(kind))
-        if result.accepted:
-            self.backend_kind = kind
-            self._remember_choice(kind)
+        if locked is not None:
+            return CommandResult(False, locked)
+        limit = capabilities_of(kind).max_sessions
+        if limit is not None and len(self.slots) > limit:
+            return CommandResult(False, f"{capabilities_of(kind).why_max_sessions} Close the other session tabs first.")
+        for slot in self.slots:
+            result = slot.controller.replace_backend(self._build(kind, slot.privacy))
+            if not result.accepted:
+                return result
+        self.backend_kind = kind
+        self._remember_choice(kind)
         return result
 
     def _remember_choice(self, kind: BackendKind) -> None:
@@ -160,9 +227,9 @@ class Services:
 
     async def find_left_running(self) -> list[RemoteSession]:
         """Billed sessions earlier runs left open that the provider still runs (told as a notice on failure)."""
-        current = self.controller.session.id if self.controller.session is not None else None
+        current = self.sessions.session_ids()
         close_local_leftovers(self.history, UNBILLED_KINDS, current=current)
-        earlier = [s for s in self.history.open_sessions(BILLED_KIND) if s.id != current]
+        earlier = [s for s in self.history.open_sessions(BILLED_KIND) if s.id not in current]
         if not earlier:
             return []
         try:
@@ -179,14 +246,16 @@ class Services:
             )
             return []
 
-    def reattach(self, session_id: str) -> CommandResult:
+    def reattach(self, session_id: str, controller: SessionController | None = None) -> CommandResult:
+        """Into ``controller``'s tab (default: the first)."""
+        controller = controller or self.controller
         if self.backend_kind != BILLED_KIND:
             switched = self.switch_backend(BILLED_KIND)
             if not switched.accepted:
                 return switched
         record = self.history.session(session_id)
         earlier_cost = record.total_cost if record is not None else Decimal(0)
-        return self.controller.reattach(session_id, recorded_steps(self.history, session_id), earlier_cost)
+        return controller.reattach(session_id, recorded_steps(self.history, session_id), earlier_cost)
 
     async def stop_left_running(self, session_id: str) -> None:
         """Raises BackendError when the provider cannot be reached (the session stays listed)."""
@@ -199,12 +268,48 @@ class Services:
         if self.backend_kind == BILLED_KIND:
             yield self.controller.backend
             return
-        backend = self._build(BILLED_KIND)
+        backend = self._build(BILLED_KIND, None)
         try:
             yield backend
         finally:
             await backend.aclose()
 
     def close(self) -> None:
-        self.privacy.close()
+        for slot in self.slots:
+            slot.privacy.close()
         self.history.close()
+
+
+@dataclass(eq=False)
+class SessionSlot:
+    """One session the window holds (a tab): its own events, privacy guard, controller and queue."""
+
+    number: int
+    bus: EventBus
+    privacy: PrivacyGuard
+    controller: SessionController
+    queue: QueueRunner  # drives the controller; survives a switch of backend
+    forget_inbox: Callable[[], None] = lambda: None
+
+    @property
+    def name(self) -> str:
+        return f"Session {self.number}"
+
+
+class SessionServices:
+    """The app's services as one session's widgets see them: that session's controller, bus, queue
+    and privacy guard; everything else (settings, keychain, history, vault) is the app's, read live."""
+
+    def __init__(self, app: Services, slot: SessionSlot) -> None:
+        self._app = app
+        self.slot = slot
+        self.controller = slot.controller
+        self.bus = slot.bus
+        self.queue = slot.queue
+        self.privacy = slot.privacy
+
+    def reattach(self, session_id: str) -> CommandResult:
+        return self._app.reattach(session_id, self.controller)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)

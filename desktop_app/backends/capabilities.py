@@ -11,6 +11,10 @@ LOCAL = Capabilities(
     pauses_in_place=True,
     view_is_browser=BackendKind.LOCAL.view_is_browser,
     billed_while_alive=False,
+    # browser-use attaches to the whole built-in browser (every view's page is a target on the one
+    # DevTools port) and the screenshot masking guards one page: one agent at a time.
+    max_sessions=1,
+    why_max_sessions="Local mode runs one session at a time: the agent would see every page of the built-in browser.",
 )
 
 CLOUD = Capabilities(

@@ -137,10 +137,18 @@ class SessionController:
         session = self.session
         return QuitQuestion(
             self.capabilities.display_name,
-            session.id if session is not None else "",
-            self.session_cost,
-            agent_working=self.state in (Control.AGENT, Control.TAKING_OVER),
+            [("", session.id if session is not None else "", self.session_cost)],
+            agent_working=self.agent_working,
         )
+
+    @property
+    def agent_working(self) -> bool:
+        return self.state in (Control.AGENT, Control.TAKING_OVER)
+
+    def time_left(self) -> float | None:
+        """Seconds before the provider ends the session on its own (None: no session, or it never does)."""
+        reading = self._core.watch.reading()
+        return None if reading is None else reading.remaining
 
     @property
     def stop_session_concern(self) -> str | None:

@@ -18,21 +18,31 @@ def plural(count: int, noun: str) -> str:
 
 
 class QuitQuestion:
-    """What closing the window asks while a billed session is alive: which session, what it costs,
-    and what each answer does to it (the agent's task is stopped whichever is chosen)."""
+    """What closing the window asks while billed sessions are alive: which sessions, what they cost,
+    and what each answer does to them (the agents' tasks are stopped whichever is chosen)."""
 
-    stop = "Stop the session and quit"
-    keep = "Quit and leave the session running (billed)"
     cancel = "Cancel"
 
-    def __init__(self, service: str, session_id: str, cost: Decimal, *, agent_working: bool) -> None:
-        self.title = f"Stop the {service} session before quitting?"
-        shown_id = session_id if len(session_id) <= 12 else session_id[:8] + "…"
-        spent = f" It has cost {format_cost(cost)} so far." if cost else ""
-        self.text = (
-            f"The {service} session ({shown_id}) is billed for as long as it runs — also after Handoff "
-            f"quits, until {service} ends it or you stop it.{spent}"
-        )
+    def __init__(self, service: str, sessions: list[tuple[str, str, Decimal]], *, agent_working: bool) -> None:
+        """``sessions``: (name in the window, provider's id, cost so far) of each billed session alive."""
+        several = len(sessions) > 1
+        self.stop = "Stop the sessions and quit" if several else "Stop the session and quit"
+        self.keep = f"Quit and leave {'them' if several else 'the session'} running (billed)"
+        self.title = f"Stop the {plural(len(sessions), service + ' session')} before quitting?" if several else f"Stop the {service} session before quitting?"
+        described = [_billed_session(name if several else "", session_id, cost) for name, session_id, cost in sessions]
+        if several:
+            self.text = (
+                f"These {service} sessions are billed for as long as they run — also after Handoff quits, until "
+                f"{service} ends them or you stop them:\n" + "\n".join(f"• {line}" for line in described)
+            )
+        else:
+            self.text = (
+                f"The {service} session ({described[0]}) is billed for as long as it runs — also after Handoff "
+                f"quits, until {service} ends it or you stop it."
+            )
+            cost = sessions[0][2]
+            if cost:
+                self.text += f" It has cost {format_cost(cost)} so far."
         self.informative = (
             "The agent's current task is stopped either way; the next start offers to reattach to a session left running."
             if agent_working
@@ -40,7 +50,29 @@ class QuitQuestion:
         )
 
 
+def _billed_session(name: str, session_id: str, cost: Decimal) -> str:
+    shown_id = session_id if len(session_id) <= 12 else session_id[:8] + "…"
+    if not name:
+        return shown_id
+    return f"{name} ({shown_id}), {format_cost(cost)} so far" if cost else f"{name} ({shown_id})"
+
+
 # -- what the window says ------------------------------------------------------------------------
+
+
+def close_tab_question(name: str, service: str) -> tuple[str, str, str, str]:
+    """Title, text, and the two answers: closing a tab stops its session."""
+    return (
+        f"Close {name}?",
+        f"Closing the tab stops its {service} session and the agent's task. The timeline so far stays in History.",
+        "Stop the session and close",
+        "Keep it",
+    )
+
+
+def tab_not_closed(name: str) -> str:
+    return f"{name} was not closed: its session is still open. Stop the session first."
+
 
 HAND_BACK_TITLE = "Hand back to the agent?"
 STOP_SESSION_QUESTION = ("Stop the session?", "Stop session", "Keep working", "The timeline so far stays in History.")

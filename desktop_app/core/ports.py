@@ -35,6 +35,9 @@ class Capabilities:
     billed_while_alive: bool
     limits: SessionLimits | None = None
     task_max_chars: int = 50_000
+    # How many sessions the window may hold at once in this mode (None: as many as the provider allows).
+    max_sessions: int | None = None
+    why_max_sessions: str = ""  # said where a new session is refused for that limit
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ app, so any left open were cut short by a crash and are closed in the history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.ports import Backend, RemoteSession
@@ -18,19 +18,19 @@ CUT_SHORT_REASON = "Handoff closed unexpectedly"
 UNCONFIRMED_CHECKED = "A session start whose answer was lost; checked with the provider at the next start"
 
 
-def close_local_leftovers(history: HistoryStore, kinds: Iterable[str], *, current: str | None = None) -> None:
+def close_local_leftovers(history: HistoryStore, kinds: Iterable[str], *, current: Collection[str] = ()) -> None:
     """``kinds``: the backends whose sessions end with the app (none of them can still run)."""
     for kind in kinds:
         for session in history.open_sessions(kind):
-            if session.id != current:
+            if session.id not in current:
                 history.mark_ended(session.id, CUT_SHORT_REASON)
 
 
-async def find_left_running(history: HistoryStore, checker: Backend, *, current: str | None = None) -> list[RemoteSession]:
-    """Sessions earlier runs left open that still run (``current``, this run's own, is not one),
+async def find_left_running(history: HistoryStore, checker: Backend, *, current: Collection[str] = ()) -> list[RemoteSession]:
+    """Sessions earlier runs left open that still run (``current``, this run's own, are not),
     and any session started unseen while a start's answer was lost (an ``unconfirmed`` marker).
     Raises BackendError when the provider cannot be asked (the sessions stay marked open)."""
-    recorded = [s for s in history.open_sessions(checker.capabilities.kind) if s.id != current]
+    recorded = [s for s in history.open_sessions(checker.capabilities.kind) if s.id not in current]
     if not recorded:
         return []
     markers = [s for s in recorded if s.id.startswith(UNCONFIRMED_PREFIX)]
@@ -38,7 +38,7 @@ async def find_left_running(history: HistoryStore, checker: Backend, *, current:
     since = min((s.started_at for s in markers), default=None)
     live = await checker.find_live_sessions(open_ids, started_since=since)
     # Besides the open ones, only sessions the history has never seen (never this run's own).
-    seen = {s.id for s in history.sessions()} | {current}
+    seen = {s.id for s in history.sessions()} | set(current)
     live = [s for s in live if s.id in open_ids or s.id not in seen]
     live_ids = {s.id for s in live}
     for session in recorded:

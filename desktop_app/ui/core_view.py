@@ -7,9 +7,10 @@ The words for each control state come from ``core.state_words``; where backends 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
 from desktop_app import APP_NAME
 from desktop_app.core import timeline as tl
@@ -42,7 +43,11 @@ class CoreView:
         dialogs: WindowDialogs,
         *,
         interactive: bool,
+        show_title: Callable[[str], None],
+        notify: Callable[[str, str], None],
     ) -> None:
+        """``show_title``: the control state's title (the tab's, and the window's while the tab is
+        current); ``notify``: a desktop notification, named for the session when there are several."""
         self._window = window
         self._services = services
         self._controller = services.controller
@@ -53,7 +58,8 @@ class CoreView:
         self._actions = actions
         self._dialogs = dialogs
         self._interactive = interactive
-        self._tray: QSystemTrayIcon | None = None  # created when first needed
+        self._show_title = show_title
+        self.notify = notify
 
     # -- control ---------------------------------------------------------------------------------
 
@@ -76,7 +82,7 @@ class CoreView:
         self._live_view.set_locked(state.view_locked, words.shield, offer_take_over=words.shield_offers_take_over)
         if words.placeholder and not capabilities.view_is_browser:
             self._live_view.show_placeholder(words.placeholder)
-        self._window.setWindowTitle(f"{APP_NAME} — {words.title}")
+        self._show_title(words.title)
 
     def show_capabilities(self, capabilities: Capabilities) -> None:
         self._live_view.configure(is_browser=capabilities.view_is_browser)
@@ -157,14 +163,6 @@ class CoreView:
         self._banner.show_message(messages.QUEUE_DONE)
         if not self._window.isActiveWindow():
             self.notify(f"{APP_NAME}: {messages.QUEUE_DONE}", summary.splitlines()[-1])
-
-    def notify(self, title: str, text: str) -> None:
-        """A desktop notification (where the desktop has a tray to show it from)."""
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            if self._tray is None:
-                self._tray = QSystemTrayIcon(self._window.windowIcon(), self._window)
-                self._tray.show()
-            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10_000)
 
     def _tell_finished_elsewhere(self, finished: tl.TaskFinished) -> None:
         """A task the person gave has ended while they look at another window: tell the desktop."""

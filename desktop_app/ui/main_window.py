@@ -27,10 +27,20 @@ if TYPE_CHECKING:
 
     from PySide6.QtGui import QCloseEvent
 
+    from PySide6.QtWidgets import QSplitter
+
     from desktop_app.core.backend_kind import BackendKind
     from desktop_app.core.controller import SessionController
     from desktop_app.services import Services
+    from desktop_app.ui.core_view import CoreView
+    from desktop_app.ui.inbox_view import InboxView
     from desktop_app.ui.live_view import LiveView
+    from desktop_app.ui.notice_banner import NoticeBanner
+    from desktop_app.ui.queue_actions import QueueActions
+    from desktop_app.ui.session_actions import SessionActions
+    from desktop_app.ui.session_tab import SessionTab
+    from desktop_app.ui.session_tabs import SessionTabs
+    from desktop_app.ui.task_panel import TaskPanel
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +54,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.resize(QSize(1280, 800))
         self.setWindowIcon(QIcon(str(resources_dir() / "icons" / "handoff.svg")))
-        self.live_view = live_view
+        self.first_live_view = live_view  # the page on screen from the start: the first tab's
+        self.tabs: list[SessionTab] = []  # one per session, in the order opened (attach() adds them)
+        self.tab_widget: SessionTabs | None = None
         self.quitter = None  # built by attach(); until then a close waits for it
         self._close_asked_early = False
         self._geometry_file: Path | None = None  # where size and place are kept (restore_geometry)
@@ -67,9 +79,6 @@ class MainWindow(QMainWindow):
         self._frame_row.addWidget(self.early_task_box)
         self._layout.addLayout(self._frame_row, 1)
         self.setCentralWidget(central)
-        self.status = QLabel(self)
-        self.status.setObjectName("sessionStatus")
-        self.statusBar().addPermanentWidget(self.status)
 
     @classmethod
     def open(cls, services: Services, *, interactive: bool = True, live_view: LiveView | None = None) -> MainWindow:
@@ -108,14 +117,138 @@ class MainWindow(QMainWindow):
         if self._close_asked_early:
             self.request_close(ask=False)
 
+    # -- the session tabs (window_wiring builds them) ---------------------------------------------
+
+    @property
+    def current_tab(self) -> SessionTab:
+        """The session on screen; what the shortcuts, the dialogs and the recovery bar act on."""
+        assert self.tab_widget is not None, "attach() first"
+        page = self.tab_widget.currentWidget()
+        return next((tab for tab in self.tabs if tab.page is page), self.tabs[0])
+
+    # What a one-session reader (the start-up, tools, tests) asks of the window: the tab on screen's.
+    @property
+    def live_view(self) -> LiveView:
+        return self.current_tab.live_view if self.tabs else self.first_live_view
+
+    @property
+    def task_panel(self) -> TaskPanel:
+        return self.current_tab.task_panel
+
+    @property
+    def banner(self) -> NoticeBanner:
+        return self.current_tab.banner
+
+    @property
+    def actions(self) -> SessionActions:
+        return self.current_tab.actions
+
+    @property
+    def queue_actions(self) -> QueueActions:
+        return self.current_tab.queue_actions
+
+    @property
+    def view(self) -> CoreView:
+        return self.current_tab.view
+
+    @property
+    def splitter(self) -> QSplitter:
+        return self.current_tab.splitter
+
+    @property
+    def status(self) -> QLabel:
+        return self.current_tab.status
+
     @property
     def controller(self) -> SessionController:
-        return self.services.controller
+        return self.current_tab.controller
 
     @property
     def closed(self) -> asyncio.Future[None]:
         assert self.quitter is not None, "attach() first"
         return self.quitter.closed
+
+    def make_tab_widget(self) -> SessionTabs:
+        from desktop_app.ui.session_tabs import SessionTabs
+
+        self.tab_widget = SessionTabs(self)
+        self.tab_widget.currentChanged.connect(lambda _index: self._current_changed())
+        self.tab_widget.tabCloseRequested.connect(lambda index: self._close_requested(index))
+        self.tab_widget.inbox_button.toggled.connect(lambda shown: self.inbox_view.setVisible(shown))
+        return self.tab_widget
+
+    def add_tab(self, tab: SessionTab) -> None:
+        assert self.tab_widget is not None
+        self.tabs.append(tab)
+        self.statusBar().addPermanentWidget(tab.status)
+        self.tab_widget.addTab(tab.page, tab.tab_text(False))
+        self.tab_widget.setCurrentWidget(tab.page)
+        self.tab_widget.allow_closing()
+        self._current_changed()
+
+    def remove_tab(self, tab: SessionTab) -> None:
+        assert self.tab_widget is not None
+        tab.close()
+        self.tabs.remove(tab)
+        self.tab_widget.removeTab(self.tab_widget.indexOf(tab.page))
+        self.statusBar().removeWidget(tab.status)
+        tab.status.deleteLater()
+        tab.page.deleteLater()
+        self.tab_widget.allow_closing()
+        self._current_changed()
+
+    def show_slot(self, number: int) -> None:
+        """Open a session's tab (from the inbox): the person has its browser already."""
+        tab = next((t for t in self.tabs if t.slot.number == number), None)
+        if tab is None or self.tab_widget is None:
+            return
+        self.tab_widget.setCurrentWidget(tab.page)
+        self.bring_to_front()
+        tab.live_view.web_view.setFocus()
+
+    def session_title_changed(self, tab: SessionTab) -> None:
+        self._retitle(tab)
+        if tab is self.current_tab:
+            self.setWindowTitle(tab.window_title())
+
+    def inbox_changed(self) -> None:
+        """A request for the person opened or closed in some session."""
+        inbox = self.services.inbox
+        waiting = {item.slot for item in inbox.items()}
+        for tab in self.tabs:
+            self._retitle(tab, tab.slot.number in waiting)
+        assert self.tab_widget is not None
+        self.tab_widget.show_inbox_count(len(inbox))
+        self.inbox_view.refresh()
+        self.tray.show_count(len(inbox))
+
+    def _retitle(self, tab: SessionTab, needs_you: bool | None = None) -> None:
+        if self.tab_widget is None or tab not in self.tabs:
+            return
+        if needs_you is None:
+            needs_you = any(item.slot == tab.slot.number for item in self.services.inbox.items())
+        self.tab_widget.setTabText(self.tab_widget.indexOf(tab.page), tab.tab_text(needs_you))
+
+    def _current_changed(self) -> None:
+        if not self.tabs:
+            return
+        current = self.current_tab
+        for tab in self.tabs:
+            tab.status.setVisible(tab is current)
+        self.setWindowTitle(current.window_title())
+
+    def _close_requested(self, index: int) -> None:
+        assert self.tab_widget is not None
+        page = self.tab_widget.widget(index)
+        tab = next((t for t in self.tabs if t.page is page), None)
+        if tab is not None:
+            from desktop_app.ui.window_wiring import close_session_tab
+
+            self.background.spawn(close_session_tab(self, tab))
+
+    def inbox_strip(self) -> InboxView:
+        self.inbox_view.setVisible(False)
+        return self.inbox_view
 
     def bring_to_front(self) -> None:
         if self.isMinimized():
@@ -154,8 +287,10 @@ class MainWindow(QMainWindow):
         """The core is shutting down: nothing more to click."""
         self._save_geometry()
         self.statusBar().showMessage("Closing…")
-        self.task_panel.setEnabled(False)
+        for tab in self.tabs:
+            tab.task_panel.setEnabled(False)
 
     def closed_for_good(self) -> None:
-        self.bridge.detach()
+        for tab in self.tabs:
+            tab.bridge.detach()
         self.close()

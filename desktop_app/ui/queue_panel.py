@@ -174,6 +174,10 @@ class QueuePanel(QWidget):
         self.remove_button.clicked.connect(self._remove_selected)
 
         self.playbook_list = _named(QComboBox(self), "playbookList", "Playbooks")
+        assert isinstance(self.playbook_list, QComboBox)
+        # As wide as the panel gives it, not as its longest name: a long name must not widen the panel.
+        self.playbook_list.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.playbook_list.setMinimumContentsLength(10)
         self.start_playbook_button = _named(QPushButton("Start", self), "startPlaybookButton", "Start the chosen playbook")
         self.start_playbook_button.clicked.connect(lambda: self._with_playbook(self.startPlaybookRequested.emit))
         self.save_playbook_button = _named(QPushButton("Save as playbook…", self), "savePlaybookButton", "Save the queue as a playbook")

@@ -1,7 +1,8 @@
 """Closing the window, as one small state machine: RUNNING → (ASKING →) CLOSING → CLOSED.
 
-What quitting would cost is core's to say (``SessionController.quit_concern``, ``QuitQuestion``);
-this asks it, and then shuts the core down within its time limit before Qt quits. A quit signal
+What quitting would cost is core's to say, across every session the window holds
+(``SessionGroup.quit_concern``, one ``QuitQuestion``); this asks it once, and then shuts every
+session down within one time limit before Qt quits. A quit signal
 (SIGTERM, Ctrl+C) while the question is open closes it and quits as promised: stopping the session.
 """
 
@@ -14,8 +15,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from desktop_app.core.controller import QuitConcern, SessionController
+from desktop_app.core.controller import QuitConcern
 from desktop_app.core.messages import STOP_TASK_QUESTION
+from desktop_app.core.session_group import SessionGroup
 from desktop_app.core.tasks import TaskSet
 from desktop_app.ui.dialogs import ask
 
@@ -31,7 +33,7 @@ class Quitter:
     def __init__(
         self,
         parent: QWidget,
-        controller: SessionController,
+        sessions: SessionGroup,
         *,
         interactive: bool,
         on_closing: Callable[[], None],
@@ -43,7 +45,7 @@ class Quitter:
         ``on_stayed``: the person answered Cancel (a planned restart is off too); ``also_cancel``:
         the window's own background work (an Ollama probe, a stop of an earlier session)."""
         self._parent = parent
-        self._controller = controller
+        self._sessions = sessions
         self._interactive = interactive
         self._on_closing = on_closing
         self._on_closed = on_closed
@@ -75,7 +77,7 @@ class Quitter:
             self._tasks.spawn(self._close(ask=ask and self._interactive, stop_session=stop_session))
 
     async def _close(self, *, ask: bool, stop_session: bool) -> None:
-        concern = self._controller.quit_concern if ask else None
+        concern = self._sessions.quit_concern if ask else None
         if concern is not None:
             choice = await (self._ask_stop_session() if concern is QuitConcern.BILLED_SESSION else self._ask_stop_task())
             if self._forced:
@@ -89,7 +91,7 @@ class Quitter:
         self.state = QuitState.CLOSING
         self._on_closing()
         try:
-            await self._controller.shutdown(stop_session=stop_session)
+            await self._sessions.shutdown(stop_session=stop_session)
             await self._also_cancel.cancel_all()
         finally:
             self.state = QuitState.CLOSED
@@ -98,7 +100,7 @@ class Quitter:
                 self.closed.set_result(None)
 
     async def _ask_stop_session(self) -> bool | None:
-        question = self._controller.quit_question()
+        question = self._sessions.quit_question()
         choice = await self._ask(
             question.title,
             question.text,

@@ -99,7 +99,7 @@ class SettingsDialog(QDialog):
             self.backend_group.addButton(button)
             self.backend_buttons[kind] = button
             where_layout.addWidget(button)
-        locked = services.controller.backend_locked_reason
+        locked = services.sessions.backend_locked_reason
         if locked is not None:
             # Say it here rather than refuse on Save: the choice cannot take effect while a session is open.
             for button in self.backend_buttons.values():

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.events import Level
@@ -18,22 +18,19 @@ from desktop_app.core.messages import HELP_TEXT, about_text
 from desktop_app.core.tasks import TaskSet
 from desktop_app.ui.crash_dialog import show_crash_dialog
 from desktop_app.ui.dialogs import ask, headlined
-from desktop_app.ui.notice_banner import NoticeBanner
 
 if TYPE_CHECKING:
     from desktop_app.services import Services
     from desktop_app.ui.history_dialog import HistoryDialog
-    from desktop_app.ui.live_view import LiveView
+    from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.settings_dialog import SettingsDialog
 
 
 class WindowDialogs:
     def __init__(
         self,
-        window: QWidget,
+        window: MainWindow,
         services: Services,
-        banner: NoticeBanner,
-        live_view: LiveView,
         tasks: TaskSet,
         *,
         interactive: bool,
@@ -41,8 +38,6 @@ class WindowDialogs:
     ) -> None:
         self._window = window
         self._services = services
-        self._banner = banner
-        self._live_view = live_view
         self._tasks = tasks
         self._interactive = interactive  # False with --no-err-windows: nothing pops up
         self._on_settings_saved = on_settings_saved
@@ -82,7 +77,7 @@ class WindowDialogs:
             default=1,
         )
         if choice == 0:
-            self._banner.show_message(self._live_view.forget_site_data())
+            self._window.banner.show_message(self._window.live_view.forget_site_data())
 
     # -- history ---------------------------------------------------------------------------------
 
@@ -121,6 +116,6 @@ class WindowDialogs:
 
     def show_crash(self, report: Path, summary: str) -> None:
         """Told by the crash reporter; with --no-err-windows only the log and the file are written."""
-        self._banner.show_message(f"Something went wrong ({summary}). A report was saved to {report}.", Level.ERROR)
+        self._window.banner.show_message(f"Something went wrong ({summary}). A report was saved to {report}.", Level.ERROR)
         if self._interactive:
             show_crash_dialog(self._window, report, summary)

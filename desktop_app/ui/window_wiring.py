@@ -11,25 +11,20 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox
 
 from desktop_app.backends.capabilities import BILLED_KIND, capabilities_of
-from desktop_app.core.backend_kind import BackendKind
 from desktop_app.core import messages
 from desktop_app.core.events import Level
 from desktop_app.core.tasks import TaskSet
 from desktop_app.services import Services
-from desktop_app.ui.bridge import CoreBridge
-from desktop_app.ui.core_view import CoreView
+from desktop_app.ui.dialogs import ask
+from desktop_app.ui.inbox_view import InboxView
 from desktop_app.ui.main_window import PANEL_WIDTH, MainWindow
-from desktop_app.ui.notice_banner import NoticeBanner
-from desktop_app.ui.page_inspector import QtPageInspector
-from desktop_app.ui.queue_actions import QueueActions
 from desktop_app.ui.quitter import Quitter
 from desktop_app.ui.recovery_bar import RecoveryBar
-from desktop_app.ui.session_actions import SessionActions
-from desktop_app.ui.task_panel import TaskPanel
-from desktop_app.ui.vault_dialog import open_vault_dialog
+from desktop_app.ui.session_tab import SessionTab
+from desktop_app.ui.tray import Tray
 from desktop_app.ui.window_dialogs import WindowDialogs
 
 KEYCHAIN_CHECK_DELAY = 0.5  # looking for the system keychain takes a moment: after the window is up
@@ -40,131 +35,95 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     # The window's own background work, cancelled as it closes; a failure is said, never silent.
     tasks = TaskSet(on_failure=lambda error: window.banner.show_message(messages.went_wrong(error), Level.ERROR))
     window.services = services
+    window.background = tasks
+    window.interactive = interactive
     window.recovery_bar = RecoveryBar(capabilities_of(BILLED_KIND).display_name, window)
+    window.tray = Tray(window)
     early = window.early_task_box
     typing = early.editor.hasFocus()
-    window.task_panel = panel = TaskPanel([(kind, kind.label) for kind in BackendKind], window, task_input=early.editor)
-    window.banner = banner = NoticeBanner(window)
-    _lay_out(window, panel, banner)
-    if typing:
-        panel.task_input.setFocus()  # the person was typing their task while the panel was built
-
     window.dialogs = dialogs = WindowDialogs(
-        window, services, banner, window.live_view, tasks, interactive=interactive, on_settings_saved=lambda d: actions.settings_saved(d)
+        window, services, tasks, interactive=interactive, on_settings_saved=lambda d: window.actions.settings_saved(d)
     )
-    window.actions = actions = SessionActions(
-        window, services, panel, banner, window.recovery_bar, dialogs, tasks, interactive=interactive, request_restart=window.restart_in
+    window.inbox_view = InboxView(services.inbox, window)
+    window.inbox_view.chosen.connect(window.show_slot)
+    window.make_tab_widget().new_tab_button.clicked.connect(lambda: add_session_tab(window))
+    first = SessionTab(
+        window, services, services.slots[0], window.first_live_view, dialogs, tasks, interactive=interactive, task_input=early.editor
     )
-    window.queue_actions = QueueActions(
-        window, services, panel.queue_panel, banner, tasks, actions.follow, interactive=interactive
-    )
-    dialogs.run_again_requested = window.queue_actions.run_plan_again
-    window.view = view = CoreView(window, services, panel, banner, window.live_view, window.status, actions, dialogs, interactive=interactive)
+    _lay_out(window, first)
+    if typing:
+        first.task_panel.task_input.setFocus()  # the person was typing their task while the panel was built
+    dialogs.run_again_requested = lambda plan: window.queue_actions.run_plan_again(plan)
     window.quitter = Quitter(
         window,
-        services.controller,
+        services.sessions,
         interactive=interactive,
         on_closing=window.closing,
         on_closed=window.closed_for_good,
         on_stayed=lambda: setattr(window, "restart_backend", None),  # the person stayed: no restart either
         also_cancel=tasks,
     )
+    services.inbox.on_change(window.inbox_changed)
 
-    window.bridge = bridge = CoreBridge(services.bus, window)
-    bridge.controlChanged.connect(view.on_transition)
-    bridge.timelineAdded.connect(view.on_timeline)
-    bridge.notice.connect(view.on_notice)
-    bridge.sessionOpened.connect(view.on_session_opened)
-    bridge.sessionClosed.connect(view.on_session_closed)
-    bridge.humanRequested.connect(view.on_human_requested)
-    bridge.taskReturned.connect(view.on_task_returned)
-    bridge.backendChanged.connect(view.on_backend_changed)
-    bridge.statusChanged.connect(view.on_status)
-    bridge.personActed.connect(actions.person_acted)
-    bridge.queueChanged.connect(view.on_queue_changed)
-    bridge.personStepReached.connect(view.on_person_step)
-    bridge.queueFinished.connect(view.on_queue_finished)
+    window.recovery_bar.reattachRequested.connect(lambda session_id: window.actions.reattach(session_id))
+    window.recovery_bar.stopRequested.connect(lambda session_id: window.actions.stop_left_running(session_id))
+    _install_shortcuts(window)
 
-    services.privacy.attach_inspector(QtPageInspector(window.live_view.browser_page))
-    window.live_view.web_view.urlChanged.connect(lambda url: services.privacy.page_opened(url.toString()))
-    window.live_view.takeOverRequested.connect(actions.take_over)
-    window.live_view.downloadStarted.connect(view.on_download_started)
-    window.live_view.downloadFinished.connect(view.on_download_finished)
-    window.live_view.pageBlocked.connect(view.on_page_blocked)
-    window.live_view.pageCrashed.connect(view.on_page_crashed)
-
-    panel.runRequested.connect(actions.run_task)
-    panel.takeOverRequested.connect(actions.take_over)
-    panel.handBackRequested.connect(actions.hand_back)
-    panel.newSessionRequested.connect(actions.new_session)
-    panel.stopSessionRequested.connect(actions.stop_session)
-    panel.settingsRequested.connect(dialogs.open_settings)
-    panel.historyRequested.connect(dialogs.open_history)
-    panel.helpRequested.connect(dialogs.open_help)
-    panel.aboutRequested.connect(dialogs.open_about)
-    panel.backendChosen.connect(actions.choose_backend)
-    panel.allowed_sites.attach(services.vault)
-    panel.allowed_sites.vaultRequested.connect(lambda: open_vault_dialog(window, services.vault))
-    panel.task_input.textChanged.connect(actions.recheck_length)
-    panel.note_input.textChanged.connect(actions.recheck_length)
-    banner.actionRequested.connect(actions.on_notice_action)
-    window.recovery_bar.reattachRequested.connect(actions.reattach)
-    window.recovery_bar.stopRequested.connect(actions.stop_left_running)
-    _install_shortcuts(window, panel, actions.take_over, dialogs.open_settings, dialogs.open_help)
-
-    view.show_capabilities(services.controller.capabilities)
-    view.on_status(services.controller.status())
+    first.start()
+    window.inbox_changed()
     for problem in (services.settings_store.problem, services.history.problem, services.playbooks.problem):
         if problem:
-            banner.show_message(problem, Level.WARNING)
+            first.banner.show_message(problem, Level.WARNING)
     asyncio.get_event_loop().call_later(
-        KEYCHAIN_CHECK_DELAY, lambda: tasks.spawn(actions.warn_if_no_keychain(lambda: not window.quitter.done))
+        KEYCHAIN_CHECK_DELAY, lambda: tasks.spawn(first.actions.warn_if_no_keychain(lambda: not window.quitter.done))
     )
 
 
-def _lay_out(window: MainWindow, panel: TaskPanel, banner: NoticeBanner) -> None:
-    """The recovery bar on top; the page and, beside it, notices above the panel: the page never
-    jumps when a notice comes or goes, just as the person is about to click in it."""
+def add_session_tab(window: MainWindow) -> SessionTab | None:
+    """One more session, in a tab of its own (refused, and said, where the mode allows no more)."""
+    services = window.services
+    refused = services.may_open_slot()
+    if refused is not None:
+        window.banner.show_message(refused, Level.INFO)
+        return None
+    from desktop_app.ui.live_view import make_live_view
+
+    slot = services.open_slot()
+    live_view = make_live_view(services.paths, is_browser=capabilities_of(services.backend_kind).view_is_browser)
+    tab = SessionTab(window, services, slot, live_view, window.dialogs, window.background, interactive=window.interactive)
+    assert window.tab_widget is not None
+    tab.lay_out(window.first_live_view.width(), window.tab_widget.width())
+    window.add_tab(tab)
+    tab.start()
+    tab.task_panel.focus_task()
+    return tab
+
+
+def _lay_out(window: MainWindow, first: SessionTab) -> None:
+    """The recovery bar on top; below it the session tabs, the first holding the page on screen."""
     window._layout.insertWidget(0, window.recovery_bar)
-    right = QWidget(window)
-    column = QVBoxLayout(right)
-    column.setContentsMargins(0, 0, 0, 0)
-    column.setSpacing(0)
-    banner.setParent(right)
-    column.addWidget(banner)
-    column.addWidget(panel, 1)
     # The page keeps its width as the panel arrives: it must not reflow under the person's pointer.
-    page_width = window.live_view.width() if window.isVisible() else window.width() - PANEL_WIDTH
-    splitter = QSplitter(Qt.Orientation.Horizontal, window)
-    splitter.addWidget(window.live_view)  # moves the view (its page keeps running)
-    splitter.addWidget(right)
-    splitter.setStretchFactor(0, 3)
-    splitter.setStretchFactor(1, 1)
-    splitter.setSizes([page_width, max(window.width() - page_width - splitter.handleWidth(), 1)])
+    page_width = window.first_live_view.width() if window.isVisible() else window.width() - PANEL_WIDTH
+    first.lay_out(page_width, window.width())
     window._frame_row.takeAt(0)  # only the early task box is left in the row (its editor is the panel's now)
     window.early_task_box.deleteLater()
     window.early_task_box = None
     window._layout.removeItem(window._frame_row)
-    # Neither side can be dragged away: a hidden task panel would hide Hand back.
-    splitter.setChildrenCollapsible(False)
-    window._layout.addWidget(splitter, 1)
-    window.splitter = splitter
+    window._layout.addWidget(window.inbox_strip())
+    assert window.tab_widget is not None
+    window._layout.addWidget(window.tab_widget, 1)
+    window.add_tab(first)
 
 
-def _install_shortcuts(
-    window: MainWindow,
-    panel: TaskPanel,
-    take_over: Callable[[], None],
-    open_settings: Callable[[], None],
-    open_help: Callable[[], None],
-) -> None:
+def _install_shortcuts(window: MainWindow) -> None:
+    """Each acts in the session on screen (the current tab)."""
     bindings: list[tuple[str, Callable[[], None]]] = [
-        ("Ctrl+Return", panel.request_run),
-        ("Ctrl+Enter", panel.request_run),
-        ("Ctrl+T", take_over),
-        ("Ctrl+H", panel.request_hand_back),
-        ("Ctrl+,", open_settings),
-        ("F1", open_help),
+        ("Ctrl+Return", lambda: window.task_panel.request_run()),
+        ("Ctrl+Enter", lambda: window.task_panel.request_run()),
+        ("Ctrl+T", lambda: window.actions.take_over()),
+        ("Ctrl+H", lambda: window.task_panel.request_hand_back()),
+        ("Ctrl+,", lambda: window.dialogs.open_settings()),
+        ("F1", lambda: window.dialogs.open_help()),
     ]
     for keys, slot in bindings:
         shortcut = QShortcut(QKeySequence(keys), window)
@@ -174,3 +133,17 @@ def _install_shortcuts(
     quit_action.setShortcut(QKeySequence.StandardKey.Quit)
     quit_action.triggered.connect(window.close)
     window.addAction(quit_action)
+
+
+async def close_session_tab(window: MainWindow, tab: SessionTab) -> None:
+    """Closing a tab stops its session (asked first while one is open; without dialogs it stays)."""
+    if tab.controller.state.session_alive:
+        if not window.interactive:
+            window.banner.show_message(messages.tab_not_closed(tab.name), Level.INFO)
+            return
+        title, text, stop, keep = messages.close_tab_question(tab.name, tab.controller.capabilities.display_name)
+        choice = await ask(window, title, text, [(stop, QMessageBox.ButtonRole.AcceptRole), (keep, QMessageBox.ButtonRole.RejectRole)])
+        if choice != 0:
+            return
+    await window.services.close_slot(tab.slot)
+    window.remove_tab(tab)

@@ -1,0 +1,60 @@
+"""The inbox, shown: one row per open request across sessions, most urgent first (core/inbox.py
+orders them). Choosing a row opens that session, where the person already has the browser."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
+
+from desktop_app.core.inbox import Inbox
+from desktop_app.ui.list_rows import rows_for
+
+SLOT_ROLE = Qt.ItemDataRole.UserRole
+EMPTY = "Nothing waits for you. When an agent asks for you, it shows here."
+
+
+class InboxView(QWidget):
+    chosen = Signal(int)  # the session's slot number
+
+    def __init__(self, inbox: Inbox, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("inbox")
+        self._inbox = inbox
+        self.title = QLabel("Inbox — what the agents ask of you, most urgent first", self)
+        self.title.setProperty("hint", True)
+        self.list = QListWidget(self)
+        self.list.setObjectName("inboxList")
+        self.list.setAccessibleName("Requests waiting for you")
+        self.list.setMaximumHeight(120)
+        self.list.itemActivated.connect(lambda item: self.chosen.emit(int(item.data(SLOT_ROLE))))
+        self.list.itemClicked.connect(lambda item: self.chosen.emit(int(item.data(SLOT_ROLE))))
+        self.empty = QLabel(EMPTY, self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.list)
+        layout.addWidget(self.empty)
+        # The time left changes while requests wait: read again every second, only while any wait.
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        items = self._inbox.items()
+        now = time.time()
+        for row, item in zip(rows_for(self.list, len(items)), items):
+            row.setText(item.describe(now))
+            row.setToolTip(item.describe(now))
+            row.setData(SLOT_ROLE, item.slot)
+        self.list.setVisible(bool(items))
+        self.empty.setVisible(not items)
+        if items and not self._tick.isActive():
+            self._tick.start()
+        elif not items:
+            self._tick.stop()
+
+
+__all__ = ["InboxView"]

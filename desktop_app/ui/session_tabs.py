@@ -1,0 +1,41 @@
+"""The sessions as tabs, with a button for one more and the inbox's button beside them."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QToolButton, QWidget
+
+
+class SessionTabs(QTabWidget):
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("sessionTabs")
+        self.setAccessibleName("Sessions")
+        self.setDocumentMode(True)
+        self.setMovable(True)
+        corner = QWidget(self)
+        row = QHBoxLayout(corner)
+        row.setContentsMargins(0, 0, 4, 0)
+        self.new_tab_button = QPushButton("+ Session", corner)
+        self.new_tab_button.setObjectName("newSessionTabButton")
+        self.new_tab_button.setAccessibleName("Open another session in a new tab")
+        self.new_tab_button.setToolTip("Open another session in a new tab (its own browser, timeline and queue)")
+        self.inbox_button = QToolButton(corner)
+        self.inbox_button.setObjectName("inboxButton")
+        self.inbox_button.setAccessibleName("Inbox: what the agents ask of you")
+        self.inbox_button.setCheckable(True)
+        row.addWidget(self.new_tab_button)
+        row.addWidget(self.inbox_button)
+        self.setCornerWidget(corner)
+
+    def show_inbox_count(self, count: int) -> None:
+        self.inbox_button.setText(f"Inbox ({count})" if count else "Inbox")
+        self.inbox_button.setToolTip(
+            f"{count} request{'s' if count != 1 else ''} from the agents waiting for you" if count else "Nothing waits for you"
+        )
+
+    def allow_closing(self) -> None:
+        """The last tab cannot be closed (the window's close button is for that)."""
+        self.setTabsClosable(self.count() > 1)
+
+
+__all__ = ["SessionTabs"]

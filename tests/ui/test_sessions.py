@@ -1,0 +1,122 @@
+"""Several sessions at once in one window, against the fake Browser Use Cloud on 127.0.0.1."""
+
+from __future__ import annotations
+
+from desktop_app.core import timeline as tl
+from desktop_app.core.control import Control
+from desktop_app.services import Services
+from desktop_app.ui.session_tab import SessionTab
+from tests.fakes.cloud_server import FakeCloud
+from tests.helpers import wait_until
+from tests.ui.actions import click
+from tests.ui.test_queue_flow import needs_you
+
+TASKS = ["Book a flight to Rome", "File the expense report", "Renew the subscription"]
+
+
+def step_goals(tab: SessionTab) -> list[str]:
+    return [e.step.next_goal for e in tab.task_panel.timeline.timeline_model.entries if isinstance(e, tl.AgentStep)]
+
+
+def task_of(tab: SessionTab) -> str:
+    run = tab.controller.work.run
+    assert run is not None
+    return run.handle.task_id
+
+
+def inbox_rows(window) -> list[str]:
+    listed = window.inbox_view.list
+    return [listed.item(i).text() for i in range(listed.count())]
+
+
+def test_three_cloud_sessions_run_at_once_with_one_inbox(cloud: FakeCloud, cloud_services: Services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        click(window.tab_widget.new_tab_button)
+        click(window.tab_widget.new_tab_button)
+        tabs = list(window.tabs)
+        assert [t.name for t in tabs] == ["Session 1", "Session 2", "Session 3"]
+        assert window.current_tab is tabs[2]
+        for tab, text in zip(tabs, TASKS):
+            window.tab_widget.setCurrentWidget(tab.page)
+            tab.task_panel.task_input.setPlainText(text)
+            click(tab.task_panel.run_button)
+        await wait_until(
+            lambda: all(t.controller.state is Control.AGENT and t.controller.work.run is not None for t in tabs),
+            timeout=20,
+            what="three agents at work",
+        )
+        sessions = {t.controller.session.id for t in tabs}
+        assert len(sessions) == 3 and sessions == set(cloud.sessions), "each tab its own Browser Use session"
+
+        for tab in tabs:
+            cloud.add_step(task_of(tab), goal=f"Working on {tab.name}")
+        await wait_until(lambda: all(step_goals(t) for t in tabs), timeout=10, what="a step row in each tab")
+        assert [step_goals(t) for t in tabs] == [["Working on Session 1"], ["Working on Session 2"], ["Working on Session 3"]]
+
+        # Take over in one session: exactly one stop, to that session's task.
+        second_task = task_of(tabs[1])
+        window.tab_widget.setCurrentWidget(tabs[1].page)
+        click(tabs[1].task_panel.take_over_button)
+        await wait_until(lambda: tabs[1].controller.state is Control.HUMAN, what="the take over")
+        assert [r.path for r in cloud.requests_to("PATCH", r"/tasks/.+")] == [f"/tasks/{second_task}"]
+        assert tabs[0].controller.state is Control.AGENT and tabs[2].controller.state is Control.AGENT
+        assert inbox_rows(window) == [], "a take over is the person's own doing, not a request"
+
+        # Two agents ask for the person, one after the other: the inbox lists both, newest first.
+        cloud.finish_task(task_of(tabs[0]), output=needs_you("Type the 2FA code sent to your phone"))
+        await wait_until(lambda: tabs[0].controller.state is Control.HUMAN, what="session 1 to ask")
+        cloud.finish_task(task_of(tabs[2]), output=needs_you("Confirm the renewal price"))
+        await wait_until(lambda: tabs[2].controller.state is Control.HUMAN, what="session 3 to ask")
+        rows = inbox_rows(window)
+        assert [row.split(" — ")[0] for row in rows] == [
+            "Session 3: Confirm the renewal price",
+            "Session 1: Type the 2FA code sent to your phone",
+        ]
+        assert window.tab_widget.inbox_button.text() == "Inbox (2)"
+        assert window.tray.count == 2
+        assert window.tab_widget.tabText(0).startswith("● Session 1 — Needs you")
+
+        # Handling one from the inbox opens its session (the person has it) and hands back there only.
+        creates_before = len(cloud.task_creates())
+        window.inbox_view.list.itemClicked.emit(window.inbox_view.list.item(1))
+        assert window.current_tab is tabs[0]
+        assert not tabs[0].live_view.locked
+        click(window.task_panel.hand_back_button)
+        await wait_until(lambda: len(cloud.task_creates()) == creates_before + 1, what="session 1's follow-up")
+        follow_up = cloud.task_creates()[-1].body
+        assert follow_up["sessionId"] == tabs[0].controller.session.id
+        await wait_until(lambda: tabs[0].controller.state is Control.AGENT)
+        assert tabs[2].controller.state is Control.HUMAN
+        assert [row.split(" — ")[0] for row in inbox_rows(window)] == ["Session 3: Confirm the renewal price"]
+        assert window.tab_widget.inbox_button.text() == "Inbox (1)"
+
+    qrun(scenario(), timeout=90)
+
+
+def test_five_cloud_sessions_open_and_quitting_stops_them_all(cloud: FakeCloud, cloud_services: Services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        for _ in range(4):
+            click(window.tab_widget.new_tab_button)
+        assert len(window.tabs) == 5
+        for tab in window.tabs:
+            window.tab_widget.setCurrentWidget(tab.page)
+            click(tab.task_panel.new_session_button)
+        await wait_until(lambda: all(t.controller.state is Control.IDLE for t in window.tabs), timeout=30, what="five sessions")
+        assert len({t.controller.session.id for t in window.tabs}) == 5
+        await window.close_gracefully(ask=False)
+
+    qrun(scenario(), timeout=60)
+    stopped = {r.path for r in cloud.requests_to("PATCH", r"/sessions/.+")}
+    assert len(stopped) == 5, "every session stopped as the window closed"
+
+
+def test_local_mode_holds_one_session_and_says_why(local_services: Services, make_window, qrun) -> None:
+    window = make_window(local_services)
+    click(window.tab_widget.new_tab_button)
+    assert len(window.tabs) == 1
+    assert window.banner.isVisible()
+    assert "Local mode runs one session at a time" in window.banner.message

@@ -71,7 +71,7 @@ def switch_off() -> None:
     import desktop_app.backends.llm as llm
     from desktop_app.backends import screenshot_masking
 
-    screenshot_masking.protect = lambda guard: None
+    screenshot_masking.protect = lambda *args: None
 
     async def unchanged(self, messages):
         return messages

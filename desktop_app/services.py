@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -69,23 +69,23 @@ class Services:
         self.inbox = Inbox()
         self.slots: list[SessionSlot] = []
         self._slot_observers: list[Callable[[SessionSlot], None]] = []
-        self._slots_opened = 0
         self.open_slot()
 
     # -- the sessions the window holds -----------------------------------------------------------
 
     def open_slot(self) -> SessionSlot:
         """Room for one more session (a tab): its own bus, privacy guard, controller and queue."""
-        self._slots_opened += 1
+        taken = {slot.number for slot in self.slots}
+        number = next(n for n in range(1, len(taken) + 2) if n not in taken)  # a closed tab's number is used again
         bus = EventBus()
         self.history.attach(bus.subscribe, bus.publish)
         # Before the controller: it must see every control change, from the first.
-        privacy = PrivacyGuard(bus.subscribe, bus.publish)
-        controller = SessionController(self._build(self.backend_kind, privacy), bus)
-        slot = SessionSlot(self._slots_opened, bus, privacy, controller, QueueRunner(controller))
+        slot = SessionSlot(number, bus, PrivacyGuard(bus.subscribe, bus.publish))
+        slot.controller = SessionController(self._build(self.backend_kind, slot), bus)
+        slot.queue = QueueRunner(slot.controller)
         self.slots.append(slot)
-        self.sessions.add(slot.name, controller)
-        slot.forget_inbox = self.inbox.watch(slot.number, bus, lambda: slot.name, controller.time_left)
+        self.sessions.add(slot.name, slot.controller)
+        slot.forget_inbox = self.inbox.watch(slot.number, bus, lambda: slot.name, slot.controller.time_left)
         for observer in self._slot_observers:
             observer(slot)
         return slot
@@ -128,8 +128,13 @@ class Services:
     def queue(self) -> QueueRunner:
         return self.slots[0].queue
 
-    def _build(self, kind: BackendKind, privacy: PrivacyGuard | None) -> Backend:
-        return build_backend(kind, lambda: self.settings, self.keychain, replace(self.context, privacy=privacy))
+    def _build(self, kind: BackendKind, slot: SessionSlot | None) -> Backend:
+        """``slot``: whose page and privacy guard the backend works with (None: a backend that
+        only checks on sessions left running)."""
+        if slot is None:
+            return build_backend(kind, lambda: self.settings, self.keychain, self.context)
+        context = replace(self.context, privacy=slot.privacy, page_target=lambda: slot.page_target())
+        return build_backend(kind, lambda: self.settings, self.keychain, context)
 
     # -- settings and backend choice ---------------------------------------------------------
 
@@ -189,7 +194,7 @@ class Services:
         if limit is not None and len(self.slots) > limit:
             return CommandResult(False, f"{capabilities_of(kind).why_max_sessions} Close the other session tabs first.")
         for slot in self.slots:
-            result = slot.controller.replace_backend(self._build(kind, slot.privacy))
+            result = slot.controller.replace_backend(self._build(kind, slot))
             if not result.accepted:
                 return result
         self.backend_kind = kind
@@ -287,9 +292,11 @@ class SessionSlot:
     number: int
     bus: EventBus
     privacy: PrivacyGuard
-    controller: SessionController
-    queue: QueueRunner  # drives the controller; survives a switch of backend
+    controller: SessionController = field(init=False)
+    queue: QueueRunner = field(init=False)  # drives the controller; survives a switch of backend
     forget_inbox: Callable[[], None] = lambda: None
+    # The DevTools target id of the tab's own page (its live view sets this): a Local agent uses no other.
+    page_target: Callable[[], str | None] = lambda: None
 
     @property
     def name(self) -> str:

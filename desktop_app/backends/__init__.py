@@ -24,6 +24,9 @@ class BackendContext:
     devtools_url: str | None  # None: this run has no DevTools port (it started in Cloud mode)
     privacy: PrivacyGuard | None = None  # hides what the person typed from the Local agent
     vault: VaultStore | None = None  # stored logins, allowed sites and site rules for each task
+    # The DevTools target id of the session's own page in the built-in browser (None: not known,
+    # the agent may use any page). Read as the session opens, on the window's thread.
+    page_target: Callable[[], str | None] = lambda: None
 
 
 def build_backend(kind: BackendKind, settings: Callable[[], Settings], keychain: Keychain, context: BackendContext) -> Backend:

@@ -11,10 +11,10 @@ LOCAL = Capabilities(
     pauses_in_place=True,
     view_is_browser=BackendKind.LOCAL.view_is_browser,
     billed_while_alive=False,
-    # browser-use attaches to the whole built-in browser (every view's page is a target on the one
-    # DevTools port) and the screenshot masking guards one page: one agent at a time.
-    max_sessions=1,
-    why_max_sessions="Local mode runs one session at a time: the agent would see every page of the built-in browser.",
+    # Each session is a browser page and an agent on this computer (backends/page_target.py keeps
+    # each agent to its own page): a few at once, not more than the computer carries.
+    max_sessions=3,
+    why_max_sessions="Local mode runs up to 3 sessions at once: each is a browser and an AI agent working on this computer.",
 )
 
 CLOUD = Capabilities(

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_app.backends import BackendContext, screenshot_masking, site_guard
+from desktop_app.backends import BackendContext, page_target, screenshot_masking, site_guard
 from desktop_app.backends.browser_use_setup import (
     AGENT_OPTIONS,
     agent_class,
@@ -136,7 +136,10 @@ class LocalBackend:
         self._blocked: list[str] = []  # addresses the allowed sites kept the agent from, this step
         self._refused_press = False  # a site rule refused this step's click or Enter
         self._screenshots = context.paths.screenshots
-        self._agent_files = context.paths.cache / "agent-files"  # the agent's scratch files: private, removed at session end
+        # The agent's scratch files: private, removed at session end; one folder per backend, as
+        # several Local sessions may run at once.
+        self._agent_files = context.paths.cache / "agent-files" / uuid.uuid4().hex[:12]
+        self._page_target = context.page_target
         self._downloads = context.paths.downloads
         self._max_steps = max_steps
         self._listener: AgentListener | None = None
@@ -172,9 +175,13 @@ class LocalBackend:
         browser_use = await asyncio.to_thread(import_browser_use)
         self._downloads.mkdir(parents=True, exist_ok=True)
         self._browser = await asyncio.to_thread(browser_session, browser_use, self._devtools_url, self._downloads)
+        own_page = self._page_target()
+        if own_page is not None:
+            page_target.restrict(self._browser, lambda: own_page)
         try:
             await self._browser.start()
         except Exception as error:
+            page_target.release(self._browser)
             self._browser = None
             raise BackendError(
                 Problem.BROWSER_GONE,
@@ -183,7 +190,7 @@ class LocalBackend:
             ) from error
         self._tools = self._make_tools(browser_use)
         if self._privacy is not None:
-            screenshot_masking.protect(self._privacy)
+            screenshot_masking.protect(self._privacy, self._browser)
         from browser_use.browser.events import BrowserErrorEvent, BrowserReconnectingEvent
 
         self._browser.event_bus.on(BrowserReconnectingEvent, self._connection_dropped)
@@ -217,6 +224,8 @@ class LocalBackend:
                 await asyncio.wait_for(browser.stop(), STOP_TIMEOUT)
             except Exception as error:
                 log.warning("Disconnecting the agent from the browser failed: %s", error)
+            finally:
+                page_target.release(browser)
 
     async def session_alive(self) -> bool:
         return self._browser is not None

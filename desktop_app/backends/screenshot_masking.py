@@ -27,21 +27,30 @@ MASK_EDGE = (120, 128, 145)
 MASK_TEXT = (225, 228, 235)
 MARGIN = 2  # device px around each box: borders and focus rings can show a glyph's edge
 
-_guard: PrivacyGuard | None = None
+# id(BrowserSession) → (that session, the guard of its page). Several Local sessions run at once,
+# each with its own page: a capture is masked with the guard of the session whose connection took it.
+_guards: dict[int, tuple[Any, PrivacyGuard]] = {}
 _wrapped = False
 
 
-def protect(guard: PrivacyGuard) -> None:
-    """Mask every screenshot from now on with ``guard``'s reading of the page."""
-    global _guard
+def protect(guard: PrivacyGuard, browser_session: Any) -> None:
+    """Mask every screenshot ``browser_session`` takes from now on with ``guard``'s reading of its page."""
     _wrap_capture()
-    _guard = guard
+    _guards[id(browser_session)] = (browser_session, guard)
 
 
 def release(guard: PrivacyGuard) -> None:
-    global _guard
-    if _guard is guard:
-        _guard = None
+    for key, (_session, kept) in list(_guards.items()):
+        if kept is guard:
+            del _guards[key]
+
+
+def _guard_for(client: Any) -> PrivacyGuard | None:
+    """The guard of the session whose (current: it may have reconnected) connection is ``client``."""
+    for session, guard in _guards.values():
+        if getattr(session, "_cdp_client_root", None) is client:
+            return guard
+    return None
 
 
 def _wrap_capture() -> None:
@@ -53,9 +62,13 @@ def _wrap_capture() -> None:
     original = PageClient.captureScreenshot
 
     async def captureScreenshot(self: Any, params: Any = None, session_id: str | None = None) -> Any:  # noqa: N802 (cdp-use's name)
-        guard = _guard
-        if guard is None:
-            return await original(self, params, session_id)
+        if not _guards:
+            return await original(self, params, session_id)  # no Local session open
+        guard = _guard_for(self._client)
+        if guard is None:  # a connection no session claims: nothing of it may be seen
+            result = await original(self, params, session_id)
+            data = result.get("data") if isinstance(result, dict) else None
+            return {**result, "data": await asyncio.to_thread(mask_screenshot, data, (None,), {})} if data else result
         before = await guard.read(why="screenshot")
         result = await original(self, params, session_id)
         after = await guard.read(why="screenshot")

@@ -64,6 +64,13 @@ class Paths:
     def browser_cache(self) -> Path:
         return self.cache / "browser"
 
+    def session_browser_profile(self, number: int) -> tuple[Path, Path]:
+        """Storage and cache of the built-in browser for the window's session ``number``: the first
+        session's are the ones above; each other session has its own (its logins kept as its own)."""
+        if number == 1:
+            return self.browser_profile, self.browser_cache
+        return self.data / f"browser-profile-{number}", self.cache / f"browser-{number}"
+
     @property
     def screenshots(self) -> Path:
         return self.cache / "screenshots"

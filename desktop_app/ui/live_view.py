@@ -353,13 +353,10 @@ class LiveView(QWidget):
         return super().eventFilter(watched, event)
 
 
-def make_live_view(paths: Paths, *, is_browser: bool | None = None) -> LiveView:
-    view = LiveView(
-        resources=resources_dir(),
-        browser_storage=paths.browser_profile,
-        browser_cache=paths.browser_cache,
-        downloads=paths.downloads,
-    )
+def make_live_view(paths: Paths, *, is_browser: bool | None = None, session: int = 1) -> LiveView:
+    """``session``: the window's session number (each has its own browser profile)."""
+    storage, cache = paths.session_browser_profile(session)
+    view = LiveView(resources=resources_dir(), browser_storage=storage, browser_cache=cache, downloads=paths.downloads)
     if is_browser is not None:
         view.configure(is_browser=is_browser)
     return view

@@ -235,6 +235,9 @@ class MainWindow(QMainWindow):
         current = self.current_tab
         for tab in self.tabs:
             tab.status.setVisible(tab is current)
+        assert self.tab_widget is not None
+        # A Local page keeps painting out of sight (its agent takes screenshots); a Cloud live view need not.
+        self.tab_widget.show_pages([tab.page for tab in self.tabs if tab.live_view.is_browser])
         self.setWindowTitle(current.window_title())
 
     def _close_requested(self, index: int) -> None:

@@ -93,6 +93,7 @@ class SessionTab:
         bridge.queueFinished.connect(view.on_queue_finished)
 
         slot.privacy.attach_inspector(QtPageInspector(live_view.browser_page))
+        slot.page_target = lambda: page.devToolsId() if (page := live_view.browser_page()) is not None else None
         live_view.web_view.urlChanged.connect(lambda url: slot.privacy.page_opened(url.toString()))
         live_view.takeOverRequested.connect(actions.take_over)
         live_view.downloadStarted.connect(view.on_download_started)

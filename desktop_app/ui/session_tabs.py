@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedLayout, QStackedWidget, QTabWidget, QToolButton, QWidget
 
 
 class SessionTabs(QTabWidget):
@@ -12,6 +12,14 @@ class SessionTabs(QTabWidget):
         self.setAccessibleName("Sessions")
         self.setDocumentMode(True)
         self.setMovable(True)
+        # Every page stays shown, the current one on top: a hidden QtWebEngine page stops painting,
+        # and a Local agent working in a tab out of sight could take no screenshot of its page.
+        # Pages that need not paint out of sight are hidden by the window (keep_painting()).
+        stack = self.findChild(QStackedWidget)
+        assert stack is not None
+        layout = stack.layout()
+        assert isinstance(layout, QStackedLayout)
+        layout.setStackingMode(QStackedLayout.StackingMode.StackAll)
         corner = QWidget(self)
         row = QHBoxLayout(corner)
         row.setContentsMargins(0, 0, 4, 0)
@@ -32,6 +40,15 @@ class SessionTabs(QTabWidget):
         self.inbox_button.setToolTip(
             f"{count} request{'s' if count != 1 else ''} from the agents waiting for you" if count else "Nothing waits for you"
         )
+
+    def show_pages(self, painting_out_of_sight: list[QWidget]) -> None:
+        """The current page on top; of the others, only those in ``painting_out_of_sight`` shown."""
+        current = self.currentWidget()
+        for index in range(self.count()):
+            page = self.widget(index)
+            page.setVisible(page is current or page in painting_out_of_sight)
+        if current is not None:
+            current.raise_()
 
     def allow_closing(self) -> None:
         """The last tab cannot be closed (the window's close button is for that)."""

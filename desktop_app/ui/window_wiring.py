@@ -89,7 +89,7 @@ def add_session_tab(window: MainWindow) -> SessionTab | None:
     from desktop_app.ui.live_view import make_live_view
 
     slot = services.open_slot()
-    live_view = make_live_view(services.paths, is_browser=capabilities_of(services.backend_kind).view_is_browser)
+    live_view = make_live_view(services.paths, is_browser=capabilities_of(services.backend_kind).view_is_browser, session=slot.number)
     tab = SessionTab(window, services, slot, live_view, window.dialogs, window.background, interactive=window.interactive)
     assert window.tab_widget is not None
     tab.lay_out(window.first_live_view.width(), window.tab_widget.width())

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from desktop_app.services import Services
 from desktop_app.ui.session_tab import SessionTab
+from desktop_app.ui.window_wiring import add_session_tab
+from tests.fakes import scripted_llm as sl
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
 from tests.ui.actions import click
 from tests.ui.test_queue_flow import needs_you
+from tests.ui.web import js
 
 TASKS = ["Book a flight to Rome", "File the expense report", "Renew the subscription"]
 
 
 def step_goals(tab: SessionTab) -> list[str]:
     return [e.step.next_goal for e in tab.task_panel.timeline.timeline_model.entries if isinstance(e, tl.AgentStep)]
+
+
+def seen_tabs(state: str) -> list[str]:
+    """The tabs browser-use listed to the model in one browser state ("Tab 095D: <url> - <title>")."""
+    return re.findall(r"^Tab ([0-9A-F]{4}):", state, flags=re.MULTILINE)
+
+
+def step_entries(tab: SessionTab, kind: type) -> list:
+    return [e for e in tab.task_panel.timeline.timeline_model.entries if isinstance(e, kind)]
 
 
 def task_of(tab: SessionTab) -> str:
@@ -114,9 +127,43 @@ def test_five_cloud_sessions_open_and_quitting_stops_them_all(cloud: FakeCloud, 
     assert len(stopped) == 5, "every session stopped as the window closed"
 
 
-def test_local_mode_holds_one_session_and_says_why(local_services: Services, make_window, qrun) -> None:
+def test_two_local_sessions_each_agent_acts_only_in_its_own_view(local_services: Services, site, make_window, qrun) -> None:
     window = make_window(local_services)
-    click(window.tab_widget.new_tab_button)
-    assert len(window.tabs) == 1
-    assert window.banner.isVisible()
-    assert "Local mode runs one session at a time" in window.banner.message
+    first = window.current_tab
+    ada = sl.ScriptedModel([sl.navigate(site.url("input_log.html")), sl.type_text("id=name", "Ada Lovelace"), sl.done("Typed Ada")])
+    grace = sl.ScriptedModel([sl.navigate(site.url("input_log.html")), sl.type_text("id=name", "Grace Hopper"), sl.done("Typed Grace")])
+
+    async def scenario() -> None:
+        second = add_session_tab(window)
+        assert second is not None and second.live_view is not first.live_view
+        await wait_until(lambda: second.live_view.first_load_done, timeout=20, what="the second view's start page")
+        # The agent's model is made as its first task starts: each session gets its own script.
+        sl.install(ada)
+        first.task_panel.task_input.setPlainText("Type Ada Lovelace into the form")
+        click(first.task_panel.run_button)
+        await wait_until(lambda: len(ada.calls) >= 1, timeout=60, what="the first agent")
+        sl.install(grace)
+        second.task_panel.task_input.setPlainText("Type Grace Hopper into the form")
+        click(second.task_panel.run_button)
+        for tab in (first, second):
+            await wait_until(lambda tab=tab: tab.controller.state is Control.IDLE and tab.controller.work.run is None, timeout=90, what=f"{tab.name}'s task")
+        logs = [await js(tab.live_view.web_view, "document.getElementById('log').textContent") for tab in (first, second)]
+        assert logs[0].splitlines()[-1] == "Ada Lovelace" and "Grace" not in logs[0]
+        assert logs[1].splitlines()[-1] == "Grace Hopper" and "Ada" not in logs[1]
+        # Each agent was shown one tab only, its own page (browser-use names a tab by its target id's end).
+        for tab, model in ((first, ada), (second, grace)):
+            own = tab.live_view.browser_page().devToolsId()[-4:]
+            tab_lists = [seen_tabs(text) for call in model.calls for text in call.texts if "Available tabs:" in text]
+            assert tab_lists and all(listed == [own] for listed in tab_lists), f"{tab.name}'s agent saw {tab_lists}"
+        await window.close_gracefully(ask=False)
+
+    qrun(scenario(), timeout=240)
+    assert [e.result.output for e in step_entries(first, tl.TaskFinished)] == ["Typed Ada"]
+
+
+def test_local_mode_holds_three_sessions_and_says_why_not_a_fourth(local_services: Services, make_window) -> None:
+    window = make_window(local_services)
+    for _ in range(3):
+        click(window.tab_widget.new_tab_button)
+    assert [t.name for t in window.tabs] == ["Session 1", "Session 2", "Session 3"]
+    assert window.banner.message == "Local mode runs up to 3 sessions at once: each is a browser and an AI agent working on this computer."

@@ -74,6 +74,7 @@ async def open_window(backend: str, model: Any = None, *, on_shown: Callable[[],
     mark = on_mark or (lambda _what: None)
     mark("window shown, first page loading")
     warm_up = start_warm_up(backend)
+    window.after_first_frame(warm_up.release)
     live_view = window.live_view
     if live_view.is_browser and not live_view.first_load_done:
         loaded = asyncio.get_running_loop().create_future()

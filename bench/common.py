@@ -43,11 +43,13 @@ def summary(values_ms: list[float]) -> str:
     return f"{statistics.median(ordered):.0f} ms | {p90:.0f} ms | {ordered[0]:.0f} ms | {ordered[-1]:.0f} ms | {len(ordered)}"
 
 
-async def open_window(backend: str, model: Any = None, *, on_shown: Callable[[], None] | None = None) -> tuple[Any, Any]:
+async def open_window(backend: str, model: Any = None, *, on_shown: Callable[[], None] | None = None, on_mark: Callable[[str], None] | None = None
+) -> tuple[Any, Any]:
     """The real app in-process, started in the order desktop_app.app starts it: the live view and
     the window's frame, shown; the warm-up imports in a worker thread while the first page loads;
     then the services, the keychain found, and the task panel attached. ``on_shown`` is called as
-    the window appears (benchmarks start timing there: before, there is no window to freeze).
+    the window appears (benchmarks start timing there: before, there is no window to freeze);
+    ``on_mark`` is told each phase as it starts (a stall is then reported with its phase).
     With ``model`` (a scripted chat model) as the Local agent's model."""
     import asyncio
     from dataclasses import replace
@@ -69,14 +71,19 @@ async def open_window(backend: str, model: Any = None, *, on_shown: Callable[[],
     window.show()
     if on_shown is not None:
         on_shown()
+    mark = on_mark or (lambda _what: None)
+    mark("window shown, first page loading")
     warm_up = start_warm_up(backend)
+    window.after_first_frame(warm_up.release)
     live_view = window.live_view
     if live_view.is_browser and not live_view.first_load_done:
         loaded = asyncio.get_running_loop().create_future()
         live_view.web_view.loadFinished.connect(lambda _ok: loaded.done() or loaded.set_result(None))
         await asyncio.wait_for(loaded, 10)
+    mark("first page loaded, warm-up importing")
     while warm_up.is_alive():  # as app.py: Qt keeps running meanwhile
         await asyncio.sleep(0.002)
+    mark("warm-up done, building the services")
     from PySide6.QtWidgets import QApplication
 
     style = resources_dir() / "style.qss"
@@ -87,7 +94,9 @@ async def open_window(backend: str, model: Any = None, *, on_shown: Callable[[],
 
     services = Services(PATHS, EARLY.devtools_url, backend_override=backend)
     await services.keychain.detect()
+    mark("attaching the task panel")
     window.attach(services, interactive=False)
+    mark("task panel attached")
     if model is not None:
         import desktop_app.backends.local as local_backend
 

@@ -94,7 +94,7 @@ class LoopSampler:
         self._timer = QTimer()
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
-        self._last = time.perf_counter()
+        self._last = self._started = time.perf_counter()
         sampler = self
 
         class LastEvent(logging.Handler):
@@ -111,7 +111,7 @@ class LoopSampler:
 
     def start(self) -> None:
         self.imports_watched = True
-        self._last = time.perf_counter()
+        self._last = self._started = time.perf_counter()
         self._timer.start()
         self._watching = True  # a plain flag: the watcher thread must not touch Qt objects
         self._watcher = threading.Thread(target=self._watch, daemon=True)
@@ -135,6 +135,7 @@ class LoopSampler:
                 busy = [busy_thread_stack(f) for ident, f in frames.items() if ident not in (main, threading.get_ident())]
                 where += "".join(f" ||| other thread: {b}" for b in busy if b)
                 episode = self._last  # one entry per stall: the tick it started after
+                where = f"[{self.last_event}, +{(episode - self._started) * 1000:.0f} ms] {where}"
                 self.stalls[episode] = (stuck, where)
                 if stuck > self.stuck_ms:
                     self.stuck_ms, self.stuck_stack = stuck, where
@@ -201,7 +202,7 @@ async def journey_local(sampler: LoopSampler) -> None:
                 sl.done("Done"),
             ]
         )
-        services, window = await open_window("local", model, on_shown=sampler.start)
+        services, window = await open_window("local", model, on_shown=sampler.start, on_mark=sampler.mark)
         sampler.mark("window attached")
         sampler.agent_works(True)  # the first Run: session, model client, browser-use, steps
         window.actions.run_task("Fill the form")
@@ -267,7 +268,7 @@ async def journey_cloud(sampler: LoopSampler) -> None:
 
     with stand_in_cloud(step_interval=0.005, steps_per_task=500) as (base_url, api_key):  # its fastest pace
         os.environ["BROWSER_USE_BASE_URL"] = base_url
-        services, window = await open_window("cloud", on_shown=sampler.start)
+        services, window = await open_window("cloud", on_shown=sampler.start, on_mark=sampler.mark)
         services.keychain.set(SecretName.BROWSER_USE, api_key)
         sampler.agent_works(True)
         window.actions.run_task("Stream 500 steps")
@@ -327,7 +328,7 @@ async def journey_settings(sampler: LoopSampler) -> None:
 
     from common import open_window
 
-    services, window = await open_window("local", on_shown=sampler.start)
+    services, window = await open_window("local", on_shown=sampler.start, on_mark=sampler.mark)
     await asyncio.sleep(0.5)
     sampler.mark("Settings opened")
     window.dialogs.open_settings()

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SMOKE_TEST_TIMEOUT = 60.0
 FIRST_PAGE_WAIT_MS = 10_000
+FIRST_FRAME_WAIT_S = 0.5  # the warm-up waits at most this long for the window's first frame
 WARM_UP_WAIT_MS = 30_000  # never hang startup on an import either: the window's thread imports what is left
 # What the window needs once the page is on screen, imported in a worker thread while QtWebEngine
 # loads the first page (the window's thread only waits for Chromium then). Importing them on the
@@ -192,6 +193,7 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: BackendKind, devtools_
     # Once Qt's loop runs, the task box takes input (the rest of the panel comes after the page).
     QTimer.singleShot(0, lambda: log_event("task_box_ready", "The task box takes input"))
     warm_up = start_warm_up(kind)
+    window.after_first_frame(warm_up.release)
     _wait_until_browsable(window, warm_up)
 
     # The look of the task panel; the frame shown so far has nothing it styles.
@@ -254,8 +256,14 @@ class WarmUp:
         self._lock = threading.Lock()
         self._done = False
         self._waiting: Any = None  # the QEventLoop to quit when done
+        # Set once the window's first frame is painted (``release``): importing meanwhile took the
+        # GIL and a core from that paint, 60 → 100–120 ms under Xvfb (bench/responsiveness.py).
+        self._go = threading.Event()
         self._thread = threading.Thread(target=self._work, name="handoff-warm-up", daemon=True)
         self._thread.start()
+
+    def release(self) -> None:
+        self._go.set()
 
     def is_alive(self) -> bool:
         return self._thread.is_alive()
@@ -264,6 +272,7 @@ class WarmUp:
         from desktop_app.system.keychain import Keychain
         from desktop_app.system.warm_up import import_quietly, window_first
 
+        self._go.wait(FIRST_FRAME_WAIT_S)  # a window never painted (minimised?) must not hold startup up
         try:
             with window_first(freeze=True):  # see desktop_app/system/warm_up.py
                 import_quietly([*WARM_UP_MODULES, *WARM_UP_BACKEND[self._kind]])

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
@@ -24,6 +24,7 @@ from desktop_app.system.paths import resources_dir
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Callable
 
     from PySide6.QtGui import QCloseEvent
 
@@ -45,6 +46,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PANEL_WIDTH = 420  # the task panel's starting width (a little over its minimum); the page gets the rest
+
+
+class _FirstFrame(QObject):
+    """Calls back once the window's first frame is painted: on its first paint event, then in the
+    next turn of the loop (the paint of the children and the flush to the screen come first)."""
+
+    def __init__(self, window: QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._callback = callback
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -89,6 +106,14 @@ class MainWindow(QMainWindow):
         window.restore_geometry(services.paths.window_geometry)
         window.attach(services, interactive=interactive)
         return window
+
+    def after_first_frame(self, callback: Callable[[], None]) -> None:
+        """``callback`` once the window has painted its first frame."""
+        handle = self.windowHandle()
+        if handle is not None and handle.isExposed():  # painted as it was exposed: already on screen
+            QTimer.singleShot(0, callback)
+        else:
+            _FirstFrame(self, callback)
 
     def restore_geometry(self, file: Path) -> None:
         """Size and place as the person left them (before the window is shown); saved on closing."""

@@ -121,3 +121,40 @@ def test_a_task_typed_while_handoff_starts_is_the_panels_task(cloud_services, qr
     finally:
         cloud_services.close()
         dispose(window)
+
+
+def test_what_waits_for_the_windows_first_frame_runs_after_it_is_painted(cloud_services, qtbot) -> None:
+    """The warm-up imports start after the first frame (bench/responsiveness.py: importing during
+    that paint made it 100–120 ms under Xvfb); a window already on screen calls back at once."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from desktop_app.ui.live_view import make_live_view
+    from desktop_app.ui.main_window import MainWindow
+    from tests.ui.conftest import dispose
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    window = MainWindow(make_live_view(cloud_services.paths, is_browser=False))
+    paints = Paints()
+    window.installEventFilter(paints)
+    painted_before: list[int] = []
+    window.after_first_frame(lambda: painted_before.append(paints.count))
+    try:
+        qtbot.wait(50)
+        assert painted_before == []  # not shown: nothing painted, nothing called
+        window.show()
+        qtbot.waitUntil(lambda: painted_before != [])
+        assert painted_before[0] >= 1
+        again: list[bool] = []
+        window.after_first_frame(lambda: again.append(True))
+        qtbot.waitUntil(lambda: again == [True])
+    finally:
+        window.removeEventFilter(paints)
+        cloud_services.close()
+        dispose(window)

@@ -179,12 +179,47 @@ async def queue_shot() -> None:
         await window.close_gracefully()
 
 
+async def sessions_shot() -> None:
+    """Three Cloud sessions in tabs; two agents ask for the person; the inbox open."""
+    import json
+
+    from desktop_app.ui.window_wiring import add_session_tab
+
+    with FakeCloud(manual_steps=True) as cloud:
+        os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
+        services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="cloud")
+        services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+        window = MainWindow.open(services, interactive=False)
+        window.resize(1400, 860)
+        window.show()
+        add_session_tab(window)
+        add_session_tab(window)
+        tasks = ["Book a flight from Paris to Rome for 12 March", "File the expense report for the Lyon trip", "Renew the museum membership"]
+        for tab, text in zip(window.tabs, tasks):
+            window.tab_widget.setCurrentWidget(tab.page)
+            tab.actions.run_task(text)
+        await wait_until(lambda: all(t.controller.state is Control.AGENT and t.controller.work.run for t in window.tabs), timeout=30)
+        for tab, goal in zip(window.tabs, ("Search flights Paris → Rome", "Open the expense tool", "Open the membership page")):
+            cloud.add_step(tab.controller.work.run.handle.task_id, goal=goal)
+        asks = {0: "Pick the flight you want: three are under 150 EUR", 2: "Confirm the renewal price (89 EUR) before paying"}
+        for index, what in asks.items():
+            task_id = window.tabs[index].controller.work.run.handle.task_id
+            cloud.finish_task(task_id, output=json.dumps({"status": "needs_person", "result": "", "person_should": what}))
+            await wait_until(lambda index=index: window.tabs[index].controller.state is Control.HUMAN, timeout=30)
+        window.tab_widget.setCurrentWidget(window.tabs[1].page)
+        window.tab_widget.inbox_button.setChecked(True)
+        await settle(2.0)
+        save(window, "screenshot-sessions-inbox.png")
+        await window.close_gracefully()
+
+
 async def main() -> None:
     with SiteServer() as site:
         await local_shots(site)
         await vault_shots(site)
     await cloud_shot()
     await queue_shot()
+    await sessions_shot()
 
 
 if __name__ == "__main__":

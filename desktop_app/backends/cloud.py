@@ -497,12 +497,18 @@ class CloudBackend:
     async def _watched(call: Awaitable[T], tell_at: float, tell: Callable[[], None]) -> T:
         """``call``, and ``tell()`` if it has not answered by ``tell_at`` (a silent server)."""
         task = asyncio.ensure_future(call)
-        remaining = tell_at - time.monotonic()
-        if remaining > 0:
-            await asyncio.wait([task], timeout=remaining)
-        if not task.done():
-            tell()
-        return await task
+        try:
+            remaining = tell_at - time.monotonic()
+            if remaining > 0:
+                await asyncio.wait([task], timeout=remaining)
+            if not task.done():
+                tell()
+            return await task
+        finally:
+            # Cancelled while waiting (a quit's time limit): the request goes too, never left to
+            # fail later unobserved ("Task exception was never retrieved").
+            if not task.done():
+                task.cancel()
 
     async def _lose_track(self, client: AsyncBrowserUse, task_id: str, error: BackendError) -> None:
         """Browser Use keeps refusing to say how the task is doing: it may still be working. Ask it

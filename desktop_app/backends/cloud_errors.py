@@ -39,6 +39,13 @@ def translate_api_error(error: BrowserUseError) -> BackendError:
         )
     if status == 404:
         return BackendError(Problem.NOT_FOUND, "Browser Use no longer knows this session or task.", detail=detail)
+    if status == 429 and "concurrent" in f"{error.message} {error.detail}".lower():
+        return BackendError(
+            Problem.TOO_MANY_SESSIONS,
+            "Browser Use runs no more sessions at once on your plan. Stop a session you no longer need "
+            "(Stop session, or close its tab), or raise the limit in the Browser Use dashboard.",
+            detail=detail,
+        )
     if status == 429:
         return BackendError(
             Problem.RATE_LIMITED,

@@ -19,6 +19,7 @@ class Problem(Enum):
     SESSION_GONE = "session_gone"
     INVALID = "invalid"  # the request was refused as malformed or too large
     RATE_LIMITED = "rate_limited"
+    TOO_MANY_SESSIONS = "too_many_sessions"  # the plan's limit on sessions at once: waiting will not help
     SERVER = "server"
     NETWORK = "network"
     TIMEOUT = "timeout"

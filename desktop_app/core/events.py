@@ -90,6 +90,14 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class SessionEndingSoon:
+    """The provider will end the session soon without agent activity (the inbox lists it)."""
+
+    minutes: int
+    idle: bool  # nobody holds it: a keep-alive task would keep it (else: hand back to the agent)
+
+
+@dataclass(frozen=True)
 class HumanRequested:
     reason: str
 

@@ -1,7 +1,8 @@
 """One list of every open request for the person, across sessions.
 
-A request opens when a session's agent asks for the person (or a queue reaches a You step) and
-closes when control leaves the person (Hand back) or the session ends. Each item says which
+A request opens when a session's agent asks for the person (or a queue reaches a You step), or when
+the provider is about to end a session nobody's agent is using; it closes when control leaves the
+person (Hand back, a task starting) or the session ends. Each item says which
 session, what is asked, since when, and how long the provider leaves the session before ending it.
 """
 
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop_app.core.control import Control
-from desktop_app.core.events import ControlChanged, EventBus, HumanRequested, PersonStepReached, SessionClosed
+from desktop_app.core.events import ControlChanged, EventBus, HumanRequested, PersonStepReached, SessionClosed, SessionEndingSoon
+from desktop_app.core.messages import inbox_session_ending
 from desktop_app.core.session_clock import WARN_BEFORE_SECONDS
 
 
@@ -86,6 +88,9 @@ class Inbox:
             self._open(watched, event.reason)
         elif isinstance(event, PersonStepReached):
             self._open(watched, event.text)
+        elif isinstance(event, SessionEndingSoon):
+            if watched.asks is None:  # a request already open says more, and shows the time left too
+                self._open(watched, inbox_session_ending(idle=event.idle))
         elif isinstance(event, ControlChanged) and event.transition.after is not Control.HUMAN:
             self._close(watched)
         elif isinstance(event, SessionClosed):

@@ -207,6 +207,11 @@ def could_not_pause(message: str) -> str:
     )
 
 
+def inbox_session_ending(*, idle: bool) -> str:
+    """An inbox row for a session about to time out (nobody asked for the person there)."""
+    return "Its session ends soon: open it to keep it alive" if idle else "Its session ends soon: hand back to the agent to keep it"
+
+
 def session_ending_soon(service: str, minutes: int, *, idle: bool) -> str:
     what_to_do = "Run a task, or keep it alive with a short agent task (billed)." if idle else "Hand back to the agent to keep it."
     return f"The {service} session will end in about {plural(minutes, 'minute')} without agent activity. {what_to_do}"

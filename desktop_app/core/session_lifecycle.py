@@ -23,6 +23,7 @@ from desktop_app.core.events import (
     SessionClosed,
     SessionCreateSettled,
     SessionCreating,
+    SessionEndingSoon,
     SessionOpened,
     TaskReturned,
 )
@@ -170,6 +171,7 @@ class SessionLifecycle:
                 messages.session_ending_soon(core.capabilities.display_name, verdict.minutes, idle=verdict.idle),
                 NoticeAction.KEEP_ALIVE if verdict.idle else NoticeAction.NONE,
             )
+            core.bus.publish(SessionEndingSoon(verdict.minutes, verdict.idle))
 
     async def _verify_session(self, expiry_message: str) -> bool:
         core = self._core

@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
 
-from desktop_app.core.inbox import Inbox
+from desktop_app.core.inbox import InboxItem
 from desktop_app.ui.list_rows import rows_for
 
 SLOT_ROLE = Qt.ItemDataRole.UserRole
@@ -18,10 +18,9 @@ EMPTY = "Nothing waits for you. When an agent asks for you, it shows here."
 class InboxView(QWidget):
     chosen = Signal(int)  # the session's slot number
 
-    def __init__(self, inbox: Inbox, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("inbox")
-        self._inbox = inbox
         self.title = QLabel("Inbox — what the agents ask of you, most urgent first", self)
         self.title.setProperty("hint", True)
         self.list = QListWidget(self)
@@ -36,14 +35,12 @@ class InboxView(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.list)
         layout.addWidget(self.empty)
-        # The time left changes while requests wait: read again every second, only while any wait.
-        self._tick = QTimer(self)
-        self._tick.setInterval(1000)
-        self._tick.timeout.connect(self.refresh)
-        self.refresh()
+        # The times change while requests wait: the window reads the inbox again every second, only while any wait.
+        self.tick = QTimer(self)
+        self.tick.setInterval(1000)
+        self.show_items([])
 
-    def refresh(self) -> None:
-        items = self._inbox.items()
+    def show_items(self, items: list[InboxItem]) -> None:
         now = time.time()
         for row, item in zip(rows_for(self.list, len(items)), items):
             row.setText(item.describe(now))
@@ -51,10 +48,10 @@ class InboxView(QWidget):
             row.setData(SLOT_ROLE, item.slot)
         self.list.setVisible(bool(items))
         self.empty.setVisible(not items)
-        if items and not self._tick.isActive():
-            self._tick.start()
+        if items and not self.tick.isActive():
+            self.tick.start()
         elif not items:
-            self._tick.stop()
+            self.tick.stop()
 
 
 __all__ = ["InboxView"]

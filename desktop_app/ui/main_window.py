@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from desktop_app.core.backend_kind import BackendKind
     from desktop_app.core.controller import SessionController
+    from desktop_app.core.inbox import InboxItem
     from desktop_app.services import Services
     from desktop_app.ui.core_view import CoreView
     from desktop_app.ui.inbox_view import InboxView
@@ -206,7 +207,7 @@ class MainWindow(QMainWindow):
         assert self.tab_widget is not None
         self.tabs.append(tab)
         self.statusBar().addPermanentWidget(tab.status)
-        self.tab_widget.addTab(tab.page, tab.tab_text(False))
+        self.tab_widget.addTab(tab.page, tab.tab_text(None))
         self.tab_widget.setCurrentWidget(tab.page)
         self.tab_widget.allow_closing()
         self._current_changed()
@@ -237,22 +238,21 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(tab.window_title())
 
     def inbox_changed(self) -> None:
-        """A request for the person opened or closed in some session."""
-        inbox = self.services.inbox
-        waiting = {item.slot for item in inbox.items()}
+        """A request for the person opened or closed in some session (or a second passed while any waits)."""
+        items = self.services.inbox.items()
         for tab in self.tabs:
-            self._retitle(tab, tab.slot.number in waiting)
+            self._retitle(tab, items)
         assert self.tab_widget is not None
-        self.tab_widget.show_inbox_count(len(inbox))
-        self.inbox_view.refresh()
-        self.tray.show_count(len(inbox))
+        self.tab_widget.show_inbox_count(len(items))
+        self.inbox_view.show_items(items)
+        self.tray.show_count(len(items))
 
-    def _retitle(self, tab: SessionTab, needs_you: bool | None = None) -> None:
+    def _retitle(self, tab: SessionTab, items: list[InboxItem] | None = None) -> None:
         if self.tab_widget is None or tab not in self.tabs:
             return
-        if needs_you is None:
-            needs_you = any(item.slot == tab.slot.number for item in self.services.inbox.items())
-        self.tab_widget.setTabText(self.tab_widget.indexOf(tab.page), tab.tab_text(needs_you))
+        items = self.services.inbox.items() if items is None else items
+        waiting = next((item for item in items if item.slot == tab.slot.number), None)
+        self.tab_widget.setTabText(self.tab_widget.indexOf(tab.page), tab.tab_text(waiting))
 
     def _current_changed(self) -> None:
         if not self.tabs:

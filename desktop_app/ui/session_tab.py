@@ -27,6 +27,7 @@ from desktop_app.ui.vault_dialog import open_vault_dialog
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QPlainTextEdit
 
+    from desktop_app.core.inbox import InboxItem
     from desktop_app.ui.live_view import LiveView
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.window_dialogs import WindowDialogs
@@ -151,8 +152,16 @@ class SessionTab:
         self.splitter = splitter
         return splitter
 
-    def tab_text(self, needs_you: bool) -> str:
-        return f"{NEEDS_YOU_MARK if needs_you else ''}{self.name} — {'Needs you' if needs_you else self._title}"
+    def tab_text(self, waiting: InboxItem | None) -> str:
+        """Who has the session at a glance; marked while it waits for the person (with the time
+        left once the provider is about to end it)."""
+        if waiting is None:
+            return f"{self.name} — {self._title}"
+        text = f"{NEEDS_YOU_MARK}{self.name} — Needs you"
+        if waiting.urgent and waiting.time_left is not None:
+            minutes, seconds = divmod(int(max(0.0, waiting.time_left)), 60)
+            text += f" · ends in {minutes}:{seconds:02d}"
+        return text
 
     def _show_title(self, title: str) -> None:
         self._title = title

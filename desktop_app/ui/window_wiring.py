@@ -44,8 +44,9 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     window.dialogs = dialogs = WindowDialogs(
         window, services, tasks, interactive=interactive, on_settings_saved=lambda d: window.actions.settings_saved(d)
     )
-    window.inbox_view = InboxView(services.inbox, window)
+    window.inbox_view = InboxView(window)
     window.inbox_view.chosen.connect(window.show_slot)
+    window.inbox_view.tick.timeout.connect(window.inbox_changed)
     window.make_tab_widget().new_tab_button.clicked.connect(lambda: add_session_tab(window))
     first = SessionTab(
         window, services, services.slots[0], window.first_live_view, dialogs, tasks, interactive=interactive, task_input=early.editor

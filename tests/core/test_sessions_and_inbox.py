@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from desktop_app.core.control import Control
 from desktop_app.core.controller import QuitConcern, SessionController
 from desktop_app.core.events import HumanRequested
 from desktop_app.core.inbox import Inbox
@@ -9,6 +10,7 @@ from desktop_app.core.session_group import SessionGroup
 from tests.core.test_controller import running
 from tests.fakes.clock import FakeClock
 from tests.fakes.scripted_backend import LOCAL_LIKE, ScriptedBackend
+from tests.helpers import wait_until
 
 
 def watched(inbox: Inbox, number: int, controller: SessionController, time_left: float | None = None) -> None:
@@ -112,3 +114,26 @@ def test_the_mode_is_locked_while_any_session_is_open(arun) -> None:
     assert group.backend_locked_reason is not None
     group.remove(second)
     assert group.backend_locked_reason is None
+
+
+def test_a_session_about_to_time_out_is_listed_with_its_time_left_until_a_task_runs(arun) -> None:
+    clock = FakeClock()
+    controller = SessionController(ScriptedBackend(), clock=clock)
+    inbox = Inbox(clock)
+    inbox.watch(4, controller.bus, lambda: "Session 4", controller.time_left)
+
+    async def scenario() -> None:
+        await controller.new_session().done
+        controller.lifecycle.tick()
+        assert inbox.items() == []
+        clock.now += 15 * 60 - 100  # 100 s left before Browser Use ends the idle session
+        controller.lifecycle.tick()
+        items = inbox.items()
+        assert [i.describe(clock.now) for i in items] == [
+            "Session 4: Its session ends soon: open it to keep it alive — just now — session ends in 1:40 — keep it alive"
+        ]
+        assert controller.keep_alive().accepted  # a short agent task: the clock starts again
+        await wait_until(lambda: controller.state is Control.AGENT)
+
+    arun(scenario())
+    assert inbox.items() == []

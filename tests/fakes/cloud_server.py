@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from browser_use_sdk.generated.v2.models import TooManyConcurrentActiveSessionsError
 from browser_use_sdk import (
     AccountView,
     CreateSessionRequest,
@@ -155,6 +156,9 @@ class FakeCloud(LoopbackServer):
         self.live_url_after = live_url_after
         self.manual_steps = manual_steps
         self.stop_delay = 0.0  # how long a task keeps running after a stop request
+        # The plan's limit on sessions active at once (None: none); past it a new session gets
+        # Browser Use's 429 "Too many concurrent active sessions".
+        self.max_active_sessions: int | None = None
         self.sessions: dict[str, FakeSession] = {}
         self.tasks: dict[str, FakeTask] = {}
         self.requests: list[RecordedRequest] = []
@@ -340,6 +344,10 @@ class FakeCloud(LoopbackServer):
             return 200, _checked(AccountView, self._account())
         if method == "POST" and path == "/sessions":
             _validate_request(CreateSessionRequest, body)
+            active = sum(1 for s in self.sessions.values() if s.status == "active")
+            if self.max_active_sessions is not None and active >= self.max_active_sessions:
+                detail = "Too many concurrent active sessions. Please wait for one to finish, kill one, or upgrade your plan."
+                return 429, _checked(TooManyConcurrentActiveSessionsError, {"detail": detail})
             session = FakeSession(
                 id=str(uuid.uuid4()),
                 token=uuid.uuid4().hex + uuid.uuid4().hex,

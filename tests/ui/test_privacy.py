@@ -267,7 +267,7 @@ def test_the_checks_see_a_leak_when_masking_is_off(
     import desktop_app.backends.llm as llm
     from desktop_app.backends import screenshot_masking
 
-    monkeypatch.setattr(screenshot_masking, "protect", lambda guard: None)
+    monkeypatch.setattr(screenshot_masking, "protect", lambda guard, browser_session: None)
 
     async def no_hiding(self: Any, messages: list[Any]) -> list[Any]:
         return messages

@@ -11,7 +11,7 @@ from desktop_app.ui.window_wiring import add_session_tab
 from tests.fakes import scripted_llm as sl
 from tests.fakes.cloud_server import FakeCloud
 from tests.helpers import wait_until
-from tests.ui.actions import click
+from tests.ui.actions import answer_question, click, open_question
 from tests.ui.test_queue_flow import needs_you
 from tests.ui.web import js
 
@@ -155,6 +155,12 @@ def test_two_local_sessions_each_agent_acts_only_in_its_own_view(local_services:
             own = tab.live_view.browser_page().devToolsId()[-4:]
             tab_lists = [seen_tabs(text) for call in model.calls for text in call.texts if "Available tabs:" in text]
             assert tab_lists and all(listed == [own] for listed in tab_lists), f"{tab.name}'s agent saw {tab_lists}"
+        # The second session stopped and its tab closed: its view and profile go; the first works on.
+        click(second.task_panel.stop_session_button)
+        await wait_until(lambda: second.controller.state is Control.NO_SESSION, what="the second session to stop")
+        window.tab_widget.tabCloseRequested.emit(window.tab_widget.indexOf(second.page))
+        await wait_until(lambda: len(window.tabs) == 1, what="the tab to close")
+        assert window.current_tab is first and first.controller.state is Control.IDLE
         await window.close_gracefully(ask=False)
 
     qrun(scenario(), timeout=240)
@@ -167,3 +173,69 @@ def test_local_mode_holds_three_sessions_and_says_why_not_a_fourth(local_service
         click(window.tab_widget.new_tab_button)
     assert [t.name for t in window.tabs] == ["Session 1", "Session 2", "Session 3"]
     assert window.banner.message == "Local mode runs up to 3 sessions at once: each is a browser and an AI agent working on this computer."
+
+
+def test_closing_a_tab_asks_and_stops_its_session_and_quitting_asks_once_for_the_rest(
+    cloud: FakeCloud, cloud_services: Services, make_window, qrun
+) -> None:
+    window = make_window(cloud_services, interactive=True)
+    asked: list[str] = []
+
+    async def scenario() -> None:
+        for _ in range(2):
+            click(window.tab_widget.new_tab_button)
+        for tab in window.tabs:
+            window.tab_widget.setCurrentWidget(tab.page)
+            click(tab.task_panel.new_session_button)
+        await wait_until(lambda: all(t.controller.state is Control.IDLE for t in window.tabs), timeout=30, what="three sessions")
+        second = window.tabs[1]
+        second_id = second.controller.session.id
+
+        # Closing a tab: asked first; "Keep it" keeps it, "Stop the session and close" stops that session only.
+        window.tab_widget.tabCloseRequested.emit(1)
+        await wait_until(lambda: open_question() is not None, what="the close question")
+        asked.append(open_question().text())
+        assert answer_question("Keep it")
+        await wait_until(lambda: open_question() is None)
+        assert len(window.tabs) == 3
+        window.tab_widget.tabCloseRequested.emit(1)
+        await wait_until(lambda: answer_question("Stop the session and close"), what="the close question again")
+        await wait_until(lambda: len(window.tabs) == 2, what="the tab to close")
+        assert cloud.sessions[second_id].status == "stopped"
+        assert [s.status for i, s in cloud.sessions.items() if i != second_id] == ["active", "active"]
+        assert [t.name for t in window.tabs] == ["Session 1", "Session 3"]
+
+        # Quitting: one question naming both sessions left.
+        window.close()
+        await wait_until(lambda: window.quitter.question is not None, what="the quit question")
+        asked.append(window.quitter.question.text())
+        assert answer_question("Stop the sessions and quit")
+        await window.closed
+
+    qrun(scenario(), timeout=60)
+    assert "Closing the tab stops its Browser Use Cloud session" in asked[0]
+    assert "• Session 1 (" in asked[1] and "• Session 3 (" in asked[1]
+    assert [s.status for s in cloud.sessions.values()] == ["stopped", "stopped", "stopped"]
+
+
+def test_the_providers_limit_on_sessions_at_once_is_said_at_once(cloud: FakeCloud, cloud_services: Services, make_window, qrun) -> None:
+    cloud.max_active_sessions = 2
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        for _ in range(2):
+            click(window.tab_widget.new_tab_button)
+        for tab in window.tabs[:2]:
+            window.tab_widget.setCurrentWidget(tab.page)
+            click(tab.task_panel.new_session_button)
+        await wait_until(lambda: all(t.controller.state is Control.IDLE for t in window.tabs[:2]), timeout=30, what="two sessions")
+        third = window.tabs[2]
+        window.tab_widget.setCurrentWidget(third.page)
+        click(third.task_panel.new_session_button)
+        await wait_until(lambda: third.banner.message != "", timeout=10, what="the refusal")
+        assert third.controller.state is Control.NO_SESSION
+
+    qrun(scenario(), timeout=60)
+    third = window.tabs[2]
+    assert "Browser Use runs no more sessions at once on your plan" in third.banner.message
+    assert len(cloud.requests_to("POST", r"/sessions")) == 3, "not retried: waiting would not free a session"

@@ -1,9 +1,9 @@
 """Memory with several sessions open: RSS of Handoff and its QtWebEngine helper processes together.
 
 Cloud: 1, 3 and 5 sessions, each tab with its own live view showing the fake Browser Use Cloud's
-stand-in live page (a small page served on 127.0.0.1). Local: 1 session (Local mode holds one
-session at a time; see docs/architecture.md). Each figure is taken in a fresh process, 3 s after the
-last session opened (the pages have loaded and settled).
+stand-in live page (a small page served on 127.0.0.1). Local: 1 and 2 sessions, each its own view
+and profile on its start page, each agent connected (browser-use attached to its page). Each figure
+is taken in a fresh process, 3 s after the last session opened (the pages have loaded and settled).
 
     .venv/bin/python bench/sessions_memory.py
 """
@@ -56,7 +56,14 @@ def child(mode: str, sessions: int) -> None:
             services = Services(PATHS, EARLY.devtools_url, backend_override="local")
             window = MainWindow.open(services, interactive=False)
             window.show()
-            await wait_until(lambda: window.live_view.first_load_done, timeout=30, what="the start page")
+            for _ in range(sessions - 1):
+                add_session_tab(window)
+            await wait_until(lambda: all(t.live_view.first_load_done for t in window.tabs), timeout=30, what="the start pages")
+            for tab in window.tabs:
+                tab.actions.new_session()
+            await wait_until(
+                lambda: all(t.controller.state is Control.IDLE for t in window.tabs), timeout=60, what="the agents to connect"
+            )
             await asyncio.sleep(SETTLE_SECONDS)
             rss = tree_memory_mib()
             await window.close_gracefully(ask=False)
@@ -96,7 +103,7 @@ def main() -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "QTWEBENGINE_DISABLE_SANDBOX": "1"}
     print("| mode | sessions | RSS summed over Handoff and its browser processes | USS summed |")
     print("|---|---|---|---|")
-    for mode, sessions in (("cloud", 1), ("cloud", 3), ("cloud", 5), ("local", 1)):
+    for mode, sessions in (("cloud", 1), ("cloud", 3), ("cloud", 5), ("local", 1), ("local", 2)):
         done = subprocess.run(
             [sys.executable, __file__, "--child", mode, str(sessions)], env=env, capture_output=True, text=True, cwd=REPO, timeout=300
         )

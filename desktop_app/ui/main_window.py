@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from desktop_app.core.inbox import InboxItem
     from desktop_app.services import Services
     from desktop_app.ui.core_view import CoreView
-    from desktop_app.ui.inbox_view import InboxView
     from desktop_app.ui.live_view import LiveView
     from desktop_app.ui.notice_banner import NoticeBanner
     from desktop_app.ui.queue_actions import QueueActions
@@ -75,6 +74,7 @@ class MainWindow(QMainWindow):
         self.first_live_view = live_view  # the page on screen from the start: the first tab's
         self.tabs: list[SessionTab] = []  # one per session, in the order opened (attach() adds them)
         self.tab_widget: SessionTabs | None = None
+        self._waiting_slots: set[int] = set()  # the sessions with a request in the inbox, as last shown
         self.quitter = None  # built by attach(); until then a close waits for it
         self._close_asked_early = False
         self._geometry_file: Path | None = None  # where size and place are kept (restore_geometry)
@@ -243,6 +243,10 @@ class MainWindow(QMainWindow):
         for tab in self.tabs:
             self._retitle(tab, items)
         assert self.tab_widget is not None
+        waiting = {item.slot for item in items}
+        if waiting - self._waiting_slots - {self.current_tab.slot.number}:
+            self.tab_widget.inbox_button.setChecked(True)  # a session out of sight asks: the inbox says which
+        self._waiting_slots = waiting
         self.tab_widget.show_inbox_count(len(items))
         self.inbox_view.show_items(items)
         self.tray.show_count(len(items))
@@ -273,10 +277,6 @@ class MainWindow(QMainWindow):
             from desktop_app.ui.window_wiring import close_session_tab
 
             self.background.spawn(close_session_tab(self, tab))
-
-    def inbox_strip(self) -> InboxView:
-        self.inbox_view.setVisible(False)
-        return self.inbox_view
 
     def bring_to_front(self) -> None:
         if self.isMinimized():

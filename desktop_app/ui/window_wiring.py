@@ -110,7 +110,8 @@ def _lay_out(window: MainWindow, first: SessionTab) -> None:
     window.early_task_box.deleteLater()
     window.early_task_box = None
     window._layout.removeItem(window._frame_row)
-    window._layout.addWidget(window.inbox_strip())
+    window.inbox_view.hide()  # shown by the inbox button, or when a session out of sight asks for the person
+    window._layout.addWidget(window.inbox_view)
     assert window.tab_widget is not None
     window._layout.addWidget(window.tab_widget, 1)
     window.add_tab(first)

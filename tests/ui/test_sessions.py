@@ -88,6 +88,7 @@ def test_three_cloud_sessions_run_at_once_with_one_inbox(cloud: FakeCloud, cloud
             "Session 1: Type the 2FA code sent to your phone",
         ]
         assert window.tab_widget.inbox_button.text() == "Inbox (2)"
+        assert window.inbox_view.isVisible(), "sessions out of sight asked: the inbox opens by itself"
         assert window.tray.count == 2
         assert window.tab_widget.tabText(0).startswith("● Session 1 — Needs you")
 

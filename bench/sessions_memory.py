@@ -1,4 +1,4 @@
-"""Memory with several sessions open: RSS of Handoff and its QtWebEngine helper processes together.
+"""Memory with several sessions open: Handoff and its QtWebEngine helper processes together.
 
 Cloud: 1, 3 and 5 sessions, each tab with its own live view showing the fake Browser Use Cloud's
 stand-in live page (a small page served on 127.0.0.1). Local: 1 and 2 sessions, each its own view
@@ -23,19 +23,19 @@ SETTLE_SECONDS = 3.0
 
 
 def tree_memory_mib() -> dict[str, float]:
-    """RSS summed over the processes (counts shared libraries once per process) and USS summed
-    (memory each process alone holds: what closing it would give back)."""
+    """RSS summed over the processes (counts shared pages once per process: an overestimate) and
+    PSS summed (each shared page split among the processes sharing it: the real total)."""
     import psutil
 
     me = psutil.Process()
-    rss = uss = 0
+    rss = pss = 0
     for process in [me, *me.children(recursive=True)]:
         try:
             info = process.memory_full_info()
         except psutil.Error:
             continue
-        rss, uss = rss + info.rss, uss + info.uss
-    return {"rss_mib": rss / 2**20, "uss_mib": uss / 2**20}
+        rss, pss = rss + info.rss, pss + info.pss
+    return {"rss_mib": rss / 2**20, "pss_mib": pss / 2**20}
 
 
 def child(mode: str, sessions: int) -> None:
@@ -101,7 +101,7 @@ def main() -> None:
         child(args.child[0], int(args.child[1]))
         return
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "QTWEBENGINE_DISABLE_SANDBOX": "1"}
-    print("| mode | sessions | RSS summed over Handoff and its browser processes | USS summed |")
+    print("| mode | sessions | RSS summed over Handoff and its browser processes | PSS summed |")
     print("|---|---|---|---|")
     for mode, sessions in (("cloud", 1), ("cloud", 3), ("cloud", 5), ("local", 1), ("local", 2)):
         done = subprocess.run(
@@ -111,7 +111,7 @@ def main() -> None:
             print(f"| {mode} | {sessions} | failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]} | |")
             continue
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"| {mode} | {sessions} | {result['rss_mib']:.0f} MiB | {result['uss_mib']:.0f} MiB |")
+        print(f"| {mode} | {sessions} | {result['rss_mib']:.0f} MiB | {result['pss_mib']:.0f} MiB |")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""The sessions as tabs, with a button for one more and the inbox's button beside them."""
+"""The sessions as tabs; the button for one more and the inbox's button (the window puts them in
+its status bar: with one session the tab bar is hidden, so the page never moves as the window
+finishes starting)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedLayout, QStackedWidget, QTabWidget, QToolButton, QWidget
+from PySide6.QtWidgets import QPushButton, QStackedLayout, QStackedWidget, QTabWidget, QToolButton, QWidget
 
 
 class SessionTabs(QTabWidget):
@@ -12,6 +14,7 @@ class SessionTabs(QTabWidget):
         self.setAccessibleName("Sessions")
         self.setDocumentMode(True)
         self.setMovable(True)
+        self.setTabBarAutoHide(True)
         # Every page stays shown, the current one on top: a hidden QtWebEngine page stops painting,
         # and a Local agent working in a tab out of sight could take no screenshot of its page.
         # Pages that need not paint out of sight are hidden by the window (keep_painting()).
@@ -20,20 +23,14 @@ class SessionTabs(QTabWidget):
         layout = stack.layout()
         assert isinstance(layout, QStackedLayout)
         layout.setStackingMode(QStackedLayout.StackingMode.StackAll)
-        corner = QWidget(self)
-        row = QHBoxLayout(corner)
-        row.setContentsMargins(0, 0, 4, 0)
-        self.new_tab_button = QPushButton("+ Session", corner)
+        self.new_tab_button = QPushButton("+ Session", self)
         self.new_tab_button.setObjectName("newSessionTabButton")
         self.new_tab_button.setAccessibleName("Open another session in a new tab")
         self.new_tab_button.setToolTip("Open another session in a new tab (its own browser, timeline and queue)")
-        self.inbox_button = QToolButton(corner)
+        self.inbox_button = QToolButton(self)
         self.inbox_button.setObjectName("inboxButton")
         self.inbox_button.setAccessibleName("Inbox: what the agents ask of you")
         self.inbox_button.setCheckable(True)
-        row.addWidget(self.new_tab_button)
-        row.addWidget(self.inbox_button)
-        self.setCornerWidget(corner)
 
     def show_inbox_count(self, count: int) -> None:
         self.inbox_button.setText(f"Inbox ({count})" if count else "Inbox")

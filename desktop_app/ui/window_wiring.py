@@ -110,10 +110,13 @@ def _lay_out(window: MainWindow, first: SessionTab) -> None:
     window.early_task_box.deleteLater()
     window.early_task_box = None
     window._layout.removeItem(window._frame_row)
-    window.inbox_view.hide()  # shown by the inbox button, or when a session out of sight asks for the person
-    window._layout.addWidget(window.inbox_view)
     assert window.tab_widget is not None
     window._layout.addWidget(window.tab_widget, 1)
+    # Below the pages: opening it shortens the page on screen, never moves what is under the pointer.
+    window.inbox_view.hide()  # shown by the inbox button, or when a session out of sight asks for the person
+    window._layout.addWidget(window.inbox_view)
+    window.statusBar().addWidget(window.tab_widget.new_tab_button)
+    window.statusBar().addWidget(window.tab_widget.inbox_button)
     window.add_tab(first)
 
 

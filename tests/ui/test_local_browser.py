@@ -8,7 +8,7 @@ import socket
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from desktop_app.core.control import Control
@@ -190,6 +190,7 @@ def test_the_page_shown_before_the_panel_is_attached_keeps_working(local_service
 
     qrun(before())
     page_width = view.width()
+    page_top = view.mapTo(window, QPoint(0, 0)).y()
     window.attach(local_services, interactive=False)
 
     async def after() -> None:
@@ -202,6 +203,7 @@ def test_the_page_shown_before_the_panel_is_attached_keeps_working(local_service
     try:
         qrun(after())
         assert abs(view.width() - page_width) <= 8  # the page did not jump when the panel arrived
+        assert view.mapTo(window, QPoint(0, 0)).y() == page_top  # nor move down (one session: no tab bar)
         assert window.task_panel.width() >= PANEL_WIDTH - 8
     finally:
         local_services.close()

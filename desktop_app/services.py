@@ -36,7 +36,7 @@ from desktop_app.core.messages import plural
 from desktop_app.system.keychain import Keychain, SecretName
 from desktop_app.system.paths import Paths
 from desktop_app.settings import Settings, SettingsStore, chosen_backend, cloud_config
-from desktop_app.vault_store import VaultStore
+from desktop_app.vault_store import SessionVault, VaultStore
 
 if TYPE_CHECKING:
     from desktop_app.core.ports import Backend, RemoteSession
@@ -80,7 +80,7 @@ class Services:
         bus = EventBus()
         self.history.attach(bus.subscribe, bus.publish)
         # Before the controller: it must see every control change, from the first.
-        slot = SessionSlot(number, bus, PrivacyGuard(bus.subscribe, bus.publish))
+        slot = SessionSlot(number, bus, PrivacyGuard(bus.subscribe, bus.publish), SessionVault(self.vault))
         slot.controller = SessionController(self._build(self.backend_kind, slot), bus)
         slot.queue = QueueRunner(slot.controller)
         self.slots.append(slot)
@@ -93,6 +93,12 @@ class Services:
     async def close_slot(self, slot: SessionSlot) -> None:
         """The tab is closing (its question answered): stop its session and let it go."""
         await slot.controller.shutdown(stop_session=True)
+        self.drop_slot(slot)
+
+    def drop_slot(self, slot: SessionSlot) -> None:
+        """Forget a slot whose session is over (or never opened)."""
+        if slot not in self.slots:
+            return
         slot.forget_inbox()
         slot.privacy.close()
         self.sessions.remove(slot.controller)
@@ -133,7 +139,7 @@ class Services:
         only checks on sessions left running)."""
         if slot is None:
             return build_backend(kind, lambda: self.settings, self.keychain, self.context)
-        context = replace(self.context, privacy=slot.privacy, page_target=lambda: slot.page_target())
+        context = replace(self.context, privacy=slot.privacy, page_target=lambda: slot.page_target(), vault=slot.vault)
         return build_backend(kind, lambda: self.settings, self.keychain, context)
 
     # -- settings and backend choice ---------------------------------------------------------
@@ -292,6 +298,7 @@ class SessionSlot:
     number: int
     bus: EventBus
     privacy: PrivacyGuard
+    vault: SessionVault  # the app's entries and rules, with this session's own allowed sites
     controller: SessionController = field(init=False)
     queue: QueueRunner = field(init=False)  # drives the controller; survives a switch of backend
     forget_inbox: Callable[[], None] = lambda: None

@@ -182,8 +182,9 @@ class VaultStore:
 
     # -- a task ----------------------------------------------------------------------------------
 
-    def task_access(self) -> TaskAccess:
-        """Read the values of every entry (in a worker thread: keychains answer over IPC)."""
+    def task_access(self, allowed_sites: tuple[str, ...] | None = None) -> TaskAccess:
+        """Read the values of every entry (in a worker thread: keychains answer over IPC).
+        ``allowed_sites``: the session's own (default: this store's, for a single-session caller)."""
         values: dict[str, EntryValues] = {}
         problems: list[str] = []
         for entry in self.entries:
@@ -197,4 +198,21 @@ class VaultStore:
             else:
                 if found:
                     values[entry.name] = EntryValues(**found)
-        return TaskAccess.build(self.entries, values, allowed_sites=self.allowed_sites, rules=self.rules, problems=tuple(problems))
+        sites = self.allowed_sites if allowed_sites is None else allowed_sites
+        return TaskAccess.build(self.entries, values, allowed_sites=sites, rules=self.rules, problems=tuple(problems))
+
+
+class SessionVault:
+    """The vault as one session's agent uses it: the app's entries and site rules, and the sites
+    this session's agent may visit (typed in its own tab: another tab's list never applies here)."""
+
+    def __init__(self, store: VaultStore) -> None:
+        self.store = store
+        self.allowed_sites: tuple[str, ...] = ()  # for this session's next tasks, this run only
+
+    @property
+    def rules(self) -> SiteRules:
+        return self.store.rules
+
+    def task_access(self) -> TaskAccess:
+        return self.store.task_access(self.allowed_sites)

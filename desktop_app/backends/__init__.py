@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from desktop_app.system.keychain import Keychain
     from desktop_app.system.paths import Paths
     from desktop_app.settings import Settings
-    from desktop_app.vault_store import VaultStore
+    from desktop_app.vault_store import SessionVault, VaultStore
 
 @dataclass(frozen=True)
 class BackendContext:
@@ -23,7 +23,7 @@ class BackendContext:
     paths: Paths
     devtools_url: str | None  # None: this run has no DevTools port (it started in Cloud mode)
     privacy: PrivacyGuard | None = None  # hides what the person typed from the Local agent
-    vault: VaultStore | None = None  # stored logins, allowed sites and site rules for each task
+    vault: VaultStore | SessionVault | None = None  # stored logins, allowed sites and site rules for each task
     # The DevTools target id of the session's own page in the built-in browser (None: not known,
     # the agent may use any page). Read as the session opens, on the window's thread.
     page_target: Callable[[], str | None] = lambda: None

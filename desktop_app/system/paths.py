@@ -71,6 +71,10 @@ class Paths:
             return self.browser_profile, self.browser_cache
         return self.data / f"browser-profile-{number}", self.cache / f"browser-{number}"
 
+    def all_browser_profiles(self) -> list[Path]:
+        """The storage of every session's browser profile on disk, open now or not."""
+        return [self.browser_profile, *sorted(self.data.glob("browser-profile-*"))]
+
     @property
     def screenshots(self) -> Path:
         return self.cache / "screenshots"

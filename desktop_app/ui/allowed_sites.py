@@ -7,7 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app.core.vault import VaultInputError, check_sites
-from desktop_app.vault_store import VaultStore
+from desktop_app.vault_store import SessionVault, VaultStore
 
 
 class AllowedSitesField(QWidget):
@@ -17,7 +17,7 @@ class AllowedSitesField(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._store: VaultStore | None = None
+        self._store: SessionVault | VaultStore | None = None
         self.edit = QLineEdit(self)
         self.edit.setObjectName("allowedSites")
         self.edit.setAccessibleName("Sites the agent may visit")
@@ -43,7 +43,7 @@ class AllowedSitesField(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.problem)
 
-    def attach(self, store: VaultStore) -> None:
+    def attach(self, store: SessionVault | VaultStore) -> None:
         self._store = store
         self.edit.setText(", ".join(store.allowed_sites))
 

@@ -26,7 +26,6 @@ class InboxView(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("inboxList")
         self.list.setAccessibleName("Requests waiting for you")
-        self.list.setMaximumHeight(120)
         self.list.itemActivated.connect(lambda item: self.chosen.emit(int(item.data(SLOT_ROLE))))
         self.list.itemClicked.connect(lambda item: self.chosen.emit(int(item.data(SLOT_ROLE))))
         self.empty = QLabel(EMPTY, self)
@@ -42,10 +41,17 @@ class InboxView(QWidget):
 
     def show_items(self, items: list[InboxItem]) -> None:
         now = time.time()
-        for row, item in zip(rows_for(self.list, len(items)), items):
+        selected = self.list.currentItem()
+        chosen = selected.data(SLOT_ROLE) if selected is not None else None
+        for index, (row, item) in enumerate(zip(rows_for(self.list, len(items)), items)):
             row.setText(item.describe(now))
             row.setToolTip(item.describe(now))
             row.setData(SLOT_ROLE, item.slot)
+            if item.slot == chosen:
+                self.list.setCurrentRow(index)  # redrawn every second: the keyboard's choice stays
+        # As tall as its rows (up to five): opening the inbox takes no more room from the page than it needs.
+        shown = max(1, min(len(items), 5))
+        self.list.setFixedHeight(shown * max(self.list.sizeHintForRow(0), 18) + 2 * self.list.frameWidth() + 4)
         self.list.setVisible(bool(items))
         self.empty.setVisible(not items)
         if items and not self.tick.isActive():

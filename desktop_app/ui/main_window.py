@@ -76,7 +76,6 @@ class MainWindow(QMainWindow):
         self.first_live_view = live_view  # the page on screen from the start: the first tab's
         self.tabs: list[SessionTab] = []  # one per session, in the order opened (attach() adds them)
         self.tab_widget: SessionTabs | None = None
-        self._waiting_slots: set[int] = set()  # the sessions with a request in the inbox, as last shown
         self.quitter = None  # built by attach(); until then a close waits for it
         self._close_asked_early = False
         self._geometry_file: Path | None = None  # where size and place are kept (restore_geometry)
@@ -245,10 +244,6 @@ class MainWindow(QMainWindow):
         for tab in self.tabs:
             self._retitle(tab, items)
         assert self.tab_widget is not None
-        waiting = {item.slot for item in items}
-        if waiting - self._waiting_slots - {self.current_tab.slot.number}:
-            self.tab_widget.inbox_button.setChecked(True)  # a session out of sight asks: the inbox says which
-        self._waiting_slots = waiting
         self.tab_widget.show_inbox_count(len(items))
         self.inbox_view.show_items(items)
         self.tray.show_count(len(items))
@@ -269,6 +264,11 @@ class MainWindow(QMainWindow):
         assert self.tab_widget is not None
         # A Local page keeps painting out of sight (its agent takes screenshots); a Cloud live view need not.
         self.tab_widget.show_pages([tab.page for tab in self.tabs if tab.live_view.is_browser])
+        refused = self.services.may_open_slot()
+        self.tab_widget.allow_new_tab(refused)
+        focused = QApplication.focusWidget()
+        if focused is None or (not current.page.isAncestorOf(focused) and any(t.page.isAncestorOf(focused) for t in self.tabs)):
+            current.task_panel.focus_task()  # keys typed after switching go to the tab on screen
         self.setWindowTitle(current.window_title())
 
     def _close_requested(self, index: int) -> None:

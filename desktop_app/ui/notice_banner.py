@@ -92,12 +92,12 @@ class NoticeBanner(QWidget):
     def show_message(self, text: str, level: Level = Level.INFO, *, cause: str = "") -> None:
         self.show_notice(Notice(level, text), cause=cause)
 
-    def show_aside(self, notice: Notice) -> None:
+    def show_aside(self, notice: Notice, *, cause: str = "") -> None:
         """Something worth knowing (a download, a blocked pop-up) that must not push aside a
         warning or an error the person has not dismissed yet."""
         if self.isVisible() and self.property("level") in (Level.WARNING.value, Level.ERROR.value):
             return
-        self.show_notice(notice)
+        self.show_notice(notice, cause=cause)
 
     def clear_cause(self, cause: str) -> None:
         """The notice's cause is gone (e.g. the over-long task was shortened): so is the notice."""

@@ -35,6 +35,9 @@ from desktop_app.ui.window_dialogs import WindowDialogs
 log = logging.getLogger(__name__)
 
 
+SETUP_HINT = "setup"  # the banner's cause while it says what to set up first
+
+
 class SessionActions:
     def __init__(
         self,
@@ -204,7 +207,13 @@ class SessionActions:
         """Say what to set up before the first Run fails on it."""
         problem = self._controller.setup_problem()
         if problem is not None:
-            self._banner.show_aside(Notice(Level.INFO, messages.before_the_agent_can_work(problem.message), NoticeAction.OPEN_SETTINGS))
+            notice = Notice(Level.INFO, messages.before_the_agent_can_work(problem.message), NoticeAction.OPEN_SETTINGS)
+            self._banner.show_aside(notice, cause=SETUP_HINT)
+
+    def settings_saved_elsewhere(self) -> None:
+        """Settings were saved from another tab: this tab's hint says what is still missing, or goes."""
+        self._banner.clear_cause(SETUP_HINT)
+        self.show_setup_hint()
 
     async def warn_if_no_keychain(self, still_open: Callable[[], bool]) -> None:
         notice = await self._services.keychain_notice()

@@ -56,6 +56,9 @@ class SessionTab:
         self.controller = slot.controller
         self.page = QWidget(window)  # the tab's page: built by lay_out()
         self.page.setObjectName(f"sessionPage{slot.number}")
+        # Opaque: Local pages out of sight stay shown beneath the current one (session_tabs.py).
+        self.page.setAutoFillBackground(True)
+        self.closing = False  # its close is being asked or carried out
         self.task_panel = panel = TaskPanel([(kind, kind.label) for kind in BackendKind], self.page, task_input=task_input)
         self.banner = banner = NoticeBanner(self.page)
         self.status = QLabel(window)
@@ -112,7 +115,7 @@ class SessionTab:
         panel.helpRequested.connect(dialogs.open_help)
         panel.aboutRequested.connect(dialogs.open_about)
         panel.backendChosen.connect(actions.choose_backend)
-        panel.allowed_sites.attach(services.vault)
+        panel.allowed_sites.attach(slot.vault)  # this session's own list
         panel.allowed_sites.vaultRequested.connect(lambda: open_vault_dialog(window, services.vault))
         panel.task_input.textChanged.connect(actions.recheck_length)
         panel.note_input.textChanged.connect(actions.recheck_length)

@@ -7,6 +7,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QPushButton, QStackedLayout, QStackedWidget, QTabWidget, QToolButton, QWidget
 
 
+NEW_TAB_TIP = "Open another session in a new tab (its own browser, timeline and queue)"
+
+
 class SessionTabs(QTabWidget):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -26,14 +29,22 @@ class SessionTabs(QTabWidget):
         self.new_tab_button = QPushButton("+ Session", self)
         self.new_tab_button.setObjectName("newSessionTabButton")
         self.new_tab_button.setAccessibleName("Open another session in a new tab")
-        self.new_tab_button.setToolTip("Open another session in a new tab (its own browser, timeline and queue)")
+        self.new_tab_button.setToolTip(NEW_TAB_TIP)
         self.inbox_button = QToolButton(self)
         self.inbox_button.setObjectName("inboxButton")
         self.inbox_button.setAccessibleName("Inbox: what the agents ask of you")
         self.inbox_button.setCheckable(True)
 
+    def allow_new_tab(self, refused: str | None) -> None:
+        """``refused``: why this mode holds no more sessions now (the button says so), or None."""
+        self.new_tab_button.setEnabled(refused is None)
+        self.new_tab_button.setToolTip(refused or NEW_TAB_TIP)
+
     def show_inbox_count(self, count: int) -> None:
         self.inbox_button.setText(f"Inbox ({count})" if count else "Inbox")
+        font = self.inbox_button.font()
+        font.setBold(count > 0)  # something waits: it must catch the eye without moving anything
+        self.inbox_button.setFont(font)
         self.inbox_button.setToolTip(
             f"{count} request{'s' if count != 1 else ''} from the agents waiting for you" if count else "Nothing waits for you"
         )
@@ -44,6 +55,8 @@ class SessionTabs(QTabWidget):
         for index in range(self.count()):
             page = self.widget(index)
             page.setVisible(page is current or page in painting_out_of_sight)
+            # Shown but out of sight: no keyboard focus (Tab) and no input may reach it.
+            page.setEnabled(page is current)
         if current is not None:
             current.raise_()
 

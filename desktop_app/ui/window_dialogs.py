@@ -77,7 +77,13 @@ class WindowDialogs:
             default=1,
         )
         if choice == 0:
-            self._window.banner.show_message(self._window.live_view.forget_site_data())
+            # Every session's browser: those open now at once, the others' stored data at the next start.
+            said = [tab.live_view.forget_site_data() for tab in self._window.tabs]
+            from desktop_app.ui.web_page import schedule_profile_wipe
+
+            for storage in self._services.paths.all_browser_profiles():
+                schedule_profile_wipe(storage)
+            self._window.banner.show_message(said[0])
 
     # -- history ---------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     early = window.early_task_box
     typing = early.editor.hasFocus()
     window.dialogs = dialogs = WindowDialogs(
-        window, services, tasks, interactive=interactive, on_settings_saved=lambda d: window.actions.settings_saved(d)
+        window, services, tasks, interactive=interactive, on_settings_saved=lambda d: _settings_saved(window, d)
     )
     window.inbox_view = InboxView(window)
     window.inbox_view.chosen.connect(window.show_slot)
@@ -80,6 +80,14 @@ def wire(window: MainWindow, services: Services, *, interactive: bool) -> None:
     )
 
 
+def _settings_saved(window: MainWindow, dialog: object) -> None:
+    """Said in the tab on screen; every other tab's "set up first" hint is checked again."""
+    window.actions.settings_saved(dialog)
+    for tab in window.tabs:
+        if tab is not window.current_tab:
+            tab.actions.settings_saved_elsewhere()
+
+
 def add_session_tab(window: MainWindow) -> SessionTab | None:
     """One more session, in a tab of its own (refused, and said, where the mode allows no more)."""
     services = window.services
@@ -89,11 +97,16 @@ def add_session_tab(window: MainWindow) -> SessionTab | None:
         return None
     from desktop_app.ui.live_view import make_live_view
 
-    slot = services.open_slot()
-    live_view = make_live_view(services.paths, is_browser=capabilities_of(services.backend_kind).view_is_browser, session=slot.number)
-    tab = SessionTab(window, services, slot, live_view, window.dialogs, window.background, interactive=window.interactive)
     assert window.tab_widget is not None
-    tab.lay_out(window.first_live_view.width(), window.tab_widget.width())
+    beside = window.current_tab  # the new page takes the width of the one on screen
+    slot = services.open_slot()
+    try:
+        live_view = make_live_view(services.paths, is_browser=capabilities_of(services.backend_kind).view_is_browser, session=slot.number)
+        tab = SessionTab(window, services, slot, live_view, window.dialogs, window.background, interactive=window.interactive)
+        tab.lay_out(beside.live_view.width(), window.tab_widget.width())
+    except BaseException:
+        services.drop_slot(slot)  # no tab: no slot left counting against the limit
+        raise
     window.add_tab(tab)
     tab.start()
     tab.task_panel.focus_task()
@@ -142,13 +155,20 @@ def _install_shortcuts(window: MainWindow) -> None:
 
 async def close_session_tab(window: MainWindow, tab: SessionTab) -> None:
     """Closing a tab stops its session (asked first while one is open; without dialogs it stays)."""
-    if tab.controller.state.session_alive:
-        if not window.interactive:
-            window.banner.show_message(messages.tab_not_closed(tab.name), Level.INFO)
-            return
-        title, text, stop, keep = messages.close_tab_question(tab.name, tab.controller.capabilities.display_name)
-        choice = await ask(window, title, text, [(stop, QMessageBox.ButtonRole.AcceptRole), (keep, QMessageBox.ButtonRole.RejectRole)])
-        if choice != 0:
-            return
-    await window.services.close_slot(tab.slot)
-    window.remove_tab(tab)
+    if tab.closing:
+        return  # a second click on its close button while the first is being handled
+    tab.closing = True
+    try:
+        if tab.controller.state.session_alive:
+            if not window.interactive:
+                window.banner.show_message(messages.tab_not_closed(tab.name), Level.INFO)
+                return
+            title, text, stop, keep = messages.close_tab_question(tab.name, tab.controller.capabilities.display_name)
+            choice = await ask(window, title, text, [(stop, QMessageBox.ButtonRole.AcceptRole), (keep, QMessageBox.ButtonRole.RejectRole)])
+            if choice != 0:
+                return
+        tab.task_panel.setEnabled(False)  # nothing more to click in a tab that is going
+        await window.services.close_slot(tab.slot)
+        window.remove_tab(tab)
+    finally:
+        tab.closing = False

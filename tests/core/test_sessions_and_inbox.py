@@ -75,7 +75,7 @@ def test_quitting_asks_once_naming_every_billed_session(arun) -> None:
     idle = SessionController(ScriptedBackend())
     group.add("Session 1", idle)
     assert group.quit_concern is None
-    billed = [SessionController(ScriptedBackend()) for _ in range(2)]
+    billed = [SessionController(ScriptedBackend(session_id=f"cloud-{n}")) for n in (2, 3)]
     for number, controller in enumerate(billed, start=2):
         group.add(f"Session {number}", controller)
         arun(running(controller))
@@ -83,7 +83,7 @@ def test_quitting_asks_once_naming_every_billed_session(arun) -> None:
     assert group.quit_concern is QuitConcern.BILLED_SESSION
     question = group.quit_question()
     assert question.title == "Stop the 2 Scripted cloud sessions before quitting?"
-    assert "• Session 2 (session-1)" in question.text and "• Session 3 (session-1)" in question.text
+    assert question.text.splitlines()[1:] == ["• Session 2 (cloud-2)", "• Session 3 (cloud-3)"]
     assert question.stop == "Stop the sessions and quit"
     assert question.keep == "Quit and leave them running (billed)"
 

@@ -51,8 +51,9 @@ class Call:
 
 
 class ScriptedBackend:
-    def __init__(self, capabilities: Capabilities = CLOUD_LIKE) -> None:
+    def __init__(self, capabilities: Capabilities = CLOUD_LIKE, *, session_id: str = "session-1") -> None:
         self.capabilities = capabilities
+        self.session_id = session_id  # what open_session answers
         self.listener: AgentListener | None = None
         self.calls: list[Call] = []
         self.closed = False
@@ -115,7 +116,7 @@ class ScriptedBackend:
 
     async def open_session(self) -> SessionInfo:
         await self._enter("open_session")
-        return SessionInfo(id="session-1", live_url="https://live.example/view?token=secret-token-123", started_at=time.time())
+        return SessionInfo(id=self.session_id, live_url="https://live.example/view?token=secret-token-123", started_at=time.time())
 
     async def start_task(self, request: TaskRequest) -> RunHandle:
         await self._enter("start_task", request)

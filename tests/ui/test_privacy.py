@@ -160,8 +160,10 @@ def test_card_typed_after_the_agent_asks_never_reaches_the_model(
         if isinstance(e, tl.AgentStep) and e.step.screenshot_url and e.step.url.endswith("/pay.html") and e.step.number > 3
     ]
     assert kept and [white_share(image, box) > 0.5 for image in kept for box in state["boxes"]] == [False] * (3 * len(kept))
-    # The card's first group as a number of its own (an object address such as 140234141112720 holds "4111" too).
-    assert not [r for r in caplog.records if re.search(r"(?<!\d)4111(?!\d)|4111111111111111", r.getMessage()) or CVC in r.getMessage().split()]
+    # The card's first group as a number of its own, or its first eight digits in any form (a bare
+    # "4111" also occurs in object addresses such as 140234141112720).
+    leak = re.compile(r"(?<!\d)4111(?!\d)|4111[ -]?1111")
+    assert not [r for r in caplog.records if leak.search(r.getMessage()) or CVC in r.getMessage().split()]
     finished = [e for e in panel.timeline.timeline_model.entries if isinstance(e, tl.TaskFinished)]
     assert finished and finished[-1].result.output == "Paid"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
@@ -88,7 +89,10 @@ def test_three_cloud_sessions_run_at_once_with_one_inbox(cloud: FakeCloud, cloud
             "Session 1: Type the 2FA code sent to your phone",
         ]
         assert window.tab_widget.inbox_button.text() == "Inbox (2)"
-        assert window.inbox_view.isVisible(), "sessions out of sight asked: the inbox opens by itself"
+        assert window.tab_widget.inbox_button.font().bold(), "something waits: the button says so (the layout stays)"
+        assert not window.inbox_view.isVisible()
+        click(window.tab_widget.inbox_button)
+        assert window.inbox_view.isVisible()
         assert window.tray.count == 2
         assert window.tab_widget.tabText(0).startswith("● Session 1 — Needs you")
 
@@ -140,10 +144,14 @@ def test_two_local_sessions_each_agent_acts_only_in_its_own_view(local_services:
         await wait_until(lambda: second.live_view.first_load_done, timeout=20, what="the second view's start page")
         # The agent's model is made as its first task starts: each session gets its own script.
         sl.install(ada)
+        window.tab_widget.setCurrentWidget(first.page)
         first.task_panel.task_input.setPlainText("Type Ada Lovelace into the form")
         click(first.task_panel.run_button)
         await wait_until(lambda: len(ada.calls) >= 1, timeout=60, what="the first agent")
         sl.install(grace)
+        # The second tab on screen: the first session's agent works on, out of sight.
+        window.tab_widget.setCurrentWidget(second.page)
+        assert not first.page.isEnabled() and first.page.isVisible()
         second.task_panel.task_input.setPlainText("Type Grace Hopper into the form")
         click(second.task_panel.run_button)
         for tab in (first, second):
@@ -170,10 +178,13 @@ def test_two_local_sessions_each_agent_acts_only_in_its_own_view(local_services:
 
 def test_local_mode_holds_three_sessions_and_says_why_not_a_fourth(local_services: Services, make_window) -> None:
     window = make_window(local_services)
-    for _ in range(3):
+    for _ in range(2):
         click(window.tab_widget.new_tab_button)
     assert [t.name for t in window.tabs] == ["Session 1", "Session 2", "Session 3"]
-    assert window.banner.message == "Local mode runs up to 3 sessions at once: each is a browser and an AI agent working on this computer."
+    assert not window.tab_widget.new_tab_button.isEnabled()
+    assert window.tab_widget.new_tab_button.toolTip() == (
+        "Local mode runs up to 3 sessions at once: each is a browser and an AI agent working on this computer."
+    )
 
 
 def test_closing_a_tab_asks_and_stops_its_session_and_quitting_asks_once_for_the_rest(
@@ -240,3 +251,89 @@ def test_the_providers_limit_on_sessions_at_once_is_said_at_once(cloud: FakeClou
     third = window.tabs[2]
     assert "Browser Use runs no more sessions at once on your plan" in third.banner.message
     assert len(cloud.requests_to("POST", r"/sessions")) == 3, "not retried: waiting would not free a session"
+
+
+def test_each_session_keeps_its_own_allowed_sites(cloud: FakeCloud, cloud_services: Services, make_window, qrun) -> None:
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        click(window.tab_widget.new_tab_button)
+        first, second = window.tabs
+        window.tab_widget.setCurrentWidget(first.page)
+        first.task_panel.allowed_sites.edit.setText("mybank.com")
+        first.task_panel.task_input.setPlainText("Download my statement")
+        click(first.task_panel.run_button)
+        await wait_until(lambda: first.controller.work.run is not None, what="the first task")
+        window.tab_widget.setCurrentWidget(second.page)
+        second.task_panel.task_input.setPlainText("Read the news")  # this tab's field is empty
+        click(second.task_panel.run_button)
+        await wait_until(lambda: second.controller.work.run is not None, what="the second task")
+        window.tab_widget.setCurrentWidget(first.page)
+        click(first.task_panel.take_over_button)
+        await wait_until(lambda: first.controller.state is Control.HUMAN, what="the take over")
+        click(first.task_panel.hand_back_button)
+        await wait_until(lambda: len(cloud.task_creates()) == 3, what="the first session's follow-up")
+
+    qrun(scenario(), timeout=60)
+    statement, news, follow_up = (create.body for create in cloud.task_creates())
+    assert statement["allowedDomains"] == ["https://mybank.com"]
+    assert "allowedDomains" not in news
+    assert follow_up["allowedDomains"] == ["https://mybank.com"], "another tab's empty list must not lift this one's"
+
+
+def test_after_closing_the_first_tab_another_opens_and_a_double_click_closes_once(
+    cloud: FakeCloud, cloud_services: Services, make_window, qrun
+) -> None:
+    window = make_window(cloud_services)
+
+    async def scenario() -> None:
+        click(window.tab_widget.new_tab_button)
+        first = window.tabs[0]
+        # Two clicks on its close button before the first is handled: one close, no error.
+        window.tab_widget.tabCloseRequested.emit(0)
+        window.tab_widget.tabCloseRequested.emit(0)
+        await wait_until(lambda: len(window.tabs) == 1, what="the first tab to close")
+        await asyncio.sleep(0.2)
+        assert window.tabs[0].name == "Session 2" and first not in window.tabs
+        assert len(cloud_services.slots) == 1
+        click(window.tab_widget.new_tab_button)  # its view (the one on screen at start) is gone
+        assert [t.name for t in window.tabs] == ["Session 2", "Session 1"]
+        assert len(cloud_services.slots) == 2 and window.current_tab is window.tabs[1]
+        assert window.banner.message == ""
+
+    qrun(scenario(), timeout=30)
+
+
+def test_tab_never_moves_the_keyboard_into_a_session_out_of_sight(local_services: Services, make_window) -> None:
+    """What Tab may reach is what Qt's focus chain offers: shown, enabled, taking Tab focus."""
+    from PySide6.QtCore import Qt
+
+    window = make_window(local_services)
+    first = window.current_tab
+    second = add_session_tab(window)
+    assert second is not None and first.page.isVisible(), "a Local page out of sight keeps painting"
+    reachable = []
+    widget = window.nextInFocusChain()
+    while widget is not window:
+        if widget.isVisible() and widget.isEnabled() and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            reachable.append(widget)
+        widget = widget.nextInFocusChain()
+    assert [w.objectName() for w in reachable if first.page.isAncestorOf(w)] == []
+    assert {"vaultButton", "stepInput", "addressBar"} <= {w.objectName() for w in reachable if second.page.isAncestorOf(w)}
+
+
+def test_the_inbox_keeps_the_keyboard_choice_when_it_is_redrawn(qtbot) -> None:
+    from desktop_app.core.inbox import InboxItem
+    from desktop_app.ui.inbox_view import InboxView
+    from PySide6.QtWidgets import QWidget
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    view = InboxView(parent)
+    items = [InboxItem(3, "Session 3", "Confirm the price", 20.0, None), InboxItem(1, "Session 1", "Log in", 10.0, None)]
+    view.show_items(items)
+    view.list.setCurrentRow(1)
+    view.show_items(items)  # the every-second redraw
+    assert view.list.currentRow() == 1
+    view.show_items(items[1:])  # Session 3's request was handled elsewhere: the choice follows its row
+    assert view.list.currentItem().text().startswith("Session 1: Log in")

@@ -30,12 +30,20 @@ class InboxItem:
     def urgent(self) -> bool:
         return self.time_left is not None and self.time_left <= WARN_BEFORE_SECONDS
 
+    def ends_in(self) -> str | None:
+        """"1:30" while the provider is about to end the session (None: not yet, or never)."""
+        if not self.urgent or self.time_left is None:
+            return None
+        minutes, seconds = divmod(int(max(0.0, self.time_left)), 60)
+        return f"{minutes}:{seconds:02d}"
+
     def describe(self, now: float) -> str:
         waited = int(max(0.0, now - self.since) // 60)
         parts = [f"{self.session}: {self.asks}", "just now" if waited == 0 else f"waiting {waited} min"]
-        if self.time_left is not None:
-            minutes, seconds = divmod(int(max(0.0, self.time_left)), 60)
-            parts.append(f"session ends in {minutes}:{seconds:02d} — keep it alive" if self.urgent else f"session ends in {minutes} min")
+        if (soon := self.ends_in()) is not None:
+            parts.append(f"session ends in {soon} — keep it alive")
+        elif self.time_left is not None:
+            parts.append(f"session ends in {int(max(0.0, self.time_left)) // 60} min")
         return " — ".join(parts)
 
 

@@ -161,10 +161,8 @@ class SessionTab:
         if waiting is None:
             return f"{self.name} — {self._title}"
         text = f"{NEEDS_YOU_MARK}{self.name} — Needs you"
-        if waiting.urgent and waiting.time_left is not None:
-            minutes, seconds = divmod(int(max(0.0, waiting.time_left)), 60)
-            text += f" · ends in {minutes}:{seconds:02d}"
-        return text
+        soon = waiting.ends_in()
+        return text if soon is None else f"{text} · ends in {soon}"
 
     def _show_title(self, title: str) -> None:
         self._title = title

@@ -26,7 +26,7 @@ def test_downloads_go_to_the_downloads_folder_with_a_notice(local_services, site
     window = make_window(local_services)
     shown: list[str] = []
     original = window.banner.show_notice
-    window.banner.show_notice = lambda notice: (shown.append(notice.text), original(notice))  # type: ignore[method-assign]
+    window.banner.show_notice = lambda notice, **how: (shown.append(notice.text), original(notice, **how))  # type: ignore[method-assign]
 
     async def scenario() -> None:
         await browse(window, site.url("downloads.html"))

@@ -227,7 +227,7 @@ def test_a_site_outside_the_allowed_list_is_refused_in_plain_words(
     local_services: Services, site: SiteServer, make_window: Any, qrun: Any
 ) -> None:
     other = site.url("form.html").replace("127.0.0.1", "localhost")
-    local_services.vault.allowed_sites = ("127.0.0.1",)
+    local_services.slots[0].vault.allowed_sites = ("127.0.0.1",)  # the first session's own list
     model = sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.navigate(other), sl.done("Stayed")])
     sl.install(model)
     window = make_window(local_services)

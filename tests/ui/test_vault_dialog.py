@@ -181,4 +181,4 @@ def test_the_window_opens_the_vault_from_the_task_panel_and_settings(cloud_servi
     panel.runRequested.connect(asked.append)
     panel.request_run()
     assert asked == ["Read my mail"]
-    assert cloud_services.vault.allowed_sites == ("mail.example",)
+    assert cloud_services.slots[0].vault.allowed_sites == ("mail.example",)  # the session's own list

@@ -1,7 +1,9 @@
-"""The app's wiring: settings, keychain, history, the event bus and the session controller.
+"""The app's wiring: settings, keychain, history, vault and playbooks, and one ``SessionSlot``
+per session the window holds (its event bus, privacy guard, controller, queue and backend).
 
-Widgets get this object and call it. The rules live in core (controller, recovery); this module
-only builds the pieces and chooses the backend the user picked.
+Widgets get this object (a tab's widgets: ``SessionServices``, that tab's view of it) and call it.
+The rules live in core (controller, session group, inbox, recovery); this module only builds the
+pieces and chooses the backend the user picked.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
-# 13–19 digits, single spaces or dashes allowed between them; not part of a longer number.
-_CARD_CANDIDATE = re.compile(r"(?<![\d.,])\d(?:[ \-]?\d){12,18}(?![\d])")
+# A whole run of digit groups (single spaces or dashes between them) standing as a word of its own:
+# not glued to letters, so an id such as 21a3dbdf-d341-4985-8888-09f650f296eb is never a card.
+# The run may be longer than a card (a quantity before it, an expiry after): _card_span finds it.
+_CARD_CANDIDATE = re.compile(r"(?<![\w.,])\d(?:[ \-]?\d){12,30}(?!\w)(?![ \-]\d)")
 # Issuer prefixes of the card networks people pay with (Visa 4, Mastercard 2/5, Amex/Diners/JCB 3,
 # Discover/UnionPay/Maestro 6): order, tracking and phone numbers starting otherwise are kept.
 _CARD_PREFIX = re.compile(r"^(?:4|5[0-5]|2[2-7]|3[0-9]|6[0-9])")

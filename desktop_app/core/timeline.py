@@ -329,12 +329,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# The provider's ids: kept as they are (a session id changed by a text rule could not be reattached).
+ID_KEYS = frozenset({"session_id", "task_id"})
+
+
 def map_strings(value: Any, change: Callable[[str], str]) -> Any:
-    """``value`` (plain data, as from ``entry_to_dict``) with ``change`` applied to every string."""
+    """``value`` (plain data, as from ``entry_to_dict``) with ``change`` applied to every string but ids."""
     if isinstance(value, str):
         return change(value)
     if isinstance(value, dict):
-        return {key: map_strings(item, change) for key, item in value.items()}
+        return {key: item if key in ID_KEYS else map_strings(item, change) for key, item in value.items()}
     if isinstance(value, list):
         return [map_strings(item, change) for item in value]
     return value

@@ -44,6 +44,9 @@ def test_card_shapes_are_shortened(text: str, expected: str) -> None:
         "Flight BA 737 on 11/29",  # no card near it, no label
         "version 4.11.1111.1111",
         "ISBN 978-3-16-148410-0",
+        # Ids: a session id whose digits (341-4985-8888-09) pass the Luhn check after an Amex prefix.
+        "Session 21a3dbdf-d341-4985-8888-09f650f296eb started",
+        "12345678-1234-4234-8234-123456789012",
         "",
     ],
 )
@@ -57,3 +60,11 @@ def test_luhn_and_prefix() -> None:
     assert looks_like_card("4111 1111 1111 1111")
     assert not looks_like_card("1111 1111 1111 1117")  # Luhn-valid, but no network starts with 1
     assert not looks_like_card("411111111111")  # 12 digits
+
+
+def test_a_timeline_entry_keeps_its_ids_whatever_they_look_like() -> None:
+    from desktop_app.core import timeline as tl
+
+    looks_like_a_card = "4111111111111111"  # an id could, by chance, pass every card check
+    entry = tl.SessionStarted(at=1.0, session_id=looks_like_a_card, backend="Cloud", backend_kind="cloud")
+    assert tl.redacted(entry, redact_cards).session_id == looks_like_a_card

@@ -20,7 +20,7 @@ class SessionTabs(QTabWidget):
         self.setTabBarAutoHide(True)
         # Every page stays shown, the current one on top: a hidden QtWebEngine page stops painting,
         # and a Local agent working in a tab out of sight could take no screenshot of its page.
-        # Pages that need not paint out of sight are hidden by the window (keep_painting()).
+        # Pages that need not paint out of sight are hidden, and out-of-sight ones take no input (show_pages()).
         stack = self.findChild(QStackedWidget)
         assert stack is not None
         layout = stack.layout()

@@ -87,14 +87,20 @@ async def local_shots(site: SiteServer) -> None:
     await window.close_gracefully()
 
 
+def cloud_window(cloud: FakeCloud) -> tuple[Services, MainWindow]:
+    """The window in Cloud mode against the stand-in server, shown at the screenshots' size."""
+    os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
+    services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="cloud")
+    services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
+    window = MainWindow.open(services, interactive=False)
+    window.resize(1400, 860)
+    window.show()
+    return services, window
+
+
 async def cloud_shot() -> None:
     with FakeCloud(manual_steps=True) as cloud:
-        os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
-        services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="cloud")
-        services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
-        window = MainWindow.open(services, interactive=False)
-        window.resize(1400, 860)
-        window.show()
+        services, window = cloud_window(cloud)
         controller = services.controller
         window.actions.run_task("Go to the shop, add the blue mug to the cart and open the checkout")
         await wait_until(lambda: cloud.tasks and controller.state is Control.AGENT, timeout=30)
@@ -159,12 +165,7 @@ async def queue_shot() -> None:
     import json
 
     with FakeCloud(manual_steps=True) as cloud:
-        os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
-        services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="cloud")
-        services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
-        window = MainWindow.open(services, interactive=False)
-        window.resize(1400, 860)
-        window.show()
+        services, window = cloud_window(cloud)
         controller = services.controller
         await window.queue_actions.start_playbook("Flight search (example)", {"from": "Paris", "to": "Rome"})
         await wait_until(lambda: cloud.tasks and controller.state is Control.AGENT, timeout=30)
@@ -186,12 +187,7 @@ async def sessions_shot() -> None:
     from desktop_app.ui.window_wiring import add_session_tab
 
     with FakeCloud(manual_steps=True) as cloud:
-        os.environ["BROWSER_USE_BASE_URL"] = cloud.base_url
-        services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="cloud")
-        services.keychain.set(SecretName.BROWSER_USE, cloud.api_key)
-        window = MainWindow.open(services, interactive=False)
-        window.resize(1400, 860)
-        window.show()
+        services, window = cloud_window(cloud)
         add_session_tab(window)
         add_session_tab(window)
         tasks = ["Book a flight from Paris to Rome for 12 March", "File the expense report for the Lyon trip", "Renew the museum membership"]

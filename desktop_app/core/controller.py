@@ -141,6 +141,13 @@ class SessionController:
             agent_working=self.agent_working,
         )
 
+    def close_question(self, name: str) -> tuple[str, str, str, str] | None:
+        """What closing this session's tab (named ``name``) asks first: title, text, the answer that
+        stops the session and closes, the one that keeps it. None: nothing is open, it just closes."""
+        if not self.state.session_alive:
+            return None
+        return messages.close_tab_question(name, self.capabilities.display_name)
+
     @property
     def agent_working(self) -> bool:
         return self.state in (Control.AGENT, Control.TAKING_OVER)

@@ -7,6 +7,7 @@ for the task panel, the timeline or the core's modules to load.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
@@ -26,6 +27,8 @@ from desktop_app.ui.recovery_bar import RecoveryBar
 from desktop_app.ui.session_tab import SessionTab
 from desktop_app.ui.tray import Tray
 from desktop_app.ui.window_dialogs import WindowDialogs
+
+log = logging.getLogger(__name__)
 
 KEYCHAIN_CHECK_DELAY = 0.5  # looking for the system keychain takes a moment: after the window is up
 
@@ -104,9 +107,11 @@ def add_session_tab(window: MainWindow) -> SessionTab | None:
         live_view = make_live_view(services.paths, is_browser=capabilities_of(services.backend_kind).view_is_browser, session=slot.number)
         tab = SessionTab(window, services, slot, live_view, window.dialogs, window.background, interactive=window.interactive)
         tab.lay_out(beside.live_view.width(), window.tab_widget.width())
-    except BaseException:
+    except Exception as error:
         services.drop_slot(slot)  # no tab: no slot left counting against the limit
-        raise
+        log.exception("The new session's tab could not be built")
+        window.banner.show_message(messages.went_wrong(error), Level.ERROR)
+        return None
     window.add_tab(tab)
     tab.start()
     tab.task_panel.focus_task()
@@ -159,11 +164,12 @@ async def close_session_tab(window: MainWindow, tab: SessionTab) -> None:
         return  # a second click on its close button while the first is being handled
     tab.closing = True
     try:
-        if tab.controller.state.session_alive:
+        question = tab.controller.close_question(tab.name)
+        if question is not None:
             if not window.interactive:
                 window.banner.show_message(messages.tab_not_closed(tab.name), Level.INFO)
                 return
-            title, text, stop, keep = messages.close_tab_question(tab.name, tab.controller.capabilities.display_name)
+            title, text, stop, keep = question
             choice = await ask(window, title, text, [(stop, QMessageBox.ButtonRole.AcceptRole), (keep, QMessageBox.ButtonRole.RejectRole)])
             if choice != 0:
                 return

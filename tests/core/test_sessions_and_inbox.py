@@ -137,3 +137,15 @@ def test_a_session_about_to_time_out_is_listed_with_its_time_left_until_a_task_r
 
     arun(scenario())
     assert inbox.items() == []
+
+
+def test_closing_a_tab_asks_only_while_its_session_is_open(arun) -> None:
+    controller = SessionController(ScriptedBackend())
+    assert controller.close_question("Session 2") is None  # nothing open: the tab just closes
+    arun(running(controller))
+    assert controller.close_question("Session 2") == (
+        "Close Session 2?",
+        "Closing the tab stops its Scripted cloud session and the agent's task. The timeline so far stays in History.",
+        "Stop the session and close",
+        "Keep it",
+    )

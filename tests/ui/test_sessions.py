@@ -337,3 +337,19 @@ def test_the_inbox_keeps_the_keyboard_choice_when_it_is_redrawn(qtbot) -> None:
     assert view.list.currentRow() == 1
     view.show_items(items[1:])  # Session 3's request was handled elsewhere: the choice follows its row
     assert view.list.currentItem().text().startswith("Session 1: Log in")
+
+
+def test_a_tab_that_cannot_be_built_is_said_and_leaves_no_session_behind(
+    cloud: FakeCloud, cloud_services: Services, make_window, monkeypatch
+) -> None:
+    import desktop_app.ui.live_view as live_view
+
+    window = make_window(cloud_services)
+
+    def no_view(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(live_view, "make_live_view", no_view)
+    assert add_session_tab(window) is None
+    assert window.banner.message == "Something went wrong: OSError: [Errno 28] No space left on device"
+    assert len(window.tabs) == 1 and len(cloud_services.slots) == 1 and len(cloud_services.sessions.members) == 1

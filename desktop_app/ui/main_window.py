@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
     from desktop_app.core.backend_kind import BackendKind
     from desktop_app.core.controller import SessionController
-    from desktop_app.core.inbox import InboxItem
     from desktop_app.services import Services
     from desktop_app.ui.core_view import CoreView
     from desktop_app.ui.live_view import LiveView
@@ -74,8 +73,7 @@ class MainWindow(QMainWindow):
         self.resize(QSize(1280, 800))
         self.setWindowIcon(QIcon(str(resources_dir() / "icons" / "handoff.svg")))
         self.first_live_view = live_view  # the page on screen from the start: the first tab's
-        self.tabs: list[SessionTab] = []  # one per session, in the order opened (attach() adds them)
-        self.tab_widget: SessionTabs | None = None
+        self.tab_widget: SessionTabs | None = None  # the session tabs (attach() adds them)
         self.quitter = None  # built by attach(); until then a close waits for it
         self._close_asked_early = False
         self._geometry_file: Path | None = None  # where size and place are kept (restore_geometry)
@@ -147,11 +145,14 @@ class MainWindow(QMainWindow):
     # -- the session tabs (window_wiring builds them) ---------------------------------------------
 
     @property
+    def tabs(self) -> list[SessionTab]:
+        return self.tab_widget.tabs if self.tab_widget is not None else []
+
+    @property
     def current_tab(self) -> SessionTab:
         """The session on screen; what the shortcuts, the dialogs and the recovery bar act on."""
         assert self.tab_widget is not None, "attach() first"
-        page = self.tab_widget.currentWidget()
-        return next((tab for tab in self.tabs if tab.page is page), self.tabs[0])
+        return self.tab_widget.current
 
     # What a one-session reader (the start-up, tools, tests) asks of the window: the tab on screen's.
     @property
@@ -206,75 +207,57 @@ class MainWindow(QMainWindow):
 
     def add_tab(self, tab: SessionTab) -> None:
         assert self.tab_widget is not None
-        self.tabs.append(tab)
         self.statusBar().addPermanentWidget(tab.status)
-        self.tab_widget.addTab(tab.page, tab.tab_text(None))
-        self.tab_widget.setCurrentWidget(tab.page)
-        self.tab_widget.allow_closing()
+        self.tab_widget.add(tab)
         self._current_changed()
 
     def remove_tab(self, tab: SessionTab) -> None:
         assert self.tab_widget is not None
-        tab.close()
-        self.tabs.remove(tab)
-        self.tab_widget.removeTab(self.tab_widget.indexOf(tab.page))
+        self.tab_widget.remove(tab)
         self.statusBar().removeWidget(tab.status)
         tab.status.deleteLater()
-        tab.page.deleteLater()
-        self.tab_widget.allow_closing()
         self._current_changed()
 
     def show_slot(self, number: int) -> None:
         """Open a session's tab (from the inbox): the person has its browser already."""
-        tab = next((t for t in self.tabs if t.slot.number == number), None)
-        if tab is None or self.tab_widget is None:
+        tab = self.tab_widget.of_slot(number) if self.tab_widget is not None else None
+        if tab is None:
             return
         self.tab_widget.setCurrentWidget(tab.page)
         self.bring_to_front()
         tab.live_view.web_view.setFocus()
 
     def session_title_changed(self, tab: SessionTab) -> None:
-        self._retitle(tab)
+        if self.tab_widget is None or tab not in self.tabs:
+            return
+        self.tab_widget.retitle(tab, self.services.inbox.items())
         if tab is self.current_tab:
             self.setWindowTitle(tab.window_title())
 
     def inbox_changed(self) -> None:
         """A request for the person opened or closed in some session (or a second passed while any waits)."""
-        items = self.services.inbox.items()
-        for tab in self.tabs:
-            self._retitle(tab, items)
         assert self.tab_widget is not None
-        self.tab_widget.show_inbox_count(len(items))
+        items = self.services.inbox.items()
+        self.tab_widget.show_waiting(items)
         self.inbox_view.show_items(items)
         self.tray.show_count(len(items))
-
-    def _retitle(self, tab: SessionTab, items: list[InboxItem] | None = None) -> None:
-        if self.tab_widget is None or tab not in self.tabs:
-            return
-        items = self.services.inbox.items() if items is None else items
-        waiting = next((item for item in items if item.slot == tab.slot.number), None)
-        self.tab_widget.setTabText(self.tab_widget.indexOf(tab.page), tab.tab_text(waiting))
 
     def _current_changed(self) -> None:
         if not self.tabs:
             return
+        assert self.tab_widget is not None
         current = self.current_tab
         for tab in self.tabs:
             tab.status.setVisible(tab is current)
-        assert self.tab_widget is not None
-        # A Local page keeps painting out of sight (its agent takes screenshots); a Cloud live view need not.
-        self.tab_widget.show_pages([tab.page for tab in self.tabs if tab.live_view.is_browser])
-        refused = self.services.may_open_slot()
-        self.tab_widget.allow_new_tab(refused)
+        self.tab_widget.show_pages()
+        self.tab_widget.allow_new_tab(self.services.may_open_slot())
         focused = QApplication.focusWidget()
         if focused is None or (not current.page.isAncestorOf(focused) and any(t.page.isAncestorOf(focused) for t in self.tabs)):
             current.task_panel.focus_task()  # keys typed after switching go to the tab on screen
         self.setWindowTitle(current.window_title())
 
     def _close_requested(self, index: int) -> None:
-        assert self.tab_widget is not None
-        page = self.tab_widget.widget(index)
-        tab = next((t for t in self.tabs if t.page is page), None)
+        tab = self.tab_widget.tab_at(index) if self.tab_widget is not None else None
         if tab is not None:
             from desktop_app.ui.window_wiring import close_session_tab
 

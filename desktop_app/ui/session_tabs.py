@@ -4,7 +4,13 @@ finishes starting)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QPushButton, QStackedLayout, QStackedWidget, QTabWidget, QToolButton, QWidget
+
+if TYPE_CHECKING:
+    from desktop_app.core.inbox import InboxItem
+    from desktop_app.ui.session_tab import SessionTab
 
 
 NEW_TAB_TIP = "Open another session in a new tab (its own browser, timeline and queue)"
@@ -34,6 +40,46 @@ class SessionTabs(QTabWidget):
         self.inbox_button.setObjectName("inboxButton")
         self.inbox_button.setAccessibleName("Inbox: what the agents ask of you")
         self.inbox_button.setCheckable(True)
+        self.tabs: list[SessionTab] = []  # in the order opened
+
+    # -- which tabs there are ----------------------------------------------------------------------
+
+    @property
+    def current(self) -> SessionTab:
+        page = self.currentWidget()
+        return next((tab for tab in self.tabs if tab.page is page), self.tabs[0])
+
+    def tab_at(self, index: int) -> SessionTab | None:
+        page = self.widget(index)
+        return next((tab for tab in self.tabs if tab.page is page), None)
+
+    def of_slot(self, number: int) -> SessionTab | None:
+        return next((tab for tab in self.tabs if tab.slot.number == number), None)
+
+    def add(self, tab: SessionTab) -> None:
+        self.tabs.append(tab)
+        self.addTab(tab.page, tab.tab_text(None))
+        self.setCurrentWidget(tab.page)
+        self.setTabsClosable(len(self.tabs) > 1)  # the last tab is closed with the window
+
+    def remove(self, tab: SessionTab) -> None:
+        tab.close()
+        self.tabs.remove(tab)
+        self.removeTab(self.indexOf(tab.page))
+        tab.page.deleteLater()
+        self.setTabsClosable(len(self.tabs) > 1)
+
+    # -- what they show ------------------------------------------------------------------------------
+
+    def show_waiting(self, items: list[InboxItem]) -> None:
+        """Each tab marked while its session waits for the person; the inbox button's count."""
+        for tab in self.tabs:
+            self.retitle(tab, items)
+        self.show_inbox_count(len(items))
+
+    def retitle(self, tab: SessionTab, items: list[InboxItem]) -> None:
+        waiting = next((item for item in items if item.slot == tab.slot.number), None)
+        self.setTabText(self.indexOf(tab.page), tab.tab_text(waiting))
 
     def allow_new_tab(self, refused: str | None) -> None:
         """``refused``: why this mode holds no more sessions now (the button says so), or None."""
@@ -49,20 +95,14 @@ class SessionTabs(QTabWidget):
             f"{count} request{'s' if count != 1 else ''} from the agents waiting for you" if count else "Nothing waits for you"
         )
 
-    def show_pages(self, painting_out_of_sight: list[QWidget]) -> None:
-        """The current page on top; of the others, only those in ``painting_out_of_sight`` shown."""
-        current = self.currentWidget()
-        for index in range(self.count()):
-            page = self.widget(index)
-            page.setVisible(page is current or page in painting_out_of_sight)
-            # Shown but out of sight: no keyboard focus (Tab) and no input may reach it.
-            page.setEnabled(page is current)
-        if current is not None:
-            current.raise_()
-
-    def allow_closing(self) -> None:
-        """The last tab cannot be closed (the window's close button is for that)."""
-        self.setTabsClosable(self.count() > 1)
+    def show_pages(self) -> None:
+        """The current page on top. Out of sight, a Local page stays shown (its agent takes
+        screenshots of it) but takes no input or Tab focus; a Cloud live view is hidden."""
+        current = self.current.page
+        for tab in self.tabs:
+            tab.page.setVisible(tab.page is current or bool(tab.live_view.is_browser))
+            tab.page.setEnabled(tab.page is current)
+        current.raise_()
 
 
 __all__ = ["SessionTabs"]

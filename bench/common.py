@@ -27,7 +27,12 @@ def run_on_qt(main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    from desktop_app.system.page_rendering import choose_page_rendering
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv)
+        choose_page_rendering()  # as app.py does, before the first web view
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:

@@ -184,6 +184,9 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: BackendKind, devtools_
     if ask_running_instance(instance_name):
         log_event("already_running", f"{APP_NAME} is already running with this data folder; brought it forward")
         return 0, None
+    from desktop_app.system.page_rendering import choose_page_rendering
+
+    log_event("page_rendering", f"Pages are drawn by: {choose_page_rendering()}")
     window = MainWindow(_start_live_view(kind, paths))
     window.restore_geometry(paths.window_geometry)
     instance = InstanceServer(instance_name, window.bring_to_front)

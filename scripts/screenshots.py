@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop_app.core.control import Control  # noqa: E402
 from desktop_app.system.keychain import SecretName  # noqa: E402
+from desktop_app.system.page_rendering import choose_page_rendering  # noqa: E402
 from desktop_app.system.paths import resources_dir  # noqa: E402
 from desktop_app.services import Services  # noqa: E402
 from desktop_app.ui.main_window import MainWindow  # noqa: E402
@@ -220,6 +221,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     app = QApplication(sys.argv)
+    choose_page_rendering()  # as app.py does, before the first web view
     app.setQuitOnLastWindowClosed(False)  # as app.py: one window closes before the next opens
     app.setStyleSheet((resources_dir() / "style.qss").read_text(encoding="utf-8"))
     loop = qasync.QEventLoop(app)

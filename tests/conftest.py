@@ -43,6 +43,21 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     yield backend
 
 
+@pytest.fixture(scope="session")
+def qapp_cls() -> type:
+    """The test QApplication chooses how pages are drawn as app.py does, before any web view."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.system.page_rendering import choose_page_rendering
+
+    class TestApplication(QApplication):
+        def __init__(self, args: list[str]) -> None:
+            super().__init__(args)
+            choose_page_rendering()
+
+    return TestApplication
+
+
 @pytest.fixture
 def paths(tmp_path: Path) -> Paths:
     return Paths.under(tmp_path / "base").ensure()

@@ -1,0 +1,70 @@
+"""How the window draws web pages: with the graphics card when there is one, in software when not.
+
+QtWebEngine draws a page in two steps: Chromium paints it, and Qt Quick puts the result on the
+window. With OpenGL and no graphics card (a virtual machine, a remote desktop, Xvfb), Mesa's
+software rasteriser (llvmpipe) does the second step on the window's own thread, for every frame of
+the page — and the window stutters while the agent works: p99 of the loop's lateness 17–20 ms under
+Xvfb, against 9–10 ms with Qt Quick's software renderer, which copies Chromium's bitmaps as they
+are (bench/responsiveness.py; docs/benchmarks.md). So when the only OpenGL there is renders in
+software, pages are drawn in software. With a real graphics card nothing changes.
+
+Qt's own switch wins: ``QT_QUICK_BACKEND`` (or ``QMLSCENE_DEVICE``) set to ``software`` forces
+software, set to ``rhi`` keeps the graphics card — for a machine where the choice is wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+log = logging.getLogger(__name__)
+
+# GL_RENDERER strings of renderers that draw on the processor (Mesa, Chromium's, Windows' own).
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software rasterizer", "swiftshader", "basic render driver", "gdi generic")
+QT_SWITCHES = ("QT_QUICK_BACKEND", "QMLSCENE_DEVICE")
+GL_RENDERER = 0x1F01
+
+
+def is_software_renderer(renderer: str) -> bool:
+    lowered = renderer.lower()
+    return any(name in lowered for name in SOFTWARE_RENDERERS)
+
+
+def choose_page_rendering() -> str:
+    """Decide, and say why. Runs after the QApplication exists and before the first web view:
+    QtWebEngine reads the choice when it creates its first page."""
+    for switch in QT_SWITCHES:
+        if os.environ.get(switch):
+            return f"as {switch}={os.environ[switch]} asks"
+    if not sys.platform.startswith("linux"):
+        # Windows and macOS draw through Direct3D or Metal, which fall back to software themselves.
+        return "the system's default"
+    renderer = opengl_renderer()
+    if renderer is not None and not is_software_renderer(renderer):
+        return f"graphics card ({renderer})"
+    from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
+
+    QQuickWindow.setGraphicsApi(QSGRendererInterface.GraphicsApi.Software)
+    return f"software (OpenGL renders in software: {renderer})" if renderer else "software (no OpenGL)"
+
+
+def opengl_renderer() -> str | None:
+    """The OpenGL renderer's name, or None when there is no OpenGL (e.g. the offscreen platform).
+    Costs one context: ~1 ms without OpenGL, ~30 ms with llvmpipe under Xvfb."""
+    from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
+
+    context = QOpenGLContext()
+    if not context.create():
+        return None
+    surface = QOffscreenSurface()
+    surface.setFormat(context.format())
+    surface.create()
+    try:
+        if not context.makeCurrent(surface):
+            return None
+        name = context.functions().glGetString(GL_RENDERER)
+        context.doneCurrent()
+        return str(name) if name else None
+    finally:
+        surface.destroy()

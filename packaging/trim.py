@@ -1,11 +1,12 @@
 """What the Handoff bundle leaves out of what PyInstaller's hooks collect (used by handoff.spec).
 
 The app uses these PySide6 modules only: QtCore, QtGui, QtWidgets, QtNetwork, QtPrintSupport,
-QtWebChannel, QtWebEngineCore, QtWebEngineWidgets (measured: ``sys.modules`` after a smoke run).
-QtWebEngineCore itself links Qt Quick/QML, Positioning, OpenGL, DBus and Svg, so those *libraries*
-stay; their *Python modules* and every QML file and QML plugin do not (``PYTHON_EXCLUDES`` keeps
-PyInstaller's QtQml hook from collecting ~30 MB of QML, whose plugins pull in Qt3D, Quick3D,
-Multimedia, Charts, ...).
+QtWebChannel, QtWebEngineCore, QtWebEngineWidgets, and QtQuick (with QtQml and QtOpenGL, which it
+imports) to draw pages in software where OpenGL is only llvmpipe (``system/page_rendering.py``)
+(measured: ``sys.modules`` after a smoke run). QtWebEngineCore itself links Qt Quick/QML,
+Positioning, OpenGL, DBus and Svg, so those *libraries* stay; the other *Python modules*, and every
+QML file and QML plugin (``_is_qml``: ~30 MB, whose plugins pull in Qt3D, Quick3D, Multimedia,
+Charts, ...), do not.
 
 Everything here is a deny-list, so an unknown file on another OS stays in; ``check_dependencies``
 fails the build if anything kept links against something removed.
@@ -21,15 +22,13 @@ import subprocess
 import sys
 from pathlib import Path, PurePath
 
-# PySide6 modules the app never imports (QtWebEngine needs their libraries, not their bindings),
-# plus build-time-only packages that some dependencies mention (cffi's setuptools shim).
+# PySide6 modules the app never imports (QtWebEngine needs their libraries, not their bindings;
+# QtQuick, QtQml and QtOpenGL are not here: page_rendering imports QtQuick, which imports the other
+# two), plus build-time-only packages that some dependencies mention (cffi's setuptools shim).
 PYTHON_EXCLUDES = [
-    "PySide6.QtQml",
-    "PySide6.QtQuick",
     "PySide6.QtQuickWidgets",
     "PySide6.QtQuickControls2",
     "PySide6.QtQuick3D",
-    "PySide6.QtOpenGL",
     "PySide6.QtOpenGLWidgets",
     "PySide6.QtPositioning",
     "PySide6.QtDBus",

@@ -8,6 +8,10 @@ Xvfb, against 9–10 ms with Qt Quick's software renderer, which copies Chromium
 are (bench/responsiveness.py; docs/benchmarks.md). So when the only OpenGL there is renders in
 software, pages are drawn in software. With a real graphics card nothing changes.
 
+Finding out costs an OpenGL context (~50 ms under Xvfb), so a machine with no graphics device at
+all (no ``/dev/dri``, ``/dev/nvidia*`` or WSL's ``/dev/dxg``: most virtual machines, containers and
+CI) is known to render in software without one.
+
 Qt's own switch wins: ``QT_QUICK_BACKEND`` (or ``QMLSCENE_DEVICE``) set to ``software`` forces
 software, set to ``rhi`` keeps the graphics card — for a machine where the choice is wrong.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +29,9 @@ log = logging.getLogger(__name__)
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software rasterizer", "swiftshader", "basic render driver", "gdi generic")
 QT_SWITCHES = ("QT_QUICK_BACKEND", "QMLSCENE_DEVICE")
 GL_RENDERER = 0x1F01
+# Device nodes through which OpenGL reaches a graphics card on Linux (Mesa's DRM drivers, NVIDIA's
+# own driver, WSL's Direct3D bridge). Without any, Mesa can only draw on the processor.
+GRAPHICS_DEVICES = ("dri/card*", "dri/renderD*", "nvidia[0-9]*", "dxg")
 
 
 def is_software_renderer(renderer: str) -> bool:
@@ -40,13 +48,24 @@ def choose_page_rendering() -> str:
     if not sys.platform.startswith("linux"):
         # Windows and macOS draw through Direct3D or Metal, which fall back to software themselves.
         return "the system's default"
+    if not graphics_devices():
+        draw_pages_in_software()
+        return "software (no graphics device)"
     renderer = opengl_renderer()
     if renderer is not None and not is_software_renderer(renderer):
         return f"graphics card ({renderer})"
+    draw_pages_in_software()
+    return f"software (OpenGL renders in software: {renderer})" if renderer else "software (no OpenGL)"
+
+
+def draw_pages_in_software() -> None:
     from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
 
     QQuickWindow.setGraphicsApi(QSGRendererInterface.GraphicsApi.Software)
-    return f"software (OpenGL renders in software: {renderer})" if renderer else "software (no OpenGL)"
+
+
+def graphics_devices(root: Path = Path("/dev")) -> list[Path]:
+    return [device for pattern in GRAPHICS_DEVICES for device in sorted(root.glob(pattern))]
 
 
 def opengl_renderer() -> str | None:

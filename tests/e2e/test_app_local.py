@@ -40,9 +40,13 @@ def test_local_runs_end_cleanly_and_site_logins_survive_a_restart(site: SiteServ
         [{**navigate, "params": {**navigate["params"], "url": site.url("login")}}, {"action": "done", "params": {"text": "Logged in", "success": True}}],
     )
     names = first.event_names()
-    # No OpenGL offscreen: pages drawn in software, chosen before the window (page_rendering.py).
+    # No OpenGL offscreen: pages drawn in software, chosen before the window (page_rendering.py);
+    # the reason depends on whether this machine has a graphics device at all.
     assert names.index("page_rendering") < names.index("window_shown")
-    assert next(e for e in first.events if e["event"] == "page_rendering")["message"] == "Pages are drawn by: software (no OpenGL)"
+    assert next(e for e in first.events if e["event"] == "page_rendering")["message"] in {
+        "Pages are drawn by: software (no graphics device)",
+        "Pages are drawn by: software (no OpenGL)",
+    }
     assert names.index("session_created") < names.index("task_created") < names.index("task_finished")
     assert names.index("task_finished") < names.index("session_stopped") < names.index("app_exiting")
     finished = next(e for e in first.events if e["event"] == "task_finished")

@@ -29,6 +29,12 @@ def run_on_qt(main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
 
     from desktop_app.system.page_rendering import choose_page_rendering
 
+    from desktop_app.system.logs import setup_logging
+
+    # As the app logs by default (INFO to its log file, chatty libraries at WARNING): formatting
+    # what the app never writes (browser-use's DEBUG lines of every DevTools message, qasync's of
+    # every worker result) would put time on the window's thread that no person pays.
+    setup_logging(log_dir=PATHS.logs, json_lines=False)
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv)

@@ -14,6 +14,10 @@ first imported on the window's thread once it was shown (each one belongs in a w
 2. cloud    — 500 steps streamed into the timeline at the stand-in server's fastest pace, with thumbnails.
 3. history  — open History with 1,000 past sessions and 50,000 timeline entries; export the largest.
 4. settings — open Settings, switch the model provider (Ollama looked for on a dead port included).
+5. large_page — Local, a few steps on a page of 1,500 table rows (a shop, search results).
+
+The last column is Python's full garbage collections during the journey (how many, the longest):
+one stops every thread, the window's too, for as long as it takes.
 
 Each journey runs in its own process (offscreen by default; ``--platform xcb`` under Xvfb):
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -40,7 +45,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BYTECODE = Path(tempfile.gettempdir()) / "handoff-bench-bytecode"
-JOURNEYS = ("local", "cloud", "history", "settings")
+JOURNEYS = ("local", "cloud", "history", "settings", "large_page")
 TICK_MS = 5
 
 
@@ -101,10 +106,24 @@ class LoopSampler:
             def emit(self, record: logging.LogRecord) -> None:
                 sampler.last_event = getattr(record, "event", None) or record.getMessage()[:60]
 
+        # What the app logs (bench/common.run_on_qt sets its levels up): lowering them would
+        # format, on the window's thread, lines the app never writes.
+        self.full_collections: list[float] = []  # ms each; a full collection stops every thread
+        collection_started = [0.0]
+
+        def on_collection(phase: str, info: dict[str, int]) -> None:
+            if info["generation"] != 2:
+                return
+            if phase == "start":
+                collection_started[0] = time.perf_counter()
+            elif self._watching:
+                self.full_collections.append((time.perf_counter() - collection_started[0]) * 1000)
+
+        self._on_collection = on_collection
+        gc.callbacks.append(on_collection)
         self._handler = LastEvent(logging.DEBUG)
         self._level = logging.getLogger().level
         logging.getLogger().addHandler(self._handler)
-        logging.getLogger().setLevel(logging.DEBUG)
 
     def mark(self, what: str) -> None:
         self.last_event = what
@@ -145,6 +164,7 @@ class LoopSampler:
         if self._watcher is not None:
             self._watcher.join()
         self._timer.stop()
+        gc.callbacks.remove(self._on_collection)
         logging.getLogger().removeHandler(self._handler)
         logging.getLogger().setLevel(self._level)
         lateness = sorted(s[0] for s in self.samples)
@@ -161,6 +181,8 @@ class LoopSampler:
             "stack": self.stuck_stack,
             "stalls": sorted(self.stalls.values(), reverse=True)[:8],
             "imports": list(self.imported_here),
+            "full_collections": len(self.full_collections),
+            "longest_collection_ms": round(max(self.full_collections, default=0.0), 1),
         }
 
     @property
@@ -221,6 +243,39 @@ async def journey_local(sampler: LoopSampler) -> None:
         window.actions.hand_back("", "")
         sampler.agent_works(True)
         await wait_until(lambda: services.controller.state is Control.IDLE, timeout=120)
+        sampler.agent_works(False)
+        window.actions.stop_session()
+        await wait_until(lambda: services.controller.state is Control.NO_SESSION, timeout=60)
+        sampler.mark("session stopped")
+        await window.close_gracefully()
+        services.close()
+
+
+async def journey_large_page(sampler: LoopSampler) -> None:
+    """Local, on a page of 1,500 table rows (a shop, search results): what browser-use does with
+    a large page each step (reading its DOM, collecting the garbage that leaves) is the window's too."""
+    from common import open_window
+
+    from desktop_app.core.control import Control
+    from tests.fakes import scripted_llm as sl
+    from tests.fakes.site import SiteServer
+    from tests.helpers import wait_until
+
+    with SiteServer() as site:
+        model = sl.ScriptedModel(
+            [
+                sl.navigate(site.url("catalogue.html")),
+                sl.type_text("name=qty-3", "2"),
+                sl.type_text("name=qty-5", "4"),
+                sl.done("Done"),
+            ]
+        )
+        services, window = await open_window("local", model, on_shown=sampler.start, on_mark=sampler.mark)
+        sampler.mark("window attached")
+        sampler.agent_works(True)
+        window.actions.run_task("Order items 3 and 5")
+        await wait_until(lambda: services.controller.state is Control.AGENT, timeout=120)
+        await wait_until(lambda: services.controller.state is Control.IDLE, timeout=300)
         sampler.agent_works(False)
         window.actions.stop_session()
         await wait_until(lambda: services.controller.state is Control.NO_SESSION, timeout=60)
@@ -379,28 +434,32 @@ def main() -> None:
     env["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
     subprocess.run([sys.executable, "-m", "compileall", "-q", "desktop_app", "tests", "bench"], env=env, cwd=REPO, check=False, capture_output=True)
     print(f"Platform: {args.platform}. A 5 ms timer; lateness = stall.\n")
-    print("| journey | longest stall | where (last event before it) | p99 lateness (whole journey) | p99 while the agent works | longest while the agent works | stalls > 100 ms |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| journey | longest stall | where (last event before it) | p99 lateness (whole journey) | p99 while the agent works"
+        " | longest while the agent works | stalls > 100 ms | full garbage collections (longest) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for journey in args.journey or JOURNEYS:
         done = subprocess.run(
             [sys.executable, __file__, "--child", journey], env=env, capture_output=True, text=True, cwd=REPO, timeout=900
         )
         lines = done.stdout.strip().splitlines()
         if done.returncode != 0 or not lines:
-            print(f"| {journey} | failed (exit {done.returncode}) | {done.stderr.strip().splitlines()[-1:]} | | | | |")
+            print(f"| {journey} | failed (exit {done.returncode}) | {done.stderr.strip().splitlines()[-1:]} | | | | | |")
             continue
         result = json.loads(lines[-1])
         working = "—" if result.get("p99_working_ms") is None else f"{result['p99_working_ms']} ms"
         worst_working = "—" if result.get("worst_working_ms") is None else f"{result['worst_working_ms']} ms"
         print(
-            f"| {journey} | {result['worst_ms']} ms | {result['where']} | {result['p99_ms']} ms | {working} | {worst_working} | {result['over_100ms']} |"
+            f"| {journey} | {result['worst_ms']} ms | {result['where']} | {result['p99_ms']} ms | {working} | {worst_working}"
+            f" | {result['over_100ms']} | {result['full_collections']} ({result['longest_collection_ms']} ms) |"
         )
         if args.stacks:
             for stalled, stack in result.get("stalls", []):
-                print(f"|   | stall of at least {stalled:.0f} ms, GUI thread: {stack} | | | | | |")
+                print(f"|   | stall of at least {stalled:.0f} ms, GUI thread: {stack} | | | | | | |")
         if args.imports:
             names = result.get("imports", [])
-            print(f"|   | {len(names)} modules first imported on the window's thread: {', '.join(names[:60]) or 'none'} | | | | | |")
+            print(f"|   | {len(names)} modules first imported on the window's thread: {', '.join(names[:60]) or 'none'} | | | | | | |")
 
 
 if __name__ == "__main__":

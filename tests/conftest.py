@@ -125,6 +125,9 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """
     import qasync
 
+    from desktop_app.system.logs import silence_data_loggers
+
+    silence_data_loggers()  # as the app's logging set-up does (privacy tests read every record)
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     yield loop

@@ -30,6 +30,7 @@ def import_browser_use() -> Any:
             getattr(module, name)
         _no_about_blank_screensaver()
         _no_stray_downloads_folder()
+        _page_read_off_the_window_thread()
         if first:  # what connecting to the browser imports next, on the window's thread otherwise
             _importfirst_run_modules()
     _imported = True
@@ -198,3 +199,33 @@ def _no_about_blank_screensaver() -> None:
 
     AboutBlankWatchdog._show_dvd_screensaver_on_about_blank_tabs = do_nothing  # type: ignore[method-assign]
     AboutBlankWatchdog._check_and_ensure_about_blank_tab = do_nothing  # type: ignore[method-assign]
+
+
+def _page_read_off_the_window_thread() -> None:
+    """browser-use turns the page's DOM into the model's view of it (``DOMTreeSerializer``) on the
+    event loop, which is the window's: 2.1–2.5 s per step on a page of 1,500 table rows, the window
+    frozen at every step (bench/responsiveness.py --journey large_page). The serializer is plain
+    Python over a tree built for this call alone, so it runs in a worker thread, where the window's
+    thread gets the interpreter back every 5 ms (Python's switch interval). The rest is
+    browser-use's ``DomService.get_serialized_dom_tree`` as it is in the pinned version."""
+    from browser_use.dom.serializer.serializer import DOMTreeSerializer
+    from browser_use.dom.service import DomService
+
+    if getattr(DomService.get_serialized_dom_tree, "handoff_off_thread", False):
+        return
+
+    async def get_serialized_dom_tree(self: Any, previous_cached_state: Any = None) -> tuple[Any, Any, dict[str, float]]:
+        assert self.browser_session.agent_focus_target_id is not None
+        tree, timing = await self.get_dom_tree(target_id=self.browser_session.agent_focus_target_id, all_frames=None)
+        def serialize() -> tuple[Any, dict[str, float]]:
+            return DOMTreeSerializer(
+                tree, previous_cached_state, paint_order_filtering=self.paint_order_filtering, session_id=session_id
+            ).serialize_accessible_elements()
+
+        session_id = self.browser_session.id
+        state, serializer_timing = await asyncio.to_thread(serialize)
+        timing.update({f"{name}_ms": seconds * 1000 for name, seconds in serializer_timing.items()})
+        return state, tree, timing
+
+    get_serialized_dom_tree.handoff_off_thread = True  # type: ignore[attr-defined]
+    DomService.get_serialized_dom_tree = get_serialized_dom_tree  # type: ignore[method-assign]

@@ -24,6 +24,10 @@ LOG_FILE_LIMIT = 2_000_000
 LOG_FILES_KEPT = 3
 # Third-party libraries that are chatty at INFO; their warnings still come through.
 _QUIET_LOGGERS = ("browser_use", "bubus", "cdp_use", "httpx", "httpcore", "websockets", "asyncio")
+# Loggers that write what passes through them, not what happens: qasync logs the result of every
+# call run in a worker thread (asyncio.to_thread) at DEBUG — the page as the agent reads it, with
+# what the person typed. Warnings only, even with --debug.
+_SILENT_LOGGERS = ("qasync",)
 
 
 # Third-party messages that say nothing is wrong for Handoff (kept in the log file).
@@ -121,7 +125,13 @@ def setup_logging(*, log_dir: Path | None, json_lines: bool, debug: bool = False
         root.addHandler(handler)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+    silence_data_loggers()
     logging.captureWarnings(True)
+
+
+def silence_data_loggers() -> None:
+    for name in _SILENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def rotate_at_start(path: Path, limit: int = LOG_FILE_LIMIT, kept: int = LOG_FILES_KEPT) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-def test_the_loop_sampler_records_the_largest_stall_and_the_event_before_it(qtbot) -> None:
+def test_the_loop_sampler_records_the_largest_stall_and_the_event_before_it(qtbot, caplog) -> None:
+    caplog.set_level(logging.INFO)  # the app's level (bench/common.run_on_qt sets the app's logging up)
     sys.path.insert(0, str(BENCH))
     try:
         from responsiveness import LoopSampler
@@ -29,3 +30,25 @@ def test_the_loop_sampler_records_the_largest_stall_and_the_event_before_it(qtbo
     assert result["where"] == "task_created"
     assert result["over_100ms"] == 1
     assert result["p99_ms"] < result["worst_ms"]
+
+
+def test_the_loop_sampler_counts_full_garbage_collections(qtbot) -> None:
+    """A full collection stops every thread, the window's too: the benchmark says how many ran."""
+    import gc
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        from responsiveness import LoopSampler
+    finally:
+        sys.path.remove(str(BENCH))
+    sampler = LoopSampler()
+    gc.collect()  # before sampling: not counted
+    sampler.start()
+    qtbot.wait(30)
+    gc.collect()
+    gc.collect(1)  # a younger generation's: not a full one
+    qtbot.wait(30)
+    result = sampler.stop()
+    gc.collect()  # after: not counted
+    assert result["full_collections"] == 1
+    assert result["longest_collection_ms"] > 0

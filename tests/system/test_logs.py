@@ -49,6 +49,17 @@ def test_plain_lines_by_default(capsys, restore_logging) -> None:
     assert "WARNING" in err and "hello world" in err and not err.startswith("{")
 
 
+def test_worker_results_stay_out_of_the_log_even_with_debug(tmp_path: Path, restore_logging) -> None:
+    """qasync logs each worker thread's result at DEBUG: the page as the agent reads it."""
+    setup_logging(log_dir=tmp_path, json_lines=False, debug=True)
+    logging.getLogger("qasync._QThreadWorker").debug("Setting Future result: %s", "the page, with Ada's card")
+    logging.getLogger("handoff.test").debug("a debug line of our own")
+    logging.getLogger("qasync").warning("a qasync warning")
+    file_text = (tmp_path / "handoff.log").read_text()
+    assert "a debug line of our own" in file_text and "a qasync warning" in file_text
+    assert "Ada's card" not in file_text
+
+
 def test_the_log_is_rotated_at_start_once_it_is_large(tmp_path: Path) -> None:
     from desktop_app.system.logs import rotate_at_start
 

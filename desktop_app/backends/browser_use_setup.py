@@ -217,12 +217,14 @@ def _page_read_off_the_window_thread() -> None:
     async def get_serialized_dom_tree(self: Any, previous_cached_state: Any = None) -> tuple[Any, Any, dict[str, float]]:
         assert self.browser_session.agent_focus_target_id is not None
         tree, timing = await self.get_dom_tree(target_id=self.browser_session.agent_focus_target_id, all_frames=None)
+        session_id = self.browser_session.id
+
         def serialize() -> tuple[Any, dict[str, float]]:
+            # Reads the previous state (its element ids) and writes only the new tree's nodes.
             return DOMTreeSerializer(
                 tree, previous_cached_state, paint_order_filtering=self.paint_order_filtering, session_id=session_id
             ).serialize_accessible_elements()
 
-        session_id = self.browser_session.id
         state, serializer_timing = await asyncio.to_thread(serialize)
         timing.update({f"{name}_ms": seconds * 1000 for name, seconds in serializer_timing.items()})
         return state, tree, timing

@@ -3,7 +3,6 @@ a worker thread, not on the event loop the window shares (a large page took seco
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from types import SimpleNamespace
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from desktop_app.backends.browser_use_setup import import_browser_use
 
 
-def test_the_dom_is_serialized_off_the_event_loops_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_dom_is_serialized_off_the_event_loops_thread(monkeypatch: pytest.MonkeyPatch, qrun: Any) -> None:
     import_browser_use()
     from browser_use.dom.serializer.serializer import DOMTreeSerializer
     from browser_use.dom.service import DomService
@@ -39,7 +38,7 @@ def test_the_dom_is_serialized_off_the_event_loops_thread(monkeypatch: pytest.Mo
         paint_order_filtering=True,
         get_dom_tree=get_dom_tree,
     )
-    state, tree, timing = asyncio.run(DomService.get_serialized_dom_tree(service, previous_cached_state="the last view"))
+    state, tree, timing = qrun(DomService.get_serialized_dom_tree(service, previous_cached_state="the last view"))
 
     assert (state, tree) == ("the model's view", "the tree")
     assert timing == {"get_dom_tree_total_ms": 12.0, "create_simplified_tree_ms": 250.0}

@@ -27,9 +27,8 @@ def run_on_qt(main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.system.page_rendering import choose_page_rendering
-
     from desktop_app.system.logs import setup_logging
+    from desktop_app.system.page_rendering import choose_page_rendering
 
     # As the app logs by default (INFO to its log file, chatty libraries at WARNING): formatting
     # what the app never writes (browser-use's DEBUG lines of every DevTools message, qasync's of

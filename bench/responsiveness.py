@@ -106,8 +106,6 @@ class LoopSampler:
             def emit(self, record: logging.LogRecord) -> None:
                 sampler.last_event = getattr(record, "event", None) or record.getMessage()[:60]
 
-        # What the app logs (bench/common.run_on_qt sets its levels up): lowering them would
-        # format, on the window's thread, lines the app never writes.
         self.full_collections: list[float] = []  # ms each; a full collection stops every thread
         collection_started = [0.0]
 
@@ -121,8 +119,9 @@ class LoopSampler:
 
         self._on_collection = on_collection
         gc.callbacks.append(on_collection)
+        # At the app's levels (bench/common.run_on_qt sets its logging up): lowering them would
+        # format, on the window's thread, lines the app never writes.
         self._handler = LastEvent(logging.DEBUG)
-        self._level = logging.getLogger().level
         logging.getLogger().addHandler(self._handler)
 
     def mark(self, what: str) -> None:
@@ -166,7 +165,6 @@ class LoopSampler:
         self._timer.stop()
         gc.callbacks.remove(self._on_collection)
         logging.getLogger().removeHandler(self._handler)
-        logging.getLogger().setLevel(self._level)
         lateness = sorted(s[0] for s in self.samples)
         worst = max(self.samples, default=(0.0, ""))
         working = sorted(lateness for lateness, _, agent_works in self.working_samples if agent_works)
@@ -206,9 +204,27 @@ def _p99(ordered: list[float]) -> float:
     return round(ordered[int(0.99 * (len(ordered) - 1))], 1) if ordered else 0.0
 
 
-async def journey_local(sampler: LoopSampler) -> None:
+async def open_local_window(sampler: LoopSampler, model: Any) -> tuple[Any, Any]:
+    """The real window in Local mode with a scripted model; sampling starts as it appears."""
     from common import open_window
 
+    services, window = await open_window("local", model, on_shown=sampler.start, on_mark=sampler.mark)
+    sampler.mark("window attached")
+    return services, window
+
+
+async def stop_session_and_quit(sampler: LoopSampler, services: Any, window: Any) -> None:
+    from desktop_app.core.control import Control
+    from tests.helpers import wait_until
+
+    window.actions.stop_session()
+    await wait_until(lambda: services.controller.state is Control.NO_SESSION, timeout=60)
+    sampler.mark("session stopped")
+    await window.close_gracefully()
+    services.close()
+
+
+async def journey_local(sampler: LoopSampler) -> None:
     from desktop_app.core.control import Control
     from tests.fakes import scripted_llm as sl
     from tests.fakes.site import SiteServer
@@ -224,8 +240,7 @@ async def journey_local(sampler: LoopSampler) -> None:
                 sl.done("Done"),
             ]
         )
-        services, window = await open_window("local", model, on_shown=sampler.start, on_mark=sampler.mark)
-        sampler.mark("window attached")
+        services, window = await open_local_window(sampler, model)
         sampler.agent_works(True)  # the first Run: session, model client, browser-use, steps
         window.actions.run_task("Fill the form")
         await wait_until(lambda: services.controller.state is Control.HUMAN, timeout=120)
@@ -244,18 +259,12 @@ async def journey_local(sampler: LoopSampler) -> None:
         sampler.agent_works(True)
         await wait_until(lambda: services.controller.state is Control.IDLE, timeout=120)
         sampler.agent_works(False)
-        window.actions.stop_session()
-        await wait_until(lambda: services.controller.state is Control.NO_SESSION, timeout=60)
-        sampler.mark("session stopped")
-        await window.close_gracefully()
-        services.close()
+        await stop_session_and_quit(sampler, services, window)
 
 
 async def journey_large_page(sampler: LoopSampler) -> None:
     """Local, on a page of 1,500 table rows (a shop, search results): what browser-use does with
     a large page each step (reading its DOM, collecting the garbage that leaves) is the window's too."""
-    from common import open_window
-
     from desktop_app.core.control import Control
     from tests.fakes import scripted_llm as sl
     from tests.fakes.site import SiteServer
@@ -270,18 +279,13 @@ async def journey_large_page(sampler: LoopSampler) -> None:
                 sl.done("Done"),
             ]
         )
-        services, window = await open_window("local", model, on_shown=sampler.start, on_mark=sampler.mark)
-        sampler.mark("window attached")
+        services, window = await open_local_window(sampler, model)
         sampler.agent_works(True)
         window.actions.run_task("Order items 3 and 5")
         await wait_until(lambda: services.controller.state is Control.AGENT, timeout=120)
         await wait_until(lambda: services.controller.state is Control.IDLE, timeout=300)
         sampler.agent_works(False)
-        window.actions.stop_session()
-        await wait_until(lambda: services.controller.state is Control.NO_SESSION, timeout=60)
-        sampler.mark("session stopped")
-        await window.close_gracefully()
-        services.close()
+        await stop_session_and_quit(sampler, services, window)
 
 
 STAND_IN = """

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from desktop_app.backends import page_reading
 from desktop_app.system.warm_up import import_quietly, window_first
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,8 @@ def import_browser_use() -> Any:
             getattr(module, name)
         _no_about_blank_screensaver()
         _no_stray_downloads_folder()
-        _page_read_off_the_window_thread()
+        page_reading.read_pages_off_the_window_thread()
+        _no_forced_collection_after_each_run()
         if first:  # what connecting to the browser imports next, on the window's thread otherwise
             _importfirst_run_modules()
     _imported = True
@@ -201,33 +204,23 @@ def _no_about_blank_screensaver() -> None:
     AboutBlankWatchdog._check_and_ensure_about_blank_tab = do_nothing  # type: ignore[method-assign]
 
 
-def _page_read_off_the_window_thread() -> None:
-    """browser-use turns the page's DOM into the model's view of it (``DOMTreeSerializer``) on the
-    event loop, which is the window's: 2.1–2.5 s per step on a page of 1,500 table rows, the window
-    frozen at every step (bench/responsiveness.py --journey large_page). The serializer is plain
-    Python over a tree built for this call alone, so it runs in a worker thread, where the window's
-    thread gets the interpreter back every 5 ms (Python's switch interval). The rest is
-    browser-use's ``DomService.get_serialized_dom_tree`` as it is in the pinned version."""
-    from browser_use.dom.serializer.serializer import DOMTreeSerializer
-    from browser_use.dom.service import DomService
+class _CollectorLeftToItself:
+    """The ``gc`` module as browser-use's Agent module sees it. ``Agent.close()`` forces a full
+    collection at the end of every run, on the event loop the window shares: 1.2–1.7 s with a large
+    page's DOM trees alive (bench/responsiveness.py --journey large_page). Python's collector runs
+    on its own when enough objects were made; forcing it frees nothing that would otherwise leak,
+    so here it collects only the youngest generation (a few milliseconds at most)."""
 
-    if getattr(DomService.get_serialized_dom_tree, "handoff_off_thread", False):
-        return
+    def __getattr__(self, name: str) -> Any:
+        return getattr(gc, name)
 
-    async def get_serialized_dom_tree(self: Any, previous_cached_state: Any = None) -> tuple[Any, Any, dict[str, float]]:
-        assert self.browser_session.agent_focus_target_id is not None
-        tree, timing = await self.get_dom_tree(target_id=self.browser_session.agent_focus_target_id, all_frames=None)
-        session_id = self.browser_session.id
+    @staticmethod
+    def collect(generation: int = 2) -> int:
+        return gc.collect(0)
 
-        def serialize() -> tuple[Any, dict[str, float]]:
-            # Reads the previous state (its element ids) and writes only the new tree's nodes.
-            return DOMTreeSerializer(
-                tree, previous_cached_state, paint_order_filtering=self.paint_order_filtering, session_id=session_id
-            ).serialize_accessible_elements()
 
-        state, serializer_timing = await asyncio.to_thread(serialize)
-        timing.update({f"{name}_ms": seconds * 1000 for name, seconds in serializer_timing.items()})
-        return state, tree, timing
+def _no_forced_collection_after_each_run() -> None:
+    from browser_use.agent import service
 
-    get_serialized_dom_tree.handoff_off_thread = True  # type: ignore[attr-defined]
-    DomService.get_serialized_dom_tree = get_serialized_dom_tree  # type: ignore[method-assign]
+    if not isinstance(service.gc, _CollectorLeftToItself):
+        service.gc = _CollectorLeftToItself()  # type: ignore[assignment]

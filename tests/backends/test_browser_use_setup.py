@@ -1,18 +1,22 @@
-"""What Handoff changes in browser-use: reading a page's DOM into the model's view of it happens in
-a worker thread, not on the event loop the window shares (a large page took seconds there)."""
+"""What Handoff changes in browser-use: reading a page (its DOM, then the model's view of it)
+happens on a thread and loop of its own, not on the event loop the window shares (a large page took
+seconds there), and a run's end forces no full garbage collection."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from desktop_app.backends import page_reading
 from desktop_app.backends.browser_use_setup import import_browser_use
 
 
-def test_the_dom_is_serialized_off_the_event_loops_thread(monkeypatch: pytest.MonkeyPatch, qrun: Any) -> None:
+def test_the_page_is_read_and_serialized_off_the_event_loops_thread(monkeypatch: pytest.MonkeyPatch, qrun: Any) -> None:
     import_browser_use()
     from browser_use.dom.serializer.serializer import DOMTreeSerializer
     from browser_use.dom.service import DomService
@@ -23,7 +27,7 @@ def test_the_dom_is_serialized_off_the_event_loops_thread(monkeypatch: pytest.Mo
         seen["built_with"] = (root, previous, paint_order_filtering, session_id)
 
     def serialize(self: Any) -> tuple[str, dict[str, float]]:
-        seen["thread"] = threading.current_thread()
+        seen["serialized_on"] = threading.current_thread()
         return "the model's view", {"create_simplified_tree": 0.25}
 
     monkeypatch.setattr(DOMTreeSerializer, "__init__", init)
@@ -31,6 +35,8 @@ def test_the_dom_is_serialized_off_the_event_loops_thread(monkeypatch: pytest.Mo
 
     async def get_dom_tree(*, target_id: str, all_frames: Any) -> tuple[str, dict[str, float]]:
         assert (target_id, all_frames) == ("target-1", None)
+        seen["read_on"] = threading.current_thread()
+        await asyncio.sleep(0)  # an event loop of its own: awaiting works there
         return "the tree", {"get_dom_tree_total_ms": 12.0}
 
     service = SimpleNamespace(
@@ -43,4 +49,67 @@ def test_the_dom_is_serialized_off_the_event_loops_thread(monkeypatch: pytest.Mo
     assert (state, tree) == ("the model's view", "the tree")
     assert timing == {"get_dom_tree_total_ms": 12.0, "create_simplified_tree_ms": 250.0}
     assert seen["built_with"] == ("the tree", "the last view", True, "session-1")
-    assert seen["thread"] is not threading.main_thread()
+    assert seen["read_on"] is not threading.main_thread()
+    assert seen["serialized_on"] is seen["read_on"]
+    assert seen["read_on"].daemon is True  # a read under way never holds the app's exit up
+
+
+def test_a_failed_read_raises_on_the_event_loop(qrun: Any) -> None:
+    async def broken() -> None:
+        raise LookupError("the page went away")
+
+    with pytest.raises(LookupError, match="the page went away"):
+        qrun(page_reading.in_a_thread_of_its_own(broken, name="test-read"))
+
+
+def test_a_devtools_request_from_the_reading_thread_is_sent_on_the_connections_loop(qrun: Any) -> None:
+    """The DevTools connection belongs to the window's loop: a request the reading thread makes
+    is sent there, and its answer comes back to the reading thread."""
+    import_browser_use()
+    from cdp_use.client import CDPClient
+
+    client = CDPClient("ws://127.0.0.1:9/devtools/browser/unused")
+    sent_on: list[threading.Thread] = []
+
+    class Connection:
+        async def send(self, message: str) -> None:
+            sent_on.append(threading.current_thread())
+            request = json.loads(message)
+            assert request == {"id": 1, "method": "DOM.getDocument", "params": {"depth": -1}}
+            client.pending_requests[request["id"]].set_result({"root": {"nodeId": 1}})
+
+    async def exchange() -> Any:
+        client.ws = Connection()  # type: ignore[assignment]
+        client._message_handler_task = asyncio.get_running_loop().create_task(asyncio.sleep(60))  # type: ignore[assignment]
+        try:
+            return await page_reading.in_a_thread_of_its_own(
+                lambda: client.send_raw("DOM.getDocument", {"depth": -1}), name="test-read"
+            )
+        finally:
+            client._message_handler_task.cancel()  # type: ignore[union-attr]
+
+    assert qrun(exchange()) == {"root": {"nodeId": 1}}
+    assert sent_on == [threading.main_thread()]
+
+
+def test_the_agent_forces_no_full_collection_when_a_run_ends() -> None:
+    """browser-use's Agent.close() calls gc.collect() at the end of every run: a full collection
+    stops the window's thread too, for over a second with a large page's trees alive."""
+    import gc
+
+    import_browser_use()
+    from browser_use.agent import service
+
+    generations: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            generations.append(info["generation"])
+
+    gc.callbacks.append(record)
+    try:
+        service.gc.collect()  # what Agent.close() calls
+    finally:
+        gc.callbacks.remove(record)
+
+    assert generations == [0]

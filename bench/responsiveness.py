@@ -104,7 +104,10 @@ class LoopSampler:
 
         class LastEvent(logging.Handler):
             def emit(self, record: logging.LogRecord) -> None:
-                sampler.last_event = getattr(record, "event", None) or record.getMessage()[:60]
+                # The app's own lines: a library's (browser-use's warning that QtWebEngine has no
+                # permissions API, at every session start) would label every later stall.
+                if record.name.startswith(("desktop_app", "handoff")):
+                    sampler.last_event = getattr(record, "event", None) or record.getMessage()[:60]
 
         self.full_collections: list[float] = []  # ms each; a full collection stops every thread
         collection_started = [0.0]
@@ -343,16 +346,15 @@ async def journey_cloud(sampler: LoopSampler) -> None:
 async def journey_history(sampler: LoopSampler) -> None:
     import asyncio
 
-    from common import EARLY, PATHS
+    from common import EARLY, PATHS, open_window
 
     from desktop_app.core import timeline as tl
     from desktop_app.core.ports import StepReport
     from desktop_app.services import Services
-    from desktop_app.ui.main_window import MainWindow
 
     sampler.mark("filling the history")
-    services = Services(PATHS, EARLY.devtools_url, backend_override="cloud")
-    db = services.history
+    filler = Services(PATHS, EARLY.devtools_url, backend_override="cloud")
+    db = filler.history
     now = time.time() - 86400 * 30
     for number in range(1000):
         session = f"session-{number:04d}"
@@ -361,8 +363,10 @@ async def journey_history(sampler: LoopSampler) -> None:
         for step in range(steps):
             db.record(tl.AgentStep(now + number * 60 + step, session, StepReport(f"task-{number}", step + 1, f"Step {step}", "https://shop.example/cart")))
         db.record(tl.SessionEnded(now + number * 60 + 59, session, "Stopped by you"))
-    window = MainWindow.open(services, interactive=False)
-    window.show()
+    filler.close()
+    # Started as the app starts (its warm-up freezes what it imported): a full garbage collection
+    # would otherwise walk every module's objects, which in the app it never does.
+    services, window = await open_window("cloud")
     await asyncio.sleep(0.5)
     sampler.start()
     sampler.mark("History opened")

@@ -23,6 +23,7 @@ def test_the_loop_sampler_records_the_largest_stall_and_the_event_before_it(qtbo
     sampler.start()
     qtbot.wait(60)
     logging.getLogger("handoff.events").info("first Run", extra={"event": "task_created"})
+    logging.getLogger("browser_use.browser.session").error("Failed to grant permissions")  # a library's: no label
     time.sleep(0.15)  # the event loop is blocked: what the person would feel as a frozen window
     qtbot.wait(60)
     result = sampler.stop()

@@ -79,6 +79,7 @@ def test_a_devtools_request_from_the_reading_thread_is_sent_on_the_connections_l
             client.pending_requests[request["id"]].set_result({"root": {"nodeId": 1}})
 
     async def exchange() -> Any:
+        client._handoff_loop = asyncio.get_running_loop()  # type: ignore[attr-defined]  # as start() records it
         client.ws = Connection()  # type: ignore[assignment]
         client._message_handler_task = asyncio.get_running_loop().create_task(asyncio.sleep(60))  # type: ignore[assignment]
         try:
@@ -113,3 +114,61 @@ def test_the_agent_forces_no_full_collection_when_a_run_ends() -> None:
         gc.callbacks.remove(record)
 
     assert generations == [0]
+
+
+def test_cancelling_a_read_cancels_it_on_its_own_loop(qrun: Any) -> None:
+    """A step cancelled (Stop, a timeout) must not leave its read going on against the page."""
+    outcome: list[str] = []
+    reading = threading.Event()
+
+    async def long_read() -> None:
+        reading.set()
+        try:
+            await asyncio.sleep(30)
+            outcome.append("read to the end")
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+
+    async def cancel_it() -> None:
+        read = asyncio.ensure_future(page_reading.in_a_thread_of_its_own(long_read, name="test-read"))
+        while not reading.is_set():
+            await asyncio.sleep(0.01)
+        read.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await read
+        for _ in range(200):
+            if outcome:
+                return
+            await asyncio.sleep(0.01)
+
+    qrun(cancel_it())
+    assert outcome == ["cancelled"]
+
+
+def test_a_request_after_the_connection_closed_fails_at_once(qrun: Any) -> None:
+    import_browser_use()
+    from cdp_use.client import CDPClient
+
+    client = CDPClient("ws://127.0.0.1:9/devtools/browser/unused")
+
+    async def after_close() -> None:
+        client._handoff_loop = asyncio.get_running_loop()  # type: ignore[attr-defined]  # as start() records it
+        client.ws = None  # stop() has run
+        await page_reading.in_a_thread_of_its_own(lambda: client.send_raw("DOM.getDocument"), name="test-read")
+
+    with pytest.raises(page_reading.ConnectionClosed):
+        qrun(after_close(), timeout=5)
+
+
+def test_the_targets_table_is_read_as_a_copy_and_a_target_gone_is_not_valid(qrun: Any) -> None:
+    """The reading thread walks it while the window's loop adds and removes targets."""
+    import_browser_use()
+    from browser_use.browser.session_manager import SessionManager
+
+    manager = SimpleNamespace(_targets={"page-1": "a page"}, _target_sessions={"page-1": {"session-1"}})
+    targets = SessionManager.get_all_targets(manager)
+    manager._targets["frame-2"] = "a frame attached meanwhile"
+    assert targets == {"page-1": "a page"}
+    assert qrun(SessionManager.validate_session(manager, "page-1")) is True
+    assert qrun(SessionManager.validate_session(manager, "frame-2")) is False

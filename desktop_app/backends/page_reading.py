@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

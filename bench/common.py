@@ -24,9 +24,9 @@ EARLY = prepare_environment(PATHS.data / "browser-use")
 
 
 def run_on_qt(main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-    import qasync
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.system.event_loop import WindowEventLoop
     from desktop_app.system.logs import setup_logging
     from desktop_app.system.page_rendering import choose_page_rendering
 
@@ -38,7 +38,7 @@ def run_on_qt(main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     if app is None:
         app = QApplication(sys.argv)
         choose_page_rendering()  # as app.py does, before the first web view
-    loop = qasync.QEventLoop(app)
+    loop = WindowEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:

@@ -213,9 +213,9 @@ def _run_qt(args: argparse.Namespace, paths: Paths, kind: BackendKind, devtools_
 
     import asyncio
 
-    import qasync
+    from desktop_app.system.event_loop import WindowEventLoop
 
-    loop = qasync.QEventLoop(app)
+    loop = WindowEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(crashes.loop_exception_handler)
     try:

@@ -123,12 +123,11 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     QCoreApplication.exit() (whose aboutToQuit shuts QtWebEngine down for good) is never called
     mid-session.
     """
-    import qasync
-
+    from desktop_app.system.event_loop import WindowEventLoop
     from desktop_app.system.logs import silence_data_loggers
 
     silence_data_loggers()  # as the app's logging set-up does (privacy tests read every record)
-    loop = qasync.QEventLoop(qapp, already_running=True)
+    loop = WindowEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     yield loop
     _cancel_pending(loop)

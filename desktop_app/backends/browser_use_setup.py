@@ -34,6 +34,7 @@ def import_browser_use() -> Any:
         _no_stray_downloads_folder()
         page_reading.read_pages_off_the_window_thread()
         _no_forced_collection_after_each_run()
+        _short_event_history()
         if first:  # what connecting to the browser imports next, on the window's thread otherwise
             _importfirst_run_modules()
     _imported = True
@@ -224,3 +225,27 @@ def _no_forced_collection_after_each_run() -> None:
 
     if not isinstance(service.gc, _CollectorLeftToItself):
         service.gc = _CollectorLeftToItself()  # type: ignore[assignment]
+
+
+# Events a browser session's bus remembers (bubus's default: 50). Each remembers its results, and a
+# page read's result is the page's whole tree (an action's event, its element, which leads there
+# too): at 50, about ten steps' trees stayed alive — on a large page ~250,000 objects each, walked by
+# every full garbage collection (bench/agent_memory.py). Only logging reads the history; an event
+# still under way is kept whatever the size (bubus drops finished ones first).
+EVENT_HISTORY = 10
+
+
+def _short_event_history() -> None:
+    from browser_use.browser.session import ResilientEventBus
+
+    default_init = ResilientEventBus.__init__
+    if getattr(default_init, "short_history", False):
+        return
+
+    @functools.wraps(default_init)
+    def short_history_init(self: Any, name: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("max_history_size", EVENT_HISTORY)
+        default_init(self, name, **kwargs)
+
+    short_history_init.short_history = True  # type: ignore[attr-defined]
+    ResilientEventBus.__init__ = short_history_init  # type: ignore[method-assign]

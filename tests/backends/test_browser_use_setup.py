@@ -5,12 +5,15 @@ seconds there), and a run's end forces no full garbage collection."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
+import weakref
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from bubus import BaseEvent
 
 from desktop_app.backends import page_reading
 from desktop_app.backends.browser_use_setup import import_browser_use
@@ -175,3 +178,36 @@ def test_the_targets_table_is_read_as_a_copy_and_a_target_gone_is_not_valid(qrun
     assert targets == {"page-1": "a page"}
     assert qrun(SessionManager.validate_session(manager, "page-1")) is True
     assert qrun(SessionManager.validate_session(manager, "frame-2")) is False
+
+
+class PageRead(BaseEvent):  # type: ignore[type-arg]
+    pass
+
+
+class PageTree:
+    pass
+
+
+def test_a_browser_sessions_event_bus_forgets_old_events_and_what_they_returned(qrun: Any) -> None:
+    # A page read's event returns the page's whole tree: each one remembered kept a tree alive.
+    import_browser_use()
+    from browser_use.browser.session import ResilientEventBus
+
+    trees: list[weakref.ref[PageTree]] = []
+
+    def read_page(event: PageRead) -> PageTree:
+        tree = PageTree()
+        trees.append(weakref.ref(tree))
+        return tree
+
+    async def trees_alive_after_thirty_page_reads() -> int:
+        bus = ResilientEventBus()
+        bus.on(PageRead, read_page)
+        for _ in range(30):
+            await bus.dispatch(PageRead())
+        gc.collect()
+        alive = sum(1 for tree in trees if tree() is not None)
+        await bus.stop(timeout=5)
+        return alive
+
+    assert qrun(trees_alive_after_thirty_page_reads()) == 10

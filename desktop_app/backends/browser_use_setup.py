@@ -35,6 +35,7 @@ def import_browser_use() -> Any:
         page_reading.read_pages_off_the_window_thread()
         _no_forced_collection_after_each_run()
         _short_event_history()
+        _fewer_full_collections()
         if first:  # what connecting to the browser imports next, on the window's thread otherwise
             _importfirst_run_modules()
     _imported = True
@@ -227,25 +228,60 @@ def _no_forced_collection_after_each_run() -> None:
         service.gc = _CollectorLeftToItself()  # type: ignore[assignment]
 
 
-# Events a browser session's bus remembers (bubus's default: 50). Each remembers its results, and a
-# page read's result is the page's whole tree (an action's event, its element, which leads there
-# too): at 50, about ten steps' trees stayed alive — on a large page ~250,000 objects each, walked by
-# every full garbage collection (bench/agent_memory.py). Only logging reads the history; an event
-# still under way is kept whatever the size (bubus drops finished ones first).
+# Finished events a browser session's bus keeps (bubus's default: 50). Each keeps its results, and a
+# page read's result is the page's whole tree (an action's event keeps its element, and through it
+# the tree): at 50, about ten steps' trees stayed alive on a large page, each walked by every full
+# garbage collection (bench/agent_memory.py). browser-use reads the history for its recent-events
+# report (10 events) and bubus's debug logs.
 EVENT_HISTORY = 10
 
 
 def _short_event_history() -> None:
+    """Only an event that is wholly complete is forgotten. bubus marks a parent event complete
+    through the history when its last child ends; a parent forgotten before that would never
+    complete, and whoever awaits it would wait for ever. bubus's own clean-up drops events whose
+    handlers are done even while their children run, and even unfinished ones past the limit."""
     from browser_use.browser.session import ResilientEventBus
 
-    default_init = ResilientEventBus.__init__
-    if getattr(default_init, "short_history", False):
+    if getattr(ResilientEventBus, "short_history", False):
         return
+    default_init = ResilientEventBus.__init__
 
     @functools.wraps(default_init)
     def short_history_init(self: Any, name: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("max_history_size", EVENT_HISTORY)
         default_init(self, name, **kwargs)
 
-    short_history_init.short_history = True  # type: ignore[attr-defined]
+    def forget_complete_events(self: Any) -> int:
+        excess = len(self.event_history) - (self.max_history_size or len(self.event_history))
+        if excess <= 0:
+            return 0
+        # The history is in dispatch order: the oldest complete events go first.
+        complete = [event_id for event_id, event in self.event_history.items() if _wholly_complete(event)][:excess]
+        for event_id in complete:
+            del self.event_history[event_id]
+        return len(complete)
+
     ResilientEventBus.__init__ = short_history_init  # type: ignore[method-assign]
+    ResilientEventBus.cleanup_event_history = forget_complete_events  # type: ignore[method-assign]
+    ResilientEventBus.short_history = True  # type: ignore[attr-defined]
+
+
+def _wholly_complete(event: Any) -> bool:
+    """Its handlers and all its children done: bubus has set its completion signal."""
+    signal = event._event_completed_signal
+    return signal is not None and signal.is_set()
+
+
+# Python considers a full garbage collection after every 10 collections of its middle generation
+# (and makes one when the objects kept since the last have passed a quarter of those alive). Reading
+# a large page keeps ~300,000 objects a step, so with browser-use there were ~5 a step, each walking
+# every page tree alive and stopping every thread (bench/agent_memory.py: 41 in 8 steps, 21.5 s in
+# all). Considered after every 100, there were 8.
+FULL_COLLECTION_EVERY = 100
+
+
+def _fewer_full_collections() -> None:
+    young, middle, full = gc.get_threshold()
+    if full < FULL_COLLECTION_EVERY:
+        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)

@@ -15,11 +15,15 @@ Here a cancelled timer is stopped and forgotten as it is cancelled.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+import time
 from typing import Any
 
 import qasync
 from PySide6.QtCore import QObject, QTimerEvent
+
+log = logging.getLogger(__name__)
 
 
 class _TimerHandle(asyncio.Handle):
@@ -45,6 +49,7 @@ class _Timers(QObject):
         super().__init__()
         self._handles: dict[int, asyncio.Handle] = {}
         self._stopped = False
+        self._debug = False
         self._thread = threading.get_ident()
 
     def add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
@@ -68,14 +73,28 @@ class _Timers(QObject):
             return
         if isinstance(handle, _TimerHandle):
             handle._forget = None  # Qt reuses the id: a later cancel() must not drop another timer
-        if not handle.cancelled() and not self._stopped:
+        if handle.cancelled() or self._stopped:
+            return
+        if not self._debug:
             handle._run()
+            return
+        # As qasync's timer does in debug mode: the handle asyncio reports, and slow callbacks named.
+        loop = asyncio.get_event_loop()
+        loop._current_handle = handle  # type: ignore[attr-defined]
+        started = time.monotonic()
+        try:
+            handle._run()
+        finally:
+            loop._current_handle = None  # type: ignore[attr-defined]
+        took = time.monotonic() - started
+        if took >= loop.slow_callback_duration:
+            log.warning("Executing %s took %.3f seconds", handle, took)
 
     def stop(self) -> None:
         self._stopped = True
 
     def set_debug(self, enabled: bool) -> None:
-        pass  # qasync's timer only logs more when debugging
+        self._debug = enabled
 
 
 class WindowEventLoop(qasync.QEventLoop):  # type: ignore[misc,valid-type]

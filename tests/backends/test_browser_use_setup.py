@@ -184,12 +184,19 @@ class PageRead(BaseEvent):  # type: ignore[type-arg]
     pass
 
 
-class PageTree:
+class Step(BaseEvent):  # type: ignore[type-arg]
     pass
 
 
+class Detail(BaseEvent):  # type: ignore[type-arg]
+    pass
+
+
+class PageTree:
+    """Stands for what a page read returns."""
+
+
 def test_a_browser_sessions_event_bus_forgets_old_events_and_what_they_returned(qrun: Any) -> None:
-    # A page read's event returns the page's whole tree: each one remembered kept a tree alive.
     import_browser_use()
     from browser_use.browser.session import ResilientEventBus
 
@@ -211,3 +218,37 @@ def test_a_browser_sessions_event_bus_forgets_old_events_and_what_they_returned(
         return alive
 
     assert qrun(trees_alive_after_thirty_page_reads()) == 10
+
+
+def test_an_event_whose_children_outlast_the_history_still_completes(qrun: Any) -> None:
+    # A handler that dispatches more children than the history holds, without awaiting them (as
+    # browser-use's connect() does for each tab): the parent completes when the last child does.
+    import_browser_use()
+    from browser_use.browser.session import ResilientEventBus
+
+    async def detail(event: Detail) -> None:
+        await asyncio.sleep(0.05)
+
+    async def completed_in_time() -> bool:
+        bus = ResilientEventBus()
+
+        def step(event: Step) -> None:
+            for _ in range(12):
+                bus.dispatch(Detail())
+
+        bus.on(Step, step)
+        bus.on(Detail, detail)
+        try:
+            await asyncio.wait_for(bus.dispatch(Step()), timeout=10)
+        except TimeoutError:
+            return False
+        finally:
+            await bus.stop(timeout=5)
+        return True
+
+    assert qrun(completed_in_time()) is True
+
+
+def test_with_browser_use_loaded_a_full_collection_is_considered_ten_times_less_often() -> None:
+    import_browser_use()
+    assert gc.get_threshold()[2] == 100

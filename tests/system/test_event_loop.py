@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import logging
+import re
+import time
 import weakref
 from typing import Any
 
@@ -62,9 +65,9 @@ def test_cancelling_a_timer_that_already_ran_stops_no_timer(qrun: Any, monkeypat
     async def scenario() -> None:
         first = asyncio.get_running_loop().call_soon(ran.append, "first")
         await asyncio.sleep(0.05)
-        monkeypatch.setattr(event_loop._Timers, "forget", lambda self, timer_id: stopped.append(timer_id))
-        first.cancel()
-        monkeypatch.undo()
+        with monkeypatch.context() as patched:
+            patched.setattr(event_loop._Timers, "forget", lambda self, timer_id: stopped.append(timer_id))
+            first.cancel()
 
     qrun(scenario())
     assert (ran, stopped) == (["first"], [])
@@ -75,9 +78,28 @@ def test_a_timer_cancelled_from_another_thread_does_not_run(qrun: Any) -> None:
     ran: list[str] = []
 
     async def scenario() -> None:
-        handle = asyncio.get_running_loop().call_later(0.1, ran.append, "cancelled")
+        handle = asyncio.get_running_loop().call_later(1.0, ran.append, "cancelled")
         await asyncio.to_thread(handle.cancel)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(1.2)
 
     qrun(scenario())
     assert ran == []
+
+
+def test_in_debug_mode_a_slow_callback_is_named(qrun: Any, caplog: pytest.LogCaptureFixture) -> None:
+    def slow() -> None:
+        time.sleep(0.15)
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        try:
+            loop.slow_callback_duration = 0.1
+            loop.call_soon(slow)
+            await asyncio.sleep(0.3)
+        finally:
+            loop.set_debug(False)
+
+    with caplog.at_level(logging.WARNING, logger="desktop_app.system.event_loop"):
+        qrun(scenario())
+    assert [bool(re.fullmatch(r"Executing <.*slow\(\).*> took 0\.1\d\d seconds", r.getMessage())) for r in caplog.records] == [True]

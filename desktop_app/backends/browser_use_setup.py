@@ -234,13 +234,16 @@ def _no_forced_collection_after_each_run() -> None:
 # garbage collection (bench/agent_memory.py). browser-use reads the history for its recent-events
 # report (10 events) and bubus's debug logs.
 EVENT_HISTORY = 10
+HISTORY_CEILING = 50
 
 
 def _short_event_history() -> None:
     """Only an event that is wholly complete is forgotten. bubus marks a parent event complete
     through the history when its last child ends; a parent forgotten before that would never
     complete, and whoever awaits it would wait for ever. bubus's own clean-up drops events whose
-    handlers are done even while their children run, and even unfinished ones past the limit."""
+    handlers are done even while their children run. Past ``HISTORY_CEILING`` (bubus's own limit)
+    the oldest go whatever their state, so events left unfinished (a run stopped mid-event) cannot
+    fill the bus: bubus refuses every new event once 100 are pending."""
     from browser_use.browser.session import ResilientEventBus
 
     if getattr(ResilientEventBus, "short_history", False):
@@ -253,14 +256,18 @@ def _short_event_history() -> None:
         default_init(self, name, **kwargs)
 
     def forget_complete_events(self: Any) -> int:
-        excess = len(self.event_history) - (self.max_history_size or len(self.event_history))
+        history = self.event_history
+        excess = len(history) - (self.max_history_size or len(history))
         if excess <= 0:
             return 0
         # The history is in dispatch order: the oldest complete events go first.
-        complete = [event_id for event_id, event in self.event_history.items() if _wholly_complete(event)][:excess]
+        complete = [event_id for event_id, event in history.items() if _wholly_complete(event)][:excess]
         for event_id in complete:
-            del self.event_history[event_id]
-        return len(complete)
+            del history[event_id]
+        beyond = list(history)[: max(0, len(history) - HISTORY_CEILING)]
+        for event_id in beyond:
+            del history[event_id]
+        return len(complete) + len(beyond)
 
     ResilientEventBus.__init__ = short_history_init  # type: ignore[method-assign]
     ResilientEventBus.cleanup_event_history = forget_complete_events  # type: ignore[method-assign]
@@ -268,8 +275,13 @@ def _short_event_history() -> None:
 
 
 def _wholly_complete(event: Any) -> bool:
-    """Its handlers and all its children done: bubus has set its completion signal."""
+    """Its handlers and all its children done. bubus says so by setting the event's completion
+    signal, except when a handler was cancelled (a time limit, a stop): it then never checks, so
+    an event whose handlers are all done is checked here."""
     signal = event._event_completed_signal
+    if (signal is None or not signal.is_set()) and event.event_results and event.event_completed_at is not None:
+        event.event_mark_complete_if_all_handlers_completed()  # sets the signal once its children are done too
+        signal = event._event_completed_signal
     return signal is not None and signal.is_set()
 
 

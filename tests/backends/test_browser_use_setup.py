@@ -192,6 +192,10 @@ class Detail(BaseEvent):  # type: ignore[type-arg]
     pass
 
 
+class Slow(BaseEvent):  # type: ignore[type-arg]
+    pass
+
+
 class PageTree:
     """Stands for what a page read returns."""
 
@@ -252,3 +256,57 @@ def test_an_event_whose_children_outlast_the_history_still_completes(qrun: Any) 
 def test_with_browser_use_loaded_a_full_collection_is_considered_ten_times_less_often() -> None:
     import_browser_use()
     assert gc.get_threshold()[2] == 100
+
+
+def test_an_event_cut_off_by_its_parents_time_limit_is_forgotten_too(qrun: Any) -> None:
+    # bubus never marks an event complete when its handler was cancelled (here: by its parent's
+    # time limit, as browser-use's screenshot limit does): it must not stay in the history for ever.
+    import_browser_use()
+    from browser_use.browser.session import ResilientEventBus
+
+    async def detail(event: Detail) -> None:
+        await asyncio.sleep(0.2)
+
+    async def history_after_twenty_cut_off_steps() -> int:
+        bus = ResilientEventBus()
+
+        async def step(event: Step) -> None:
+            await bus.dispatch(Detail())
+
+        bus.on(Step, step)
+        bus.on(Detail, detail)
+        for _ in range(20):
+            await bus.dispatch(Step(event_timeout=0.05))
+        kept = len(bus.event_history)
+        await bus.stop(timeout=5)
+        return kept
+
+    assert qrun(history_after_twenty_cut_off_steps()) <= 10
+
+
+def test_events_left_unfinished_by_stopped_runs_never_fill_the_bus(qrun: Any) -> None:
+    # Agent.close() stops the session's bus after every run, whatever is under way; bubus refuses
+    # every new event once 100 in its history are unfinished.
+    import_browser_use()
+    from browser_use.browser.session import ResilientEventBus
+
+    async def slow(event: Slow) -> None:
+        await asyncio.sleep(5)
+
+    async def history_after_sixty_stopped_runs() -> int:
+        bus = ResilientEventBus()
+        bus.on(Slow, slow)
+        for _ in range(60):
+            bus.dispatch(Slow())
+            bus.dispatch(Slow())
+            await asyncio.sleep(0.01)
+            # As Agent.close() does with a session kept alive (browser-use's agent/service.py).
+            await bus.stop(clear=False, timeout=0.01)
+            bus.event_queue = None
+            bus._on_idle = None
+        await bus.dispatch(Detail())  # refused with "EventBus at capacity" if the history filled up
+        kept = len(bus.event_history)
+        await bus.stop(timeout=1)
+        return kept
+
+    assert qrun(history_after_sixty_stopped_runs()) <= 50

@@ -12,8 +12,8 @@ thread wait for it:
   ms measured, bench/responsiveness.py), whichever thread triggered it. During a one-time warm-up
   the automatic collector is paused, and what was loaded is then moved out of its sight for good
   (``gc.freeze()``: modules, classes and functions stay for the app's life anyway), so no later
-  collection walks it again — browser-use itself runs a full ``gc.collect()`` at the end of every
-  run, on the window's thread. Garbage made meanwhile (in any thread) is kept as well: a one-time
+  collection walks it again (with browser-use's page trees alive, full collections are frequent:
+  ``backends/browser_use_setup``). Garbage made meanwhile (in any thread) is kept as well: a one-time
   cost, paid once per warm-up (at start-up, at the first Local session and run).
 """
 

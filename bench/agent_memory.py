@@ -23,24 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_on_qt  # noqa: E402
 
 
-class FullCollections:
-    def __init__(self) -> None:
-        self.durations_ms: list[float] = []
-        self._started = 0.0
-        gc.callbacks.append(self._on_collection)
-
-    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
-        if info["generation"] != 2:
-            return
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.durations_ms.append((time.perf_counter() - self._started) * 1000)
-
-    def stop(self) -> None:
-        gc.callbacks.remove(self._on_collection)
-
-
 def memory_mb() -> tuple[float, float]:
     """(resident now, peak) in MiB, from /proc."""
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
@@ -69,14 +51,14 @@ async def run(steps: int, delay: float) -> dict[str, Any]:
         script.append(sl.done("Done"))
         sampler = LoopSampler()
         services, window = await open_local_window(sampler, sl.ScriptedModel(script))
-        collections = FullCollections()
+        collections_before_the_run = len(sampler.full_collections)
         started = time.perf_counter()
         window.actions.run_task("Order one of each of the first items")
         await wait_until(lambda: services.controller.state is Control.AGENT, timeout=120)
         await wait_until(lambda: services.controller.state is Control.IDLE, timeout=60 + steps * (delay + 60))
         took = time.perf_counter() - started
-        collections.stop()
         stalls = sampler.stop()
+        collections = sampler.full_collections[collections_before_the_run:]
         trees = page_trees_alive()
         resident, peak = memory_mb()
         await stop_session_and_quit(sampler, services, window)
@@ -85,7 +67,7 @@ async def run(steps: int, delay: float) -> dict[str, Any]:
         "trees": trees,
         "resident": resident,
         "peak": peak,
-        "collections": collections.durations_ms,
+        "collections": collections,
         "worst_ms": stalls["worst_ms"],
         "over_100ms": stalls["over_100ms"],
     }

@@ -261,7 +261,7 @@ def _short_event_history() -> None:
         if excess <= 0:
             return 0
         # The history is in dispatch order: the oldest complete events go first.
-        complete = [event_id for event_id, event in history.items() if _wholly_complete(event)][:excess]
+        complete = [event_id for event_id, event in history.items() if _marked_complete(event)][:excess]
         for event_id in complete:
             del history[event_id]
         beyond = list(history)[: max(0, len(history) - HISTORY_CEILING)]
@@ -274,10 +274,10 @@ def _short_event_history() -> None:
     ResilientEventBus.short_history = True  # type: ignore[attr-defined]
 
 
-def _wholly_complete(event: Any) -> bool:
-    """Its handlers and all its children done. bubus says so by setting the event's completion
-    signal, except when a handler was cancelled (a time limit, a stop): it then never checks, so
-    an event whose handlers are all done is checked here."""
+def _marked_complete(event: Any) -> bool:
+    """Whether bubus has marked the event complete: its handlers and all its children done. When a
+    handler was cancelled (a time limit, a stop) bubus never checks, so an event whose handlers are
+    all done is checked (and marked) here first."""
     signal = event._event_completed_signal
     if (signal is None or not signal.is_set()) and event.event_results and event.event_completed_at is not None:
         event.event_mark_complete_if_all_handlers_completed()  # sets the signal once its children are done too

@@ -92,6 +92,10 @@ class ConnectionClosed(ConnectionError):
     pass
 
 
+class NoPageToRead(LookupError):
+    pass
+
+
 def _requests_on_the_connections_loop() -> None:
     """cdp-use's client sends and answers on the loop that opened its connection. A request made
     from another loop (the page-reading thread's) is carried out on that one, and awaited here;
@@ -141,7 +145,8 @@ def _page_read_in_a_thread_of_its_own() -> None:
 
     async def get_serialized_dom_tree(self: Any, previous_cached_state: Any = None) -> tuple[Any, Any, dict[str, float]]:
         target_id = self.browser_session.agent_focus_target_id
-        assert target_id is not None
+        if target_id is None:  # browser-use asserts; a step's error should say what happened
+            raise NoPageToRead("The agent has no page to read: the page it was using has closed.")
         session_id = self.browser_session.id
 
         async def read() -> tuple[Any, Any, dict[str, float]]:

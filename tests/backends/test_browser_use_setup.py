@@ -5,10 +5,13 @@ seconds there), and a run's end forces no full garbage collection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
+import logging
 import threading
 import weakref
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -65,6 +68,15 @@ def test_a_failed_read_raises_on_the_event_loop(qrun: Any) -> None:
         qrun(page_reading.in_a_thread_of_its_own(broken, name="test-read"))
 
 
+def test_a_page_read_with_no_page_says_so(qrun: Any) -> None:
+    import_browser_use()
+    from browser_use.dom.service import DomService
+
+    service = SimpleNamespace(browser_session=SimpleNamespace(agent_focus_target_id=None, id="session-1"))
+    with pytest.raises(page_reading.NoPageToRead, match="^The agent has no page to read: the page it was using has closed.$"):
+        qrun(DomService.get_serialized_dom_tree(service))
+
+
 def test_a_devtools_request_from_the_reading_thread_is_sent_on_the_connections_loop(qrun: Any) -> None:
     """The DevTools connection belongs to the window's loop: a request the reading thread makes
     is sent there, and its answer comes back to the reading thread."""
@@ -99,8 +111,6 @@ def test_a_devtools_request_from_the_reading_thread_is_sent_on_the_connections_l
 def test_the_agent_forces_no_full_collection_when_a_run_ends(qrun: Any) -> None:
     """browser-use's Agent.close() calls gc.collect() at the end of every run: a full collection
     stops the window's thread too, for over a second with a large page's trees alive."""
-    import gc
-    import logging
 
     browser_use = import_browser_use()
 
@@ -200,10 +210,20 @@ class PageTree:
     """Stands for what a page read returns."""
 
 
-def test_a_browser_sessions_event_bus_forgets_old_events_and_what_they_returned(qrun: Any) -> None:
+@contextlib.asynccontextmanager
+async def session_bus() -> AsyncIterator[Any]:
+    """A browser session's event bus, as Handoff sets browser-use up; stopped afterwards."""
     import_browser_use()
     from browser_use.browser.session import ResilientEventBus
 
+    bus = ResilientEventBus()
+    try:
+        yield bus
+    finally:
+        await bus.stop(timeout=1)
+
+
+def test_a_browser_sessions_event_bus_forgets_old_events_and_what_they_returned(qrun: Any) -> None:
     trees: list[weakref.ref[PageTree]] = []
 
     def read_page(event: PageRead) -> PageTree:
@@ -212,14 +232,12 @@ def test_a_browser_sessions_event_bus_forgets_old_events_and_what_they_returned(
         return tree
 
     async def trees_alive_after_thirty_page_reads() -> int:
-        bus = ResilientEventBus()
-        bus.on(PageRead, read_page)
-        for _ in range(30):
-            await bus.dispatch(PageRead())
-        gc.collect()
-        alive = sum(1 for tree in trees if tree() is not None)
-        await bus.stop(timeout=5)
-        return alive
+        async with session_bus() as bus:
+            bus.on(PageRead, read_page)
+            for _ in range(30):
+                await bus.dispatch(PageRead())
+            gc.collect()
+            return sum(1 for tree in trees if tree() is not None)
 
     assert qrun(trees_alive_after_thirty_page_reads()) == 10
 
@@ -227,28 +245,23 @@ def test_a_browser_sessions_event_bus_forgets_old_events_and_what_they_returned(
 def test_an_event_whose_children_outlast_the_history_still_completes(qrun: Any) -> None:
     # A handler that dispatches more children than the history holds, without awaiting them (as
     # browser-use's connect() does for each tab): the parent completes when the last child does.
-    import_browser_use()
-    from browser_use.browser.session import ResilientEventBus
-
     async def detail(event: Detail) -> None:
         await asyncio.sleep(0.05)
 
     async def completed_in_time() -> bool:
-        bus = ResilientEventBus()
+        async with session_bus() as bus:
 
-        def step(event: Step) -> None:
-            for _ in range(12):
-                bus.dispatch(Detail())
+            def step(event: Step) -> None:
+                for _ in range(12):
+                    bus.dispatch(Detail())
 
-        bus.on(Step, step)
-        bus.on(Detail, detail)
-        try:
-            await asyncio.wait_for(bus.dispatch(Step()), timeout=10)
-        except TimeoutError:
-            return False
-        finally:
-            await bus.stop(timeout=5)
-        return True
+            bus.on(Step, step)
+            bus.on(Detail, detail)
+            try:
+                await asyncio.wait_for(bus.dispatch(Step()), timeout=10)
+            except TimeoutError:
+                return False
+            return True
 
     assert qrun(completed_in_time()) is True
 
@@ -261,25 +274,20 @@ def test_with_browser_use_loaded_a_full_collection_is_considered_ten_times_less_
 def test_an_event_cut_off_by_its_parents_time_limit_is_forgotten_too(qrun: Any) -> None:
     # bubus never marks an event complete when its handler was cancelled (here: by its parent's
     # time limit, as browser-use's screenshot limit does): it must not stay in the history for ever.
-    import_browser_use()
-    from browser_use.browser.session import ResilientEventBus
-
     async def detail(event: Detail) -> None:
         await asyncio.sleep(0.2)
 
     async def history_after_twenty_cut_off_steps() -> int:
-        bus = ResilientEventBus()
+        async with session_bus() as bus:
 
-        async def step(event: Step) -> None:
-            await bus.dispatch(Detail())
+            async def step(event: Step) -> None:
+                await bus.dispatch(Detail())
 
-        bus.on(Step, step)
-        bus.on(Detail, detail)
-        for _ in range(20):
-            await bus.dispatch(Step(event_timeout=0.05))
-        kept = len(bus.event_history)
-        await bus.stop(timeout=5)
-        return kept
+            bus.on(Step, step)
+            bus.on(Detail, detail)
+            for _ in range(20):
+                await bus.dispatch(Step(event_timeout=0.05))
+            return len(bus.event_history)
 
     assert qrun(history_after_twenty_cut_off_steps()) <= 10
 
@@ -287,26 +295,21 @@ def test_an_event_cut_off_by_its_parents_time_limit_is_forgotten_too(qrun: Any) 
 def test_events_left_unfinished_by_stopped_runs_never_fill_the_bus(qrun: Any) -> None:
     # Agent.close() stops the session's bus after every run, whatever is under way; bubus refuses
     # every new event once 100 in its history are unfinished.
-    import_browser_use()
-    from browser_use.browser.session import ResilientEventBus
-
     async def slow(event: Slow) -> None:
         await asyncio.sleep(5)
 
     async def history_after_sixty_stopped_runs() -> int:
-        bus = ResilientEventBus()
-        bus.on(Slow, slow)
-        for _ in range(60):
-            bus.dispatch(Slow())
-            bus.dispatch(Slow())
-            await asyncio.sleep(0.01)
-            # As Agent.close() does with a session kept alive (browser-use's agent/service.py).
-            await bus.stop(clear=False, timeout=0.01)
-            bus.event_queue = None
-            bus._on_idle = None
-        await bus.dispatch(Detail())  # refused with "EventBus at capacity" if the history filled up
-        kept = len(bus.event_history)
-        await bus.stop(timeout=1)
-        return kept
+        async with session_bus() as bus:
+            bus.on(Slow, slow)
+            for _ in range(60):
+                bus.dispatch(Slow())
+                bus.dispatch(Slow())
+                await asyncio.sleep(0.01)
+                # As Agent.close() does with a session kept alive (browser-use's agent/service.py).
+                await bus.stop(clear=False, timeout=0.01)
+                bus.event_queue = None
+                bus._on_idle = None
+            await bus.dispatch(Detail())  # refused with "EventBus at capacity" if the history filled up
+            return len(bus.event_history)
 
     assert qrun(history_after_sixty_stopped_runs()) <= 50

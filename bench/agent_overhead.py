@@ -48,6 +48,9 @@ async def run_baseline(site_url: str, steps: int) -> list[float]:
     from browser_use import Agent, BrowserProfile, BrowserSession
     from PySide6.QtWebEngineWidgets import QWebEngineView
 
+    from browser_use.llm.openai.chat import ChatOpenAI
+
+    from common import model_server
     from tests.fakes.scripted_llm import ScriptedModel
 
     view = QWebEngineView()
@@ -60,7 +63,9 @@ async def run_baseline(site_url: str, steps: int) -> list[float]:
         cdp_url=f"http://127.0.0.1:{port}", is_local=False, browser_profile=BrowserProfile(headless=False, no_viewport=True, keep_alive=True)
     )
     model = ScriptedModel(script(site_url, steps))
-    agent = Agent(task="Type the values", llm=model, browser_session=session, use_judge=False, enable_signal_handler=False, calculate_cost=False)
+    served = model_server().serve(model)  # the same server and model client as the app's agent
+    llm = ChatOpenAI(model=served.model, api_key="not-needed", base_url=served.base_url, max_retries=1)
+    agent = Agent(task="Type the values", llm=llm, browser_session=session, use_judge=False, enable_signal_handler=False, calculate_cost=False)
     await agent.run(max_steps=steps + 5)
     await session.stop()
     return step_costs(model)

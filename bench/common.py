@@ -71,11 +71,9 @@ async def open_window(backend: str, model: Any = None, *, on_shown: Callable[[],
     from desktop_app.ui.live_view import make_live_view
     from desktop_app.ui.main_window import MainWindow
 
-    if model is not None:  # the harness's choice of model, on disk before the app reads its settings
-        from tests.fakes import scripted_llm as sl
-
+    if model is not None:  # the harness's model server, in Settings before the app reads them
         store = SettingsStore(PATHS.settings_file)
-        store.save(replace(store.load(), llm=sl.SCRIPTED_SETTINGS))
+        store.save(replace(store.load(), llm=model_server().serve(model)))
     window = MainWindow(make_live_view(PATHS, is_browser=BackendKind(backend).view_is_browser))
     window.restore_geometry(PATHS.window_geometry)
     window.show()
@@ -107,10 +105,18 @@ async def open_window(backend: str, model: Any = None, *, on_shown: Callable[[],
     mark("attaching the task panel")
     window.attach(services, interactive=False)
     mark("task panel attached")
-    if model is not None:
-        import desktop_app.backends.local as local_backend
-
-        sl.install(model)
-        if not getattr(local_backend.make_llm, "scripted", False):
-            local_backend.make_llm = sl.make_llm_with_script(local_backend.make_llm)
     return services, window
+
+
+_model_server: Any = None
+
+
+def model_server() -> Any:  # -> FakeModelServer
+    """This process's scripted model server (tests/fakes/model_server.py), started on first use: the
+    Local agent asks it over HTTP with the app's own model client, as it would a real server."""
+    global _model_server
+    if _model_server is None:
+        from tests.fakes.model_server import FakeModelServer
+
+        _model_server = FakeModelServer().start()
+    return _model_server

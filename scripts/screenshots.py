@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from dataclasses import replace
 import sys
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from desktop_app.services import Services  # noqa: E402
 from desktop_app.ui.main_window import MainWindow  # noqa: E402
 from tests.fakes import scripted_llm as sl  # noqa: E402
 from tests.fakes.cloud_server import FakeCloud  # noqa: E402
+from tests.fakes.model_server import FakeModelServer  # noqa: E402
 from tests.fakes.site import SiteServer  # noqa: E402
 from tests.helpers import wait_until  # noqa: E402
 
@@ -49,14 +51,25 @@ def save(window: MainWindow, name: str) -> None:
     print(f"saved {path.relative_to(REPO)}")
 
 
+_model_server: FakeModelServer | None = None
+
+
+def serve(services: Services, model: sl.ScriptedModel) -> None:
+    """The Local agent's model: this script, from a model server on 127.0.0.1 chosen in Settings."""
+    global _model_server
+    if _model_server is None:
+        _model_server = FakeModelServer().start()
+    services.save_settings(replace(services.settings, llm=_model_server.serve(model)))
+
+
 async def settle(seconds: float = 1.5) -> None:
     await asyncio.sleep(seconds)
 
 
 async def local_shots(site: SiteServer) -> None:
     services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="local")
-    sl.select_for(services)
-    sl.install(
+    serve(
+        services,
         sl.ScriptedModel(
             [
                 sl.navigate(site.url("checkout.html"), goal="Open the checkout page"),
@@ -123,12 +136,12 @@ async def vault_shots(site: SiteServer) -> None:
     from desktop_app.ui.vault_dialog import open_vault_dialog
 
     services = Services(Paths.temporary_base().ensure(), EARLY.devtools_url, backend_override="local")
-    sl.select_for(services)
     vault = services.vault
     vault.save_entry(None, "bank", ("mybank.example", "*.mybank.example"), {"username": "ada@example.com", "password": "x" * 14, "totp": "JBSWY3DPEHPK3PXP"})
     vault.save_entry(None, "Blue Mug Co.", ("bluemug.example",), {"username": "ada", "password": "y" * 12})
     vault.save_rules(SiteRules((SiteRule("mybank.example", frozenset({Duty.CONFIRM})), SiteRule("tickets.example", frozenset({Duty.LOGIN, Duty.PAY})))))
-    sl.install(
+    serve(
+        services,
         sl.ScriptedModel(
             [
                 sl.navigate(site.url("pay.html"), goal="Open the payment page"),

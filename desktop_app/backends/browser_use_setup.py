@@ -91,9 +91,19 @@ FIRST_RUN_MODULES = (
     "browser_use.actor",
     "browser_use.browser.session_manager",
     "browser_use.browser.video_recorder",
+    # A model client's first request: its async backend, the OpenAI API's chat resources and the
+    # Anthropic client's tracing headers, each loaded as first used.
+    "anyio._backends._asyncio",
+    "opentelemetry.propagate",
+    "truststore",
+    "openai.lib._chat_completion_resources",
+    "openai.lib.streaming.chat",
+    "openai.pagination",
 )
-# Every module in these packages; cdp_use: each protocol domain's client and event registration.
-FIRST_RUN_PACKAGES = ("browser_use.browser.watchdogs",)
+# Every module in these packages (the model client's HTTP transport loads its connection pool, its
+# protocols and backends at its first request); cdp_use: each protocol domain's client and event
+# registration.
+FIRST_RUN_PACKAGES = ("browser_use.browser.watchdogs", "httpcore2", "openai.resources.chat", "openai.types.chat.completions")
 CDP_DOMAIN_MODULES = ("library", "registration")
 
 
@@ -103,7 +113,8 @@ def first_run_modules() -> list[str]:
     names = list(FIRST_RUN_MODULES)
     for package in FIRST_RUN_PACKAGES:
         with contextlib.suppress(ImportError):
-            names += [f"{package}.{m.name}" for m in pkgutil.iter_modules(importlib.import_module(package).__path__)]
+            found = pkgutil.walk_packages(importlib.import_module(package).__path__, f"{package}.", onerror=lambda _name: None)
+            names += [m.name for m in found]
     with contextlib.suppress(ImportError):
         cdp = importlib.import_module("cdp_use.cdp")
         domains = [m.name for m in pkgutil.iter_modules(cdp.__path__) if m.ispkg]

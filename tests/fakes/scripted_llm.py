@@ -1,31 +1,19 @@
-"""A scripted chat model implementing browser-use's chat-model protocol (``browser_use/llm/base.py``).
+"""A scripted model: pre-decided actions, so a real browser-use ``Agent`` can drive real pages offline.
 
-It returns pre-decided actions, so a real ``Agent`` can drive real pages offline. Element indexes
-change with every page, so a script step names its element by a pattern, resolved against the
-browser state the agent sends (``[12]<input id=name …``) — the same text a real model reads.
-
-In-process tests install a ``ScriptedModel`` and patch the app's ``make_llm`` with
-``make_llm_with_script``. The app as a subprocess talks to ``tests.fakes.model_server`` instead: the
-same script, served over real HTTP as an OpenAI-compatible endpoint.
+Element indexes change with every page, so a script step names its element by a pattern, resolved
+against the browser state the agent sends (``[12]<input id=name …``) — the same text a real model
+reads. The script is served over real HTTP as an OpenAI-compatible endpoint
+(``tests.fakes.model_server``): the app's own model client asks it, as it would ask a real server,
+whether the app runs in the test's process or as a subprocess.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import re
-import time
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from browser_use.llm.views import ChatInvokeCompletion
-
-from desktop_app.settings import LLMSettings
-
-
-class ScriptExhausted(RuntimeError):
-    pass
 
 
 @dataclass
@@ -37,7 +25,9 @@ class Step:
     find: str | None = None  # regex matched inside the element tag, e.g. "id=name"
     goal: str = ""
     delay: float = 0.0  # seconds the "model" thinks before answering
-    raise_error: BaseException | None = None
+    # A fault served instead of an answer: "not_json" (a reply that cannot be parsed), "gone" (the
+    # server stops listening and drops the request: the model server went away mid-run).
+    fault: str | None = None
 
     def resolve(self, state: str) -> dict[str, Any]:
         params = dict(self.params)
@@ -79,58 +69,39 @@ def wait(seconds: int = 1, delay: float = 0.0) -> Step:
 
 @dataclass
 class Call:
-    at: float
+    at: float  # when the answer was given (after the step's delay)
     state: str
-    answer: dict[str, Any] | None
+    answer: dict[str, Any] | None  # None: a free-text request (browser-use's own summaries), or a fault
     texts: list[str] = field(default_factory=list)  # every text part of every message of the request
     images: list[bytes] = field(default_factory=list)  # every image in it (decoded)
+    api_key: str = ""  # the key the model client sent
 
 
 class ScriptedModel:
-    """Answers with the script's steps in order; after the script, reports done."""
-
-    _verified_api_keys = True
+    """A script's steps in order, and every request it was asked (``calls``); after the script, done.
+    Safe to read from the test's thread while the server's threads answer."""
 
     def __init__(self, steps: list[Step], *, model: str = "scripted-model") -> None:
         self.steps = list(steps)
         self.model = model
         self.calls: list[Call] = []
-        self.on_call: Callable[[Call], None] | None = None
+        self.lock = threading.Lock()
 
-    @property
-    def provider(self) -> str:
-        return "scripted"
+    def next_step(self, state: str) -> tuple[Step, dict[str, Any]]:
+        """The next step and its action resolved against ``state``; LookupError (the step kept for
+        the next request) when the page has no element the step names."""
+        with self.lock:
+            step = self.steps[0] if self.steps else done("Script finished")
+            answer = step.resolve(state)
+            if self.steps:
+                self.steps.pop(0)
+            return step, answer
 
-    @property
-    def name(self) -> str:
-        return self.model
-
-    @property
-    def model_name(self) -> str:
-        return self.model
-
-    async def ainvoke(self, messages: list[Any], output_format: Any = None, **kwargs: Any) -> ChatInvokeCompletion[Any]:
-        # The browser state the agent sent: its last message, or the one before a nudge it appends
-        # after a few steps ("PLANNING NUDGE: …").
-        texts_by_message = [_text_of(m) for m in messages]
-        state = next((t for t in reversed(texts_by_message) if "<browser_state>" in t), texts_by_message[-1] if messages else "")
-        texts, images = _contents(messages)
-        if output_format is None:
-            self.calls.append(Call(time.monotonic(), state, None, texts, images))
-            return ChatInvokeCompletion(completion="", usage=None)
-        step = self.steps.pop(0) if self.steps else done("Script finished")
-        if step.delay:
-            await asyncio.sleep(step.delay)
-        if step.raise_error is not None:
-            self.calls.append(Call(time.monotonic(), state, None))
-            raise step.raise_error
-        answer = step.resolve(state)
-        call = Call(time.monotonic(), state, answer, texts, images)
-        self.calls.append(call)
-        if self.on_call is not None:
-            self.on_call(call)
-        completion = output_format.model_validate(agent_output(step, answer, len(self.calls)))
-        return ChatInvokeCompletion(completion=completion, usage=None)
+    def record(self, call: Call) -> int:
+        """Keeps ``call``; its number among the calls."""
+        with self.lock:
+            self.calls.append(call)
+            return len(self.calls)
 
 
 def agent_output(step: Step, answer: dict[str, Any], number: int) -> dict[str, Any]:
@@ -143,69 +114,5 @@ def agent_output(step: Step, answer: dict[str, Any], number: int) -> dict[str, A
     }
 
 
-def _contents(messages: list[Any]) -> tuple[list[str], list[bytes]]:
-    """Everything a real model would receive: each text part, and each image decoded."""
-    texts: list[str] = []
-    images: list[bytes] = []
-    for message in messages:
-        content = getattr(message, "content", None)
-        for part in [content] if isinstance(content, str) else (content or []):
-            if isinstance(part, str):
-                texts.append(part)
-            elif isinstance(getattr(part, "text", None), str):
-                texts.append(part.text)
-            elif getattr(part, "image_url", None) is not None:
-                url = str(part.image_url.url)
-                images.append(base64.b64decode(url.split(",", 1)[1]) if url.startswith("data:") else url.encode())
-    return texts, images
-
-
-def _text_of(message: Any) -> str:
-    text = getattr(message, "text", None)
-    if isinstance(text, str):
-        return text
-    return str(getattr(message, "content", message))
-
-
 def from_json(script: list[dict[str, Any]]) -> list[Step]:
     return [Step(**{k: v for k, v in item.items()}) for item in script]
-
-
-# Settings that select the scripted model in-process (see ``make_llm_with_script``); the address
-# is never contacted.
-SCRIPTED_SETTINGS = LLMSettings("openai_compatible", "scripted-model", "http://127.0.0.1:9/v1")
-
-_installed: ScriptedModel | None = None
-
-
-def install(model: ScriptedModel) -> None:
-    """In-process tests: the next agent built with ``SCRIPTED_SETTINGS`` uses this model."""
-    global _installed
-    _installed = model
-
-
-def make_llm_with_script(real: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """A stand-in for the app's ``make_llm`` (patched in by tests and dev scripts, never shipped):
-    the installed scripted model for ``SCRIPTED_SETTINGS``, the real model for anything else."""
-
-    def make(settings: Any, keychain: Any) -> Any:
-        if settings != SCRIPTED_SETTINGS:
-            return real(settings, keychain)
-        if _installed is None:
-            raise ScriptExhausted("no scripted model installed")
-        return _installed
-
-    make.scripted = True  # type: ignore[attr-defined]
-    return make
-
-
-def select_for(services: Any) -> None:
-    """Dev scripts (screenshots, benchmarks): this process's Local agent uses the installed model.
-    Tests do the same through ``monkeypatch`` (tests/ui/conftest.py), which undoes it afterwards."""
-    from dataclasses import replace
-
-    import desktop_app.backends.local as local_backend
-
-    if not getattr(local_backend.make_llm, "scripted", False):
-        local_backend.make_llm = make_llm_with_script(local_backend.make_llm)
-    services.save_settings(replace(services.settings, llm=SCRIPTED_SETTINGS))

@@ -65,6 +65,6 @@ def test_the_first_run_warm_up_names_modules_that_exist() -> None:
     the window's thread (bench/responsiveness.py --stacks would show it)."""
     from desktop_app.backends import browser_use_setup
 
-    for name in browser_use_setup.FIRST_RUN_MODULES:
+    for name in (*browser_use_setup.FIRST_RUN_MODULES, *browser_use_setup.FIRST_RUN_PACKAGES):
         assert importlib.util.find_spec(name) is not None, name
     assert any(name.startswith("cdp_use.cdp.") for name in browser_use_setup.first_run_modules())

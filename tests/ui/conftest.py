@@ -3,7 +3,8 @@ closed gracefully."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,22 +12,38 @@ import pytest
 from desktop_app.system.keychain import SecretName
 from desktop_app.system.paths import Paths
 from desktop_app.services import Services
+from desktop_app.settings import LLMSettings
 from tests.conftest import EARLY
 from tests.fakes.cloud_server import FakeCloud
+from tests.fakes.model_server import MODEL_NAME, FakeModelServer
+from tests.fakes.scripted_llm import ScriptedModel
 
 
 @pytest.fixture
-def local_services(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> Services:
-    """Local mode, with the scripted model a test installs (tests.fakes.scripted_llm.install)."""
-    from dataclasses import replace
+def model_server() -> Iterator[FakeModelServer]:
+    with FakeModelServer() as server:
+        yield server
 
-    import desktop_app.backends.local as local_backend
-    from tests.fakes import scripted_llm
 
-    monkeypatch.setattr(local_backend, "make_llm", scripted_llm.make_llm_with_script(local_backend.make_llm))
+@pytest.fixture
+def local_services(paths: Paths, model_server: FakeModelServer) -> Services:
+    """Local mode; its agent asks the fake model server (at once done) until a test installs a script."""
     services = Services(paths, EARLY.devtools_url, backend_override="local")
-    services.save_settings(replace(services.settings, llm=scripted_llm.SCRIPTED_SETTINGS))
+    assert services.save_settings(replace(services.settings, llm=LLMSettings("openai_compatible", MODEL_NAME, model_server.base_url))) == []
     return services
+
+
+@pytest.fixture
+def install(local_services: Services, model_server: FakeModelServer) -> Callable[[ScriptedModel], LLMSettings]:
+    """Serves a script to the Local agent: the model of the next agent made (as its first task starts),
+    chosen in Settings as a user would choose a model server on their network."""
+
+    def install(model: ScriptedModel) -> LLMSettings:
+        settings = model_server.serve(model)
+        assert local_services.save_settings(replace(local_services.settings, llm=settings)) == []
+        return settings
+
+    return install
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import signal
 
-import httpx
-
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from tests.fakes import scripted_llm as sl
@@ -25,9 +23,9 @@ def finished(window) -> tl.TaskFinished:
     return [e for e in window.task_panel.timeline.timeline_model.entries if isinstance(e, tl.TaskFinished)][-1]
 
 
-def test_the_model_failing_mid_run(local_services, site, make_window, qrun) -> None:
-    broken = sl.Step("wait", {"seconds": 1}, raise_error=httpx.ConnectError("Connection refused"))
-    sl.install(sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.type_text("id=name", "Ada"), broken]))
+def test_the_model_failing_mid_run(local_services, install, site, make_window, qrun) -> None:
+    broken = sl.Step("wait", {"seconds": 1}, fault="gone")  # the model server goes away mid-run
+    install(sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.type_text("id=name", "Ada"), broken]))
     window = make_window(local_services)
     controller = local_services.controller
 
@@ -41,9 +39,9 @@ def test_the_model_failing_mid_run(local_services, site, make_window, qrun) -> N
     assert controller.backend.actions_refused == 0
 
 
-def test_the_page_crashing_mid_run(local_services, site, make_window, qrun) -> None:
+def test_the_page_crashing_mid_run(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(long_script(site))
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     view = window.live_view.web_view
@@ -64,9 +62,9 @@ def test_the_page_crashing_mid_run(local_services, site, make_window, qrun) -> N
     assert not window.live_view.locked
 
 
-def test_the_devtools_connection_dropping_mid_run(local_services, site, make_window, qrun) -> None:
+def test_the_devtools_connection_dropping_mid_run(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(long_script(site))
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
 

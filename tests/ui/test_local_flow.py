@@ -51,7 +51,7 @@ def entries(window, kind: type) -> list[Any]:
     return [e for e in window.task_panel.timeline.timeline_model.entries if isinstance(e, kind)]
 
 
-def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_services, site, make_window, qrun) -> None:
+def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(
         [
             sl.navigate(site.url("form.html")),
@@ -61,7 +61,7 @@ def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_serv
             sl.done("Signed up as Ada Lovelace"),
         ]
     )
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     panel = window.task_panel
@@ -130,13 +130,13 @@ def browser_use_temp_folders() -> set[str]:
     return {p.name for pattern in ("browser_use_agent_*", "browser-use-downloads-*") for p in temp.glob(pattern)}
 
 
-def test_take_over_mid_run_no_step_starts_after_the_pause(local_services, site, make_window, qrun) -> None:
+def test_take_over_mid_run_no_step_starts_after_the_pause(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(
         [sl.navigate(site.url("form.html"))]
         + [sl.wait(1, delay=0.3) for _ in range(8)]
         + [sl.done("Waited long enough")]
     )
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     panel = window.task_panel
@@ -187,7 +187,7 @@ def test_run_with_no_model_configured_says_what_to_set_up(local_services, site, 
     assert panel.backend_selector.isEnabled()
 
 
-def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, site, make_window, qrun, monkeypatch) -> None:
+def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, install, site, make_window, qrun, monkeypatch) -> None:
     """Run → the model server refuses → Ready again with the task in the box → fix Settings → Run."""
     from dataclasses import replace
 
@@ -206,8 +206,7 @@ def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, site
         assert "press Run to try again" in window.banner.message
         await wait_until(lambda: panel.task_input.toPlainText() == "Summarise the page", what="the task back in the box")
         assert panel.run_button.isEnabled()
-        sl.install(sl.ScriptedModel([sl.done("Summarised")]))
-        assert local_services.save_settings(replace(local_services.settings, llm=sl.SCRIPTED_SETTINGS)) == []  # fixed
+        install(sl.ScriptedModel([sl.done("Summarised")]))  # Settings now name a server that answers
         click(panel.run_button)  # the same task, as it was
         await wait_until(lambda: entries(window, tl.TaskFinished)[-1].result.output == "Summarised", timeout=60)
 
@@ -216,9 +215,9 @@ def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, site
     assert started == ["Summarise the page", "Summarise the page"]
 
 
-def test_a_silent_model_times_out_with_a_clear_message(local_services, site, make_window, qrun) -> None:
+def test_a_silent_model_times_out_with_a_clear_message(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.wait(1, delay=30)])
-    sl.install(model)
+    install(model)
     local_services.controller.backend._llm_timeout = 1.0
     window = make_window(local_services)
     controller = local_services.controller
@@ -232,17 +231,17 @@ def test_a_silent_model_times_out_with_a_clear_message(local_services, site, mak
     assert not window.live_view.locked
 
 
-def test_each_task_numbers_its_own_steps_and_failed_steps_are_shown(local_services, site, make_window, qrun) -> None:
+def test_each_task_numbers_its_own_steps_and_failed_steps_are_shown(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(
         [
             sl.navigate(site.url("form.html")),
-            sl.Step("wait", {"seconds": 1}, raise_error=ValueError("the reply was not valid JSON")),
+            sl.Step("wait", {"seconds": 1}, fault="not_json"),
             sl.done("First task done"),
             sl.wait(1),
             sl.done("Second task done"),
         ]
     )
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
 
@@ -263,14 +262,14 @@ def test_each_task_numbers_its_own_steps_and_failed_steps_are_shown(local_servic
     assert [e.step.number for e in first] == [1, 2, 3]
     assert [e.step.number for e in second] == [1, 2]  # not 4, 5: numbers are per task
     failed = first[1]
-    assert failed.title == "Step 2 failed" and "not valid JSON" in failed.detail
+    assert failed.title == "Step 2 failed" and "Invalid JSON" in failed.detail
     results = [e.result for e in entries(window, tl.TaskFinished)]
     assert [r.output for r in results] == ["First task done", "Second task done"]
     assert [r.steps for r in results] == [3, 2]
 
 
-def test_quitting_while_the_agent_works_asks_first(local_services, site, make_window, qrun) -> None:
-    sl.install(sl.ScriptedModel([sl.navigate(site.url("form.html"))] + [sl.wait(1, delay=0.3) for _ in range(20)]))
+def test_quitting_while_the_agent_works_asks_first(local_services, install, site, make_window, qrun) -> None:
+    install(sl.ScriptedModel([sl.navigate(site.url("form.html"))] + [sl.wait(1, delay=0.3) for _ in range(20)]))
     window = make_window(local_services, interactive=True)
     controller = local_services.controller
     assert controller.quit_concern is None  # nothing to lose yet: closing would not ask
@@ -290,7 +289,7 @@ def test_quitting_while_the_agent_works_asks_first(local_services, site, make_wi
     assert controller.state is Control.NO_SESSION
 
 
-def test_take_over_in_the_first_step_of_a_follow_up_task_pauses_it(local_services, site, make_window, qrun) -> None:
+def test_take_over_in_the_first_step_of_a_follow_up_task_pauses_it(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(
         [
             sl.navigate(site.url("form.html")),
@@ -299,7 +298,7 @@ def test_take_over_in_the_first_step_of_a_follow_up_task_pauses_it(local_service
             sl.done("Second task done"),
         ]
     )
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     panel = window.task_panel
     controller = local_services.controller
@@ -322,11 +321,11 @@ def test_take_over_in_the_first_step_of_a_follow_up_task_pauses_it(local_service
     assert (second.status.value, second.output) == ("finished", "Second task done")  # not the first task's "done"
 
 
-def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, site, make_window, qrun, monkeypatch) -> None:
+def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, install, site, make_window, qrun, monkeypatch) -> None:
     typing = sl.type_text("id=name", "Ada", goal="Type the name")
     # The model answers step 2 twice: once before the pause (its actions never run), once after.
     model = sl.ScriptedModel([sl.navigate(site.url("form.html")), typing, typing, sl.done("Done")])
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     panel = window.task_panel
     controller = local_services.controller
@@ -361,37 +360,30 @@ def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, site, 
     assert name_after == "Ada"
 
 
-def test_a_corrected_model_key_is_used_by_the_next_task(local_services, site, make_window, qrun, monkeypatch) -> None:
-    from dataclasses import replace
-
-    import desktop_app.backends.local as local_backend
+def test_a_corrected_model_key_is_used_by_the_next_task(local_services, install, site, make_window, qrun) -> None:
     from desktop_app.system.keychain import SecretName
 
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     model = sl.ScriptedModel([sl.done("One"), sl.done("Two"), sl.done("Three")])
-    monkeypatch.setattr(local_backend, "make_llm", lambda settings, keychain: model)  # OpenAI, as far as the app knows
-    local_services.save_settings(replace(local_services.settings, llm=LLMSettings("openai", "gpt-4.1")))
-    local_services.keychain.set(SecretName.OPENAI, "sk-old-key-000000000000")
+    install(model)
+    local_services.keychain.set(SecretName.OPENAI_COMPATIBLE, "sk-old-key-000000000000")
     window = make_window(local_services)
-    backend = local_services.controller.backend
-    agents = []
 
     async def run(text: str, count: int) -> None:
         run_task(window, text)
         await wait_until(lambda: len(entries(window, tl.TaskFinished)) == count, timeout=60, what=text)
-        agents.append(backend._agent)
 
     async def scenario() -> None:
         await run("First", 1)
-        await run("Second", 2)  # nothing changed: the same agent carries on
-        local_services.keychain.set(SecretName.OPENAI, "sk-new-key-111111111111")
+        await run("Second", 2)
+        local_services.keychain.set(SecretName.OPENAI_COMPATIBLE, "sk-new-key-111111111111")  # corrected in Settings
         await run("Third", 3)
 
     qrun(scenario(), timeout=90)
-    assert agents[0] is agents[1] and agents[2] is not agents[1]
+    keys = [call.api_key for call in model.calls if call.answer is not None]
+    assert keys == ["sk-old-key-000000000000", "sk-old-key-000000000000", "sk-new-key-111111111111"]
 
 
-def test_take_over_does_not_wait_for_a_slow_model_and_its_stale_answer_is_dropped(local_services, site, make_window, qrun) -> None:
+def test_take_over_does_not_wait_for_a_slow_model_and_its_stale_answer_is_dropped(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(
         [
             sl.navigate(site.url("form.html")),
@@ -400,7 +392,7 @@ def test_take_over_does_not_wait_for_a_slow_model_and_its_stale_answer_is_droppe
             sl.done("Done"),
         ]
     )
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     panel = window.task_panel
     controller = local_services.controller
@@ -427,9 +419,9 @@ def test_take_over_does_not_wait_for_a_slow_model_and_its_stale_answer_is_droppe
     assert controller.backend.actions_refused == 0  # the pause stopped it, not the guard
 
 
-def test_stop_session_does_not_wait_for_a_slow_model(local_services, site, make_window, qrun) -> None:
+def test_stop_session_does_not_wait_for_a_slow_model(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.wait(1, delay=30.0)])
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
 

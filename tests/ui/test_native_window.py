@@ -93,8 +93,8 @@ def test_cloud_first_session_keeps_the_window(cloud_services: Services, qtbot: A
 
 @needs_x
 @x_gpu_messages
-def test_local_first_session_keeps_the_window(local_services: Services, qtbot: Any, qrun: Any) -> None:
-    sl.install(sl.ScriptedModel([sl.done("Nothing to do")]))
+def test_local_first_session_keeps_the_window(local_services: Services, install: Any, qtbot: Any, qrun: Any) -> None:
+    install(sl.ScriptedModel([sl.done("Nothing to do")]))
     _check_window_id_kept(local_services, qtbot, qrun, lambda: True)
 
 

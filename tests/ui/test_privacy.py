@@ -115,11 +115,11 @@ def pay_script(site: SiteServer) -> list[sl.Step]:
 
 
 def test_card_typed_after_the_agent_asks_never_reaches_the_model(
-    local_services: Services, site: SiteServer, make_window: Any, qrun: Any, paths: Any, caplog: Any
+    local_services: Services, install: Any, site: SiteServer, make_window: Any, qrun: Any, paths: Any, caplog: Any
 ) -> None:
     caplog.set_level("DEBUG")
     model = sl.ScriptedModel(pay_script(site))
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     view = window.live_view.web_view
@@ -169,10 +169,10 @@ def test_card_typed_after_the_agent_asks_never_reaches_the_model(
 
 
 def test_card_typed_while_ready_is_hidden_when_run_starts(
-    local_services: Services, site: SiteServer, make_window: Any, qrun: Any, paths: Any
+    local_services: Services, install: Any, site: SiteServer, make_window: Any, qrun: Any, paths: Any
 ) -> None:
     model = sl.ScriptedModel([sl.navigate(site.url("pay.html")), sl.done("On the payment page")])
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     view = window.live_view.web_view
@@ -213,13 +213,13 @@ def provider() -> Any:
 
 
 def test_card_typed_in_another_sites_frame_hides_the_whole_frame(
-    local_services: Services, site: SiteServer, provider: SiteServer, make_window: Any, qrun: Any, paths: Any
+    local_services: Services, install: Any, site: SiteServer, provider: SiteServer, make_window: Any, qrun: Any, paths: Any
 ) -> None:
     page = site.url(f"embedded_pay.html?frame={provider.url('card_frame.html')}")
     model = sl.ScriptedModel(
         [sl.navigate(page), sl.ask_human("Enter your card in the payment frame"), sl.click("id=pay"), sl.done("Paid")]
     )
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     view = window.live_view.web_view
@@ -263,7 +263,7 @@ def test_card_typed_in_another_sites_frame_hides_the_whole_frame(
 
 
 def test_the_checks_see_a_leak_when_masking_is_off(
-    local_services: Services, site: SiteServer, make_window: Any, qrun: Any, monkeypatch: pytest.MonkeyPatch
+    local_services: Services, install: Any, site: SiteServer, make_window: Any, qrun: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The protection switched off (screenshot masking and text hiding): the checks above must fail."""
     import desktop_app.backends.llm as llm
@@ -276,7 +276,7 @@ def test_the_checks_see_a_leak_when_masking_is_off(
 
     monkeypatch.setattr(llm.GuardedModel, "_hide_from_model", no_hiding)
     model = sl.ScriptedModel(pay_script(site))
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     state: dict[str, Any] = {}

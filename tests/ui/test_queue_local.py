@@ -17,14 +17,14 @@ from tests.ui.actions import click
 from tests.ui.web import type_into_field
 
 
-def test_agent_you_agent_with_a_take_over_mid_step(local_services, site, make_window, qrun) -> None:
+def test_agent_you_agent_with_a_take_over_mid_step(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(
         [sl.navigate(site.url("form.html")), sl.type_text("id=name", "Ada Lovelace")]
         + [sl.wait(1, delay=0.3) for _ in range(6)]
         + [sl.done("The form is open; name filled in as Ada Lovelace")]
         + [sl.ask_human("Check that the email address is right"), sl.click(r"button type=submit"), sl.done("Submitted the form")]
     )
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     runner = local_services.queue

@@ -132,7 +132,7 @@ def test_five_cloud_sessions_open_and_quitting_stops_them_all(cloud: FakeCloud, 
     assert len(stopped) == 5, "every session stopped as the window closed"
 
 
-def test_two_local_sessions_each_agent_acts_only_in_its_own_view(local_services: Services, site, make_window, qrun) -> None:
+def test_two_local_sessions_each_agent_acts_only_in_its_own_view(local_services: Services, install: Any, site, make_window, qrun) -> None:
     window = make_window(local_services)
     first = window.current_tab
     ada = sl.ScriptedModel([sl.navigate(site.url("input_log.html")), sl.type_text("id=name", "Ada Lovelace"), sl.done("Typed Ada")])
@@ -143,12 +143,12 @@ def test_two_local_sessions_each_agent_acts_only_in_its_own_view(local_services:
         assert second is not None and second.live_view is not first.live_view
         await wait_until(lambda: second.live_view.first_load_done, timeout=20, what="the second view's start page")
         # The agent's model is made as its first task starts: each session gets its own script.
-        sl.install(ada)
+        install(ada)
         window.tab_widget.setCurrentWidget(first.page)
         first.task_panel.task_input.setPlainText("Type Ada Lovelace into the form")
         click(first.task_panel.run_button)
         await wait_until(lambda: len(ada.calls) >= 1, timeout=60, what="the first agent")
-        sl.install(grace)
+        install(grace)
         # The second tab on screen: the first session's agent works on, out of sight.
         window.tab_widget.setCurrentWidget(second.page)
         assert not first.page.isEnabled() and first.page.isVisible()

@@ -96,10 +96,10 @@ def values_on_disk(root: Path) -> list[str]:
     return [f"{p.relative_to(root)}: {n.decode()}" for p in root.rglob("*") if p.is_file() for n in needles if n in p.read_bytes()]
 
 
-def run_login(services: Services, bank: VaultSite, make_window: Any, qrun: Any) -> dict[str, Any]:
+def run_login(services: Services, bank: VaultSite, make_window: Any, qrun: Any, install: Any) -> dict[str, Any]:
     store_bank_login(services)
     model = sl.ScriptedModel(login_script(bank))
-    sl.install(model)
+    install(model)
     window = make_window(services)
     view = window.live_view.web_view
     controller = services.controller
@@ -121,10 +121,10 @@ def run_login(services: Services, bank: VaultSite, make_window: Any, qrun: Any) 
 
 
 def test_the_agent_logs_in_alone_and_the_model_never_sees_the_values(
-    local_services: Services, bank: VaultSite, make_window: Any, qrun: Any, paths: Any, caplog: Any
+    local_services: Services, install: Any, bank: VaultSite, make_window: Any, qrun: Any, paths: Any, caplog: Any
 ) -> None:
     caplog.set_level("DEBUG")
-    state = run_login(local_services, bank, make_window, qrun)
+    state = run_login(local_services, bank, make_window, qrun, install)
     model: sl.ScriptedModel = state["model"]
 
     # The bank got the right values, and the right code within its window, from the agent alone.
@@ -154,14 +154,14 @@ def test_the_agent_logs_in_alone_and_the_model_never_sees_the_values(
 
 
 def test_the_checks_see_the_values_when_vault_hiding_is_off(
-    local_services: Services, bank: VaultSite, make_window: Any, qrun: Any, monkeypatch: pytest.MonkeyPatch
+    local_services: Services, install: Any, bank: VaultSite, make_window: Any, qrun: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The vault's protection switched off (the privacy guard is never told the values): the
     checks above must find the code in the text and the filled fields in the screenshots."""
     from desktop_app.core.privacy import PrivacyGuard
 
     monkeypatch.setattr(PrivacyGuard, "use_vault", lambda self, values: None)
-    state = run_login(local_services, bank, make_window, qrun)
+    state = run_login(local_services, bank, make_window, qrun, install)
     model: sl.ScriptedModel = state["model"]
     assert bank.codes and bank.code_was_right(*bank.codes[0])
     assert f"code {bank.codes[0][0]}" in leaks_in_text(model.calls, {bank.codes[0][0]})
@@ -193,11 +193,11 @@ def pay_script(site: SiteServer) -> list[sl.Step]:
     ids=["a person pays here", "the rule for every site", "no rule here"],
 )
 def test_a_site_rule_keeps_the_pay_click_for_the_person(
-    local_services: Services, site: SiteServer, make_window: Any, qrun: Any, rules: SiteRules, reason: str | None
+    local_services: Services, install: Any, site: SiteServer, make_window: Any, qrun: Any, rules: SiteRules, reason: str | None
 ) -> None:
     local_services.vault.save_rules(rules)
     model = sl.ScriptedModel(pay_script(site))
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
     expected = Control.HUMAN if reason else Control.IDLE
@@ -224,12 +224,12 @@ def test_a_site_rule_keeps_the_pay_click_for_the_person(
 
 
 def test_a_site_outside_the_allowed_list_is_refused_in_plain_words(
-    local_services: Services, site: SiteServer, make_window: Any, qrun: Any
+    local_services: Services, install: Any, site: SiteServer, make_window: Any, qrun: Any
 ) -> None:
     other = site.url("form.html").replace("127.0.0.1", "localhost")
     local_services.slots[0].vault.allowed_sites = ("127.0.0.1",)  # the first session's own list
     model = sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.navigate(other), sl.done("Stayed")])
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
 
@@ -262,11 +262,11 @@ PRESSES_REFUSED = [
 
 @pytest.mark.parametrize(("press", "reason"), PRESSES_REFUSED)
 def test_other_ways_to_press_pay_are_refused_like_the_click(
-    press: Any, reason: str, local_services: Services, site: SiteServer, make_window: Any, qrun: Any
+    press: Any, reason: str, local_services: Services, install: Any, site: SiteServer, make_window: Any, qrun: Any
 ) -> None:
     """Enter in a card form, or a script that clicks Pay, is refused as the click is."""
     model = sl.ScriptedModel([sl.navigate(site.url("pay.html")), sl.type_text("id=name", "Ada Lovelace"), press, sl.done("Paid")])
-    sl.install(model)
+    install(model)
     window = make_window(local_services)
     controller = local_services.controller
 

@@ -1,9 +1,9 @@
-"""What a Local run on a large page leaves alive, at a real model's pace.
+"""What a Local run on a large page costs in memory, at a real model's pace.
 
 The real window in Local mode (offscreen), the scripted model answering after ``--delay`` seconds
-(a real model takes seconds), ``--steps`` steps on a page of 1,500 table rows. At the end, after a
-full collection: how many of browser-use's page trees are still alive, the process's memory, and
-the full garbage collections during the run (each stops every thread, the window's too).
+(a real model takes seconds), ``--steps`` steps on a page of 1,500 table rows. At the end: the
+memory of the window's process and of the agent's (browser-use runs in a process of its own), the
+window's full garbage collections during the run, and its stalls.
 
     QTWEBENGINE_DISABLE_SANDBOX=1 .venv/bin/python bench/agent_memory.py [--steps 8] [--delay 3]
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gc
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,18 +23,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_on_qt  # noqa: E402
 
 
-def memory_mb() -> tuple[float, float]:
+def memory_mb(pid: int | str = "self") -> tuple[float, float]:
     """(resident now, peak) in MiB, from /proc."""
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def page_trees_alive() -> int:
-    """Roots of browser-use's DOM trees (documents with children) still alive after a full collection."""
-    from browser_use.dom.views import EnhancedDOMTreeNode
-
-    gc.collect()
-    return sum(1 for o in gc.get_objects() if type(o) is EnhancedDOMTreeNode and o.parent_node is None and o.children_nodes)
+def agent_processes() -> list[int]:
+    """The agent's processes this process started (their command line names the host)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or b"--agent-host" not in (entry / "cmdline").read_bytes():
+                continue
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if f"PPid:\t{os.getpid()}\n" in status:
+            found.append(int(entry.name))
+    return found
 
 
 async def run(steps: int, delay: float) -> dict[str, Any]:
@@ -59,14 +67,14 @@ async def run(steps: int, delay: float) -> dict[str, Any]:
         took = time.perf_counter() - started
         stalls = sampler.stop()
         collections = sampler.full_collections[collections_before_the_run:]
-        trees = page_trees_alive()
         resident, peak = memory_mb()
+        agents = [memory_mb(pid) for pid in agent_processes()]
         await stop_session_and_quit(sampler, services, window)
     return {
         "run_s": took,
-        "trees": trees,
         "resident": resident,
         "peak": peak,
+        "agents": agents,
         "collections": collections,
         "worst_ms": stalls["worst_ms"],
         "over_100ms": stalls["over_100ms"],
@@ -81,13 +89,14 @@ def main() -> None:
     result = run_on_qt(lambda: run(args.steps, args.delay))
     durations = result["collections"]
     print(
-        "| steps | model's delay | run | page trees alive at the end | memory at the end (peak) "
-        "| full collections | longest | all together | longest stall | stalls > 100 ms |"
+        "| steps | model's delay | run | window's memory at the end (peak) | agent's process (peak) "
+        "| window's full collections | longest | all together | longest stall | stalls > 100 ms |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
+    agents = ", ".join(f"{now:.0f} MiB ({peak:.0f})" for now, peak in result["agents"]) or "none found"
     print(
-        f"| {args.steps} | {args.delay:g} s | {result['run_s']:.0f} s | {result['trees']} "
-        f"| {result['resident']:.0f} MiB ({result['peak']:.0f}) | {len(durations)} | {max(durations, default=0):.0f} ms "
+        f"| {args.steps} | {args.delay:g} s | {result['run_s']:.0f} s "
+        f"| {result['resident']:.0f} MiB ({result['peak']:.0f}) | {agents} | {len(durations)} | {max(durations, default=0):.0f} ms "
         f"| {sum(durations):.0f} ms | {result['worst_ms']:.0f} ms | {result['over_100ms']} |"
     )
 

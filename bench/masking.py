@@ -1,6 +1,7 @@
 """What hiding the person's fields costs the Local agent per step (issue: target ≤ 30 ms median added).
 
-The real app in-process (Local mode, the window, the scripted model) on a payment page where the
+The real app in-process (Local mode, the window, the scripted model; the agent on a thread of the
+app's process instead of a process of its own, so its masking can be timed) on a payment page where the
 person typed a card into three fields (real key events); the agent then takes typing steps on the
 same page, so every step's screenshot has three boxes to paint and every model call has values to
 remove. Two measures:
@@ -118,6 +119,12 @@ def child(masking: bool, steps: int) -> None:
 
     from tests.fakes.site import SiteServer
 
+    # The agent on a thread of this process (tests/fakes/agent_in_thread.py), where its masking code
+    # can be timed and switched off; in the app it runs in a process of its own.
+    from desktop_app.backends import agent_process
+    from tests.fakes.agent_in_thread import AgentInThread
+
+    agent_process.start_agent_process = AgentInThread().launch
     with SiteServer() as site:
         result = run_on_qt(lambda: run(site.url("pay.html"), steps, masking))
     print(json.dumps(result), flush=True)

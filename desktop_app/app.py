@@ -57,7 +57,7 @@ WARM_UP_MODULES = (
 # The adapter of each mode (build_backend imports it): Cloud's pulls in httpx and browser-use-sdk,
 # and its first request httpx's transport (httpcore, h11, anyio: bench/responsiveness.py --imports).
 WARM_UP_BACKEND = {
-    BackendKind.LOCAL: ("desktop_app.backends.local",),
+    BackendKind.LOCAL: ("desktop_app.backends.agent_process", "desktop_app.backends.agent_host"),
     BackendKind.CLOUD: (
         "desktop_app.backends.cloud_check",
         "httpcore",
@@ -398,6 +398,19 @@ def _on_signal(window: MainWindow, number: int) -> None:
     window.request_close(ask=False, stop_session=True)
 
 
+async def _smoke_test_agent() -> str | None:
+    """browser-use's version as the agent's process reports it, or None if it could not start."""
+    import asyncio
+
+    from desktop_app.backends.agent_process import agent_process_answers
+
+    try:
+        return await asyncio.wait_for(agent_process_answers(), SMOKE_TEST_TIMEOUT)
+    except Exception as error:  # noqa: BLE001 — the smoke test reports it
+        log.error("Smoke test: the agent's process did not answer: %s: %s", type(error).__name__, error)
+        return None
+
+
 async def _smoke_test(window: MainWindow) -> bool:
     """Load a local page in the live view, check it rendered, then close as a user would."""
     import asyncio
@@ -420,7 +433,8 @@ async def _smoke_test(window: MainWindow) -> bool:
     except TimeoutError:
         ok = False
     title = view.title()
-    passed = ok and "Handoff" in title
-    log_event("smoke_test", "Smoke test " + ("passed" if passed else "failed"), passed=passed, title=title)
+    agent = await _smoke_test_agent()
+    passed = ok and "Handoff" in title and agent is not None
+    log_event("smoke_test", "Smoke test " + ("passed" if passed else "failed"), passed=passed, title=title, agent=agent)
     window.request_close(ask=False)
     return passed

@@ -37,8 +37,8 @@ def build_backend(kind: BackendKind, settings: Callable[[], Settings], keychain:
 
         return CheckedCloudBackend(lambda: cloud_config(settings(), keychain), vault=context.vault)
     if kind is BackendKind.LOCAL:
-        # browser-use is a heavy import: only pay for it when Local mode is chosen.
-        from desktop_app.backends.local import LocalBackend
+        # browser-use runs in a process of its own (agent_host), started as a session opens.
+        from desktop_app.backends.agent_process import AgentProcessBackend
 
-        return LocalBackend(llm_settings=lambda: settings().llm, keychain=keychain, context=context)
+        return AgentProcessBackend(llm_settings=lambda: settings().llm, keychain=keychain, context=context)
     raise ValueError(f"Unknown backend {kind!r}")

@@ -9,8 +9,9 @@
   person took over was planned on the page as it was before: it ends unexecuted first.
 - ``request_human`` lets the agent ask for the person (logins, 2FA, CAPTCHAs, payment, final
   confirmations): it pauses the run at the end of the step and hands control over.
-- browser-use is imported on first use, in a worker thread (it takes ~0.5 s): startup stays fast
-  (``browser_use_setup``).
+- It runs in the agent's process (``agent_host``), which ``agent_process`` starts for each Local
+  session: nothing browser-use does there can stop the window. browser-use is imported there on
+  first use, in a worker thread (``browser_use_setup``).
 """
 
 from __future__ import annotations

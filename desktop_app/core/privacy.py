@@ -64,6 +64,10 @@ class ValueScrubber:
                 self._always.add(value)
                 self._patterns[value] = _vault_pattern(value)
 
+    def learnt(self) -> tuple[str, ...]:
+        """Every value learnt from the page so far (not the vault's)."""
+        return tuple(value for value in self._patterns if value not in self._always)
+
     def known_to_model(self, text: str) -> None:
         """Text the model was given on purpose (a task, a note): words in it are not secrets."""
         self._known_to_model += "\n" + text
@@ -270,6 +274,10 @@ class PrivacyGuard:
     def scrub(self, text: str) -> str:
         self._vault_now()  # a 2FA code changes every 30 s: the current one is hidden too
         return self.scrubber.scrub(text)
+
+    def vault_values_now(self) -> frozenset[str]:
+        """The vault's values to hide at this moment (the current 2FA codes among them)."""
+        return self._vault_now()
 
     def session_ended(self) -> None:
         self.scrubber.forget()

@@ -95,13 +95,16 @@ def recent_lines() -> list[str]:
     return list(_ring.lines)
 
 
-def setup_logging(*, log_dir: Path | None, json_lines: bool, debug: bool = False) -> None:
+def setup_logging(
+    *, log_dir: Path | None, json_lines: bool, debug: bool = False, file_name: str = "handoff.log", process_ids: bool = False
+) -> None:
+    """``process_ids``: each line names its process (several agents' processes share ``agent.log``)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    plain = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    plain = logging.Formatter("%(asctime)s %(levelname)-7s " + ("[%(process)d] " if process_ids else "") + "%(name)s: %(message)s")
 
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(JsonFormatter() if json_lines else plain)
@@ -113,7 +116,7 @@ def setup_logging(*, log_dir: Path | None, json_lines: bool, debug: bool = False
     _ring.setFormatter(plain)
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = log_dir / "handoff.log"
+        log_file = log_dir / file_name
         rotate_at_start(log_file)
         file_handler = logging.FileHandler(log_file, encoding="utf-8")
         file_handler.setFormatter(plain)

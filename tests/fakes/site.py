@@ -6,13 +6,15 @@ the agent or the person entered.
 
 from __future__ import annotations
 
+import html
+
 import json
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.loopback import LoopbackServer, send_body
 
@@ -52,6 +54,10 @@ class _Handler(SimpleHTTPRequestHandler):
             self.site.record({"path": "/whoami", "cookie": cookies})
             who = "ada" if "handoff_login=ada" in cookies else "nobody"
             self._html(f"<title>Who am I</title><h1 id='who'>Logged in as: {who}</h1>")
+        elif self.path.startswith("/echo"):
+            # A page showing a text from its address (a profile page showing the name typed earlier).
+            text = html.escape(parse_qs(urlsplit(self.path).query).get("text", [""])[0])
+            self._html(f"<title>Your details</title><p id='echo'>Your name: {text}</p>")
         elif self.path.startswith("/report.txt"):
             send_body(self, 200, b"quarterly numbers\n", "text/plain", {"Content-Disposition": 'attachment; filename="report.txt"'})
         else:

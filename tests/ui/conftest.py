@@ -14,6 +14,7 @@ from desktop_app.system.paths import Paths
 from desktop_app.services import Services
 from desktop_app.settings import LLMSettings
 from tests.conftest import EARLY
+from tests.fakes.agent_in_thread import AgentInThread
 from tests.fakes.cloud_server import FakeCloud
 from tests.fakes.model_server import MODEL_NAME, FakeModelServer
 from tests.fakes.scripted_llm import ScriptedModel
@@ -44,6 +45,16 @@ def install(local_services: Services, model_server: FakeModelServer) -> Callable
         return settings
 
     return install
+
+
+@pytest.fixture
+def agent_in_thread(monkeypatch: pytest.MonkeyPatch) -> AgentInThread:
+    """The Local agent runs on a thread of this process, where the test can reach into it."""
+    from desktop_app.backends import agent_process
+
+    agent = AgentInThread()
+    monkeypatch.setattr(agent_process, "start_agent_process", agent.launch)
+    return agent
 
 
 @pytest.fixture

@@ -141,7 +141,7 @@ class ConnectionRecorder:
         return outside
 
 
-def test_a_local_run_connects_to_nothing_but_loopback(local_services, install, site, make_window, qrun, monkeypatch) -> None:
+def test_a_local_run_connects_to_nothing_but_loopback(local_services, agent_in_thread, install, site, make_window, qrun, monkeypatch) -> None:
     recorder = ConnectionRecorder(monkeypatch)
     install(sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.type_text("id=name", "Ada"), sl.done("Typed")]))
     window = make_window(local_services)

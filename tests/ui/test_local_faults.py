@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from tests.fakes import scripted_llm as sl
 from tests.fakes.site import SiteServer
 from tests.helpers import wait_until
-from tests.ui.actions import run_task
+from tests.ui.actions import click, run_task
 from tests.ui.web import load
 
 
@@ -36,7 +37,7 @@ def test_the_model_failing_mid_run(local_services, install, site, make_window, q
 
     qrun(scenario(), timeout=90)
     assert not window.live_view.locked and finished(window).result.status.value == "failed"
-    assert controller.backend.actions_refused == 0
+    assert qrun(controller.backend.guard_counts())["actions_refused"] == 0
 
 
 def test_the_page_crashing_mid_run(local_services, install, site, make_window, qrun) -> None:
@@ -62,7 +63,7 @@ def test_the_page_crashing_mid_run(local_services, install, site, make_window, q
     assert not window.live_view.locked
 
 
-def test_the_devtools_connection_dropping_mid_run(local_services, install, site, make_window, qrun) -> None:
+def test_the_devtools_connection_dropping_mid_run(local_services, install, agent_in_thread, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(long_script(site))
     install(model)
     window = make_window(local_services)
@@ -71,10 +72,75 @@ def test_the_devtools_connection_dropping_mid_run(local_services, install, site,
     async def scenario() -> None:
         run_task(window, "Fill in the form slowly")
         await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
-        await controller.backend._browser._cdp_client_root.ws.close()  # the socket goes away under the agent
+        agent_in_thread.run(agent_in_thread.backend._browser._cdp_client_root.ws.close())  # the socket goes away under the agent
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=30, what="control to reach the person")
 
     qrun(scenario(), timeout=90)
     assert "connection between the agent and the built-in browser dropped" in window.banner.message
     assert not window.live_view.locked
     assert finished(window).result.status.value == "failed"
+
+
+def agent_processes() -> list[int]:
+    """The agent's processes this test process started (their command line names the host)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
+        if parent == os.getpid() and b"--agent-host" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_agents_process_dying_mid_run(local_services, install, site, make_window, qrun) -> None:
+    model = sl.ScriptedModel(long_script(site))
+    install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        run_task(window, "Fill in the form slowly")
+        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
+        (agent,) = agent_processes()
+        os.kill(agent, signal.SIGKILL)
+        await wait_until(lambda: controller.state is Control.NO_SESSION, timeout=30, what="the session to end")
+        assert "The agent's process stopped unexpectedly" in window.banner.message
+        assert not window.live_view.locked
+        # A new Run starts a new agent, which works.
+        install(sl.ScriptedModel([sl.navigate(site.url("links.html")), sl.done("Back again")]))
+        run_task(window, "Open the links page")
+        outputs = lambda: [e.result.output for e in window.task_panel.timeline.timeline_model.entries if isinstance(e, tl.TaskFinished)]  # noqa: E731
+        await wait_until(lambda: outputs() == ["Back again"], timeout=60, what="the next task, in a new session")
+
+    qrun(scenario(), timeout=120)
+
+
+def test_an_agent_that_stops_answering_is_ended(local_services, install, site, make_window, qrun, monkeypatch) -> None:
+    """Take over waits for the agent to confirm it sends no more input; an agent that never answers
+    (its process stopped dead) is ended after the time limit, and the person gets the browser."""
+    from desktop_app.backends import agent_process
+
+    monkeypatch.setitem(agent_process.CALL_TIMEOUTS, "interrupt", 1.0)
+    model = sl.ScriptedModel(long_script(site))
+    install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        run_task(window, "Fill in the form slowly")
+        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
+        (agent,) = agent_processes()
+        os.kill(agent, signal.SIGSTOP)  # wedged: it answers nothing
+        click(window.task_panel.take_over_button)
+        await wait_until(lambda: controller.state is Control.NO_SESSION, timeout=10, what="the stuck agent to be ended")
+        assert "The agent stopped answering, so Handoff ended it" in window.banner.message
+        assert not window.live_view.locked
+        await wait_until(lambda: agent_processes() == [], timeout=10, what="the agent's process to be gone")
+
+    qrun(scenario(), timeout=120)

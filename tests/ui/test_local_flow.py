@@ -4,6 +4,7 @@ embedded QWebEngineView over its DevTools port, on pages served from 127.0.0.1."
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -51,7 +52,7 @@ def entries(window, kind: type) -> list[Any]:
     return [e for e in window.task_panel.timeline.timeline_model.entries if isinstance(e, kind)]
 
 
-def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_services, install, site, make_window, qrun) -> None:
+def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_services, install, agent_in_thread, site, make_window, qrun) -> None:
     model = sl.ScriptedModel(
         [
             sl.navigate(site.url("form.html")),
@@ -72,8 +73,8 @@ def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_serv
 
     async def scenario() -> None:
         run_task(window, "Sign me up on the form")
-        await wait_until(lambda: controller.backend._tools is not None, timeout=30, what="the agent to connect")
-        log.watch_actions(controller.backend)
+        await wait_until(lambda: agent_in_thread.backend is not None and agent_in_thread.backend._tools is not None, timeout=30, what="the agent to connect")
+        log.watch_actions(agent_in_thread.backend)
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=60, what="the agent to ask for the person")
         assert "Type your email address" in panel.request_label.text()
         assert not window.live_view.locked
@@ -116,7 +117,7 @@ def test_agent_fills_asks_for_the_person_and_finishes_after_hand_back(local_serv
     human = [t for t, state in log.changes if state is Control.HUMAN]
     back = [t for t, state in log.changes if state is Control.AGENT and t > human[0]]
     assert not [a for a in log.actions if human[0] < a[0] < back[0]]
-    assert controller.backend.actions_refused == 0
+    assert qrun(controller.backend.guard_counts())["actions_refused"] == 0
     # browser-use keeps nothing in the temporary directory: no step screenshots (world-readable)
     # or scratch folders of its agent, no downloads folder of its default profile.
     assert browser_use_temp_folders() == temp_before
@@ -161,7 +162,7 @@ def test_take_over_mid_run_no_step_starts_after_the_pause(local_services, instal
 
     qrun(scenario(), timeout=120)
     assert entries(window, tl.TaskFinished)[-1].result.output == "Waited long enough"
-    assert controller.backend.actions_refused == 0
+    assert qrun(controller.backend.guard_counts())["actions_refused"] == 0
 
 
 def test_run_with_no_model_configured_says_what_to_set_up(local_services, site, make_window, qrun) -> None:
@@ -218,7 +219,7 @@ def test_a_model_that_cannot_be_reached_gives_the_task_back(local_services, inst
 def test_a_silent_model_times_out_with_a_clear_message(local_services, install, site, make_window, qrun) -> None:
     model = sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.wait(1, delay=30)])
     install(model)
-    local_services.controller.backend._llm_timeout = 1.0
+    local_services.controller.backend.llm_timeout = 1.0
     window = make_window(local_services)
     controller = local_services.controller
 
@@ -321,7 +322,7 @@ def test_take_over_in_the_first_step_of_a_follow_up_task_pauses_it(local_service
     assert (second.status.value, second.output) == ("finished", "Second task done")  # not the first task's "done"
 
 
-def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, install, site, make_window, qrun, monkeypatch) -> None:
+def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, install, agent_in_thread, site, make_window, qrun, monkeypatch) -> None:
     typing = sl.type_text("id=name", "Ada", goal="Type the name")
     # The model answers step 2 twice: once before the pause (its actions never run), once after.
     model = sl.ScriptedModel([sl.navigate(site.url("form.html")), typing, typing, sl.done("Done")])
@@ -329,9 +330,10 @@ def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, instal
     window = make_window(local_services)
     panel = window.task_panel
     controller = local_services.controller
-    backend = type(controller.backend)
-    answered = asyncio.Event()
-    original = backend._save_screenshot
+    from desktop_app.backends.local import LocalBackend
+
+    answered = threading.Event()
+    original = LocalBackend._save_screenshot
 
     async def slow_save(self: Any, task_id: str, number: int, data: str | None) -> str | None:
         if number == 2 and not answered.is_set():  # the model has answered step 2; its actions have not run
@@ -339,11 +341,11 @@ def test_a_step_interrupted_before_it_acted_is_not_listed(local_services, instal
             await asyncio.sleep(1.5)
         return await original(self, task_id, number, data)
 
-    monkeypatch.setattr(backend, "_save_screenshot", slow_save)
+    monkeypatch.setattr(LocalBackend, "_save_screenshot", slow_save)  # the agent runs in this process (agent_in_thread)
 
     async def scenario() -> None:
         run_task(window, "Fill in the name")
-        await asyncio.wait_for(answered.wait(), 60)
+        await wait_until(answered.is_set, timeout=60, what="the model's answer to step 2")
         click(panel.take_over_button)
         await wait_until(lambda: controller.state is Control.HUMAN, timeout=30)
         await asyncio.sleep(2)  # past the slow screenshot: the step ends, interrupted
@@ -416,7 +418,7 @@ def test_take_over_does_not_wait_for_a_slow_model_and_its_stale_answer_is_droppe
     assert timings["take_over"] < 1.5, timings  # not the 4 s the model still needed
     assert qrun(js(view, "document.getElementById('name').value")) == "Fresh plan"  # the stale plan never ran
     assert [e.step.number for e in entries(window, tl.AgentStep)] == [1, 2, 3]
-    assert controller.backend.actions_refused == 0  # the pause stopped it, not the guard
+    assert qrun(controller.backend.guard_counts())["actions_refused"] == 0  # the pause stopped it, not the guard
 
 
 def test_stop_session_does_not_wait_for_a_slow_model(local_services, install, site, make_window, qrun) -> None:

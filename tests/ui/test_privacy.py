@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from PIL import Image
@@ -28,7 +28,7 @@ from tests.fakes import scripted_llm as sl
 from tests.fakes.site import SiteServer
 from tests.helpers import wait_until
 from tests.ui.actions import click, run_task
-from tests.ui.web import js, type_into, type_into_field
+from tests.ui.web import js, load, type_into, type_into_field
 
 CARD = "4111 1111 1111 1111"
 EXPIRY = "11/29"
@@ -262,8 +262,38 @@ def test_card_typed_in_another_sites_frame_hides_the_whole_frame(
     assert card_bytes_on_disk(paths.config.parent) == []
 
 
+def test_a_value_the_person_typed_stays_hidden_on_later_pages(
+    local_services: Services, install: Any, site: SiteServer, make_window: Any, qrun: Any
+) -> None:
+    """Typed into a field on one page, then shown as text on the page the person moved on to before
+    handing back: still hidden from the model (the window's guard remembers every value it learnt
+    this session, and tells the agent's side, which never read the first page with it)."""
+    name = "Grace Brewster Hopper"
+    model = sl.ScriptedModel([sl.navigate(site.url("form.html")), sl.ask_human("Type your full name"), sl.wait(1), sl.done("Checked")])
+    install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+    state: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        run_task(window, "Check my details")
+        await wait_until(lambda: controller.state is Control.HUMAN, timeout=60, what="the agent to ask for the person")
+        view = window.live_view.web_view
+        await type_into_field(view, "name", name)
+        await wait_until(lambda: window.task_panel.note_input.toPlainText(), timeout=10, what="the guard to read the typed field")
+        assert await load(view, site.url(f"echo?text={quote(name)}"))  # the person moves on
+        state["calls_before"] = len(model.calls)
+        click(window.task_panel.hand_back_button)
+        await wait_until(lambda: controller.state is Control.IDLE, timeout=60, what="the agent to finish")
+
+    qrun(scenario(), timeout=120)
+    after = [t for c in model.calls[state["calls_before"] :] for t in c.texts]
+    assert any("Your name:" in t for t in after), "the echo page was read"
+    assert [t for t in after if "Grace Brewster Hopper" in t] == []
+
+
 def test_the_checks_see_a_leak_when_masking_is_off(
-    local_services: Services, install: Any, site: SiteServer, make_window: Any, qrun: Any, monkeypatch: pytest.MonkeyPatch
+    local_services: Services, install: Any, agent_in_thread: Any, site: SiteServer, make_window: Any, qrun: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The protection switched off (screenshot masking and text hiding): the checks above must fail."""
     import desktop_app.backends.llm as llm

@@ -154,13 +154,16 @@ def test_the_agent_logs_in_alone_and_the_model_never_sees_the_values(
 
 
 def test_the_checks_see_the_values_when_vault_hiding_is_off(
-    local_services: Services, install: Any, bank: VaultSite, make_window: Any, qrun: Any, monkeypatch: pytest.MonkeyPatch
+    local_services: Services, install: Any, agent_in_thread: Any, bank: VaultSite, make_window: Any, qrun: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The vault's protection switched off (the privacy guard is never told the values): the
-    checks above must find the code in the text and the filled fields in the screenshots."""
+    """The vault's protection switched off (neither the window's privacy guard nor the agent's side
+    of it is told the values): the checks above must find the code in the text and the filled
+    fields in the screenshots."""
+    from desktop_app.backends.agent_host import HostPrivacy
     from desktop_app.core.privacy import PrivacyGuard
 
     monkeypatch.setattr(PrivacyGuard, "use_vault", lambda self, values: None)
+    monkeypatch.setattr(HostPrivacy, "use_vault", lambda self, values: None)
     state = run_login(local_services, bank, make_window, qrun, install)
     model: sl.ScriptedModel = state["model"]
     assert bank.codes and bank.code_was_right(*bank.codes[0])
@@ -201,21 +204,22 @@ def test_a_site_rule_keeps_the_pay_click_for_the_person(
     window = make_window(local_services)
     controller = local_services.controller
     expected = Control.HUMAN if reason else Control.IDLE
+    state: dict[str, Any] = {}
 
     async def scenario() -> None:
         run_task(window, "Pay for my order")
         await wait_until(lambda: model.calls and controller.state is expected, timeout=60, what=f"control to reach {expected}")
-        await wait_until(lambda: not reason or controller.backend._run is not None, timeout=5)
+        state["counts"] = await controller.backend.guard_counts()
 
     qrun(scenario(), timeout=120)
     entries = controller.timeline.entries
     if reason is None:
         assert [s.get("name") for s in site.submissions] == ["Ada Lovelace"], "without a rule the click goes through"
-        assert controller.backend.rule_refusals == 0
+        assert state["counts"]["rule_refusals"] == 0
         assert not [e for e in entries if isinstance(e, tl.Handoff | tl.AgentStep) and getattr(e, "step", None) and e.step.error]
         return
     assert site.submissions == [], "the page received no submit"
-    assert controller.backend.rule_refusals == 1
+    assert state["counts"]["rule_refusals"] == 1
     asked = [e for e in entries if isinstance(e, tl.Handoff)]
     assert [(e.to, e.by, e.reason) for e in asked] == [(tl.Actor.PERSON, tl.Actor.AGENT, reason)]
     errors = [e.step.error for e in entries if isinstance(e, tl.AgentStep) and e.step.error]

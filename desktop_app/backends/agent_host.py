@@ -264,15 +264,24 @@ def main(argv: list[str]) -> int:
     def option(name: str) -> str | None:
         return argv[argv.index(name) + 1] if name in argv[:-1] else None
 
-    log_dir = option("--log-dir")
-    setup_logging(
-        log_dir=Path(log_dir) if log_dir else None, json_lines=False, debug="--debug" in argv, file_name=AGENT_LOG, process_ids=True
-    )
-    # A windowed executable may have no sys.stdin object, but the pipe the window gave is there.
-    token = (sys.stdin.buffer if sys.stdin is not None else os.fdopen(0, "rb")).readline().strip().decode()
-    port = int(argv[argv.index(ARGUMENT) + 1])
-    asyncio.run(serve(socket.create_connection(("127.0.0.1", port), timeout=10), token=token))
-    return 0
+    try:
+        log_dir = option("--log-dir")
+        setup_logging(
+            log_dir=Path(log_dir) if log_dir else None, json_lines=False, debug="--debug" in argv, file_name=AGENT_LOG, process_ids=True
+        )
+        # A windowed executable may have no sys.stdin object, but the pipe the window gave is there.
+        token = (sys.stdin.buffer if sys.stdin is not None else os.fdopen(0, "rb")).readline().strip().decode()
+        port = int(argv[argv.index(ARGUMENT) + 1])
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(serve(socket.create_connection(("127.0.0.1", port), timeout=10), token=token))
+    except Exception:  # logged, never a traceback dialog (a windowed executable shows one)
+        log.exception("The agent's process failed")
+        code = 1
+    else:
+        code = 0
+    logging.shutdown()
+    # Not asyncio.run's clean-up: it would wait without limit for a worker thread still busy.
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,11 @@ STUCK = "The agent stopped answering, so Handoff ended it. Start a new session t
 class AgentProcess:
     """A started agent's process and the wire to it."""
 
-    def __init__(self, channel: Channel, process: Any) -> None:
+    def __init__(self, channel: Channel, process: Any, exited: asyncio.Future[Any] | None = None) -> None:
         self.channel = channel
         self.process = process
+        # One waiting thread for the process's whole life, done when it has exited (and is reaped).
+        self.exited = exited if exited is not None else asyncio.ensure_future(asyncio.to_thread(process.wait))
 
     def kill(self) -> None:
         """At once: from here on it can send no input to the browser."""
@@ -79,11 +82,12 @@ class AgentProcess:
     async def end(self) -> None:
         self.channel.close()
         try:
-            await asyncio.wait_for(asyncio.to_thread(self.process.wait), EXIT_TIMEOUT)
+            await asyncio.wait_for(asyncio.shield(self.exited), EXIT_TIMEOUT)
         except TimeoutError:
             log.warning("The agent's process did not end; stopping it")
-            self.process.kill()
-            await asyncio.to_thread(self.process.wait)
+            with contextlib.suppress(OSError):
+                self.process.kill()
+            await asyncio.shield(self.exited)
 
 
 def agent_host_command(port: int, log_dir: Path | None) -> list[str]:
@@ -106,7 +110,7 @@ async def start_agent_process(log_dir: Path | None = None) -> AgentProcess:
     async def knock(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             said = await asyncio.wait_for(reader.readline(), 5.0)
-        except (TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError, ValueError):  # ValueError: a line over the stream's limit
             said = b""
         if connected.done() or not secrets.compare_digest(said.strip(), token.encode()):
             writer.close()
@@ -117,19 +121,20 @@ async def start_agent_process(log_dir: Path | None = None) -> AgentProcess:
     process: Any = None
     try:
         port = server.sockets[0].getsockname()[1]
+        spawning = asyncio.ensure_future(asyncio.to_thread(_spawn, agent_host_command(port, log_dir), token))
         try:
-            process = await asyncio.to_thread(_spawn, agent_host_command(port, log_dir), token)
+            process = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            spawning.add_done_callback(_end_unwanted)  # started after all: it must not outlive this
+            raise
         except OSError as error:
             raise BackendError(Problem.INTERNAL, "Handoff could not start the agent.", detail=f"{type(error).__name__}: {error}") from error
         exited = asyncio.ensure_future(asyncio.to_thread(process.wait))
-        try:
-            done, _ = await asyncio.wait({connected, exited}, timeout=CONNECT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            exited.cancel()
+        done, _ = await asyncio.wait({connected, exited}, timeout=CONNECT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
         if connected not in done:
             why = f"exit code {process.poll()}" if exited in done else f"no call back within {CONNECT_TIMEOUT:.0f} s"
             raise BackendError(Problem.INTERNAL, "The agent could not start. Try again, or restart Handoff.", detail=why)
-        return AgentProcess(Channel(*connected.result()), process)
+        return AgentProcess(Channel(*connected.result()), process, exited)
     except BaseException:
         if process is not None:  # started, but not handed over: it must not outlive this
             with contextlib.suppress(OSError):
@@ -140,6 +145,15 @@ async def start_agent_process(log_dir: Path | None = None) -> AgentProcess:
         raise
     finally:
         server.close()
+
+
+def _end_unwanted(spawning: asyncio.Future[Any]) -> None:
+    if spawning.cancelled() or spawning.exception() is not None:
+        return
+    process = spawning.result()
+    with contextlib.suppress(OSError):
+        process.kill()
+    threading.Thread(target=process.wait, name="reaping an unwanted agent", daemon=True).start()
 
 
 def _spawn(command: list[str], token: str) -> subprocess.Popen[bytes]:
@@ -229,10 +243,10 @@ class AgentProcessBackend:
                 max_steps=self._max_steps,
             )
         except BaseException:
-            self._agent = None
-            self._ending = True
-            agent.kill()
-            self._reap(agent)
+            if self._agent is agent:  # not ended already (by the call's time limit)
+                self._agent = None
+                agent.kill()
+                self._reap(agent)
             raise
 
     def _listen(self, channel: Channel) -> None:
@@ -265,7 +279,9 @@ class AgentProcessBackend:
             return {"masks": masks, "learnt": (), "vault": ()}
         return {"masks": masks, "learnt": guard.scrubber.learnt(), "vault": tuple(guard.vault_values_now())}
 
-    def _gone(self, channel: Channel, reason: str) -> None:
+    def _gone(self, channel: Channel, reason: str, *, tell: bool = True) -> None:
+        """The agent ended (or is ended now): the run fails and the session is lost, told to the
+        listener unless the caller says it itself (a session that was still opening)."""
         agent = self._agent
         if self._ending or agent is None or agent.channel is not channel:
             return
@@ -273,7 +289,7 @@ class AgentProcessBackend:
         self._agent = None
         agent.kill()
         self._reap(agent)
-        if self._listener is not None:
+        if tell and self._listener is not None:
             if self._task_id is not None:
                 self._listener.on_run_fault(self._task_id, BackendError(Problem.BROWSER_GONE, reason))
             self._listener.on_session_lost(reason)
@@ -393,8 +409,8 @@ class AgentProcessBackend:
             return await asyncio.wait_for(agent.channel.call(name, **args), CALL_TIMEOUTS[name])
         except TimeoutError:
             log.warning("The agent did not answer %r within %.0f s: ending it", name, CALL_TIMEOUTS[name])
-            self._gone(agent.channel, STUCK)
+            self._gone(agent.channel, STUCK, tell=name != "open_session")
             raise BackendError(Problem.BROWSER_GONE, STUCK) from None
         except WireError as error:
-            self._gone(agent.channel, GONE)
+            self._gone(agent.channel, GONE, tell=name != "open_session")
             raise BackendError(Problem.BROWSER_GONE, GONE, detail=str(error)) from error

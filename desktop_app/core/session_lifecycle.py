@@ -216,7 +216,8 @@ class SessionLifecycle:
                     suffix=" It may still be running (and billed) — press Stop session to try again.",
                 )
                 return False
-        self._close(Trigger.SESSION_ENDED, reason)
+        if core.state is Control.ENDING:  # not lost meanwhile (an agent that died as it was stopped)
+            self._close(Trigger.SESSION_ENDED, reason)
         return True
 
     def on_session_lost(self, reason: str) -> None:

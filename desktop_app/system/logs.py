@@ -145,11 +145,14 @@ def rotate_at_start(path: Path, limit: int = LOG_FILE_LIMIT, kept: int = LOG_FIL
             return
     except OSError:
         return
-    for number in range(kept - 1, 0, -1):
-        older = path.with_name(f"{path.name}.{number}")
-        if older.exists():
-            os.replace(older, path.with_name(f"{path.name}.{number + 1}"))
-    os.replace(path, path.with_name(f"{path.name}.1"))
+    try:
+        for number in range(kept - 1, 0, -1):
+            older = path.with_name(f"{path.name}.{number}")
+            if older.exists():
+                os.replace(older, path.with_name(f"{path.name}.{number + 1}"))
+        os.replace(path, path.with_name(f"{path.name}.1"))
+    except OSError:
+        pass  # held open by another process (Windows): rotated at a later start
 
 
 def log_event(event: str, message: str, level: int = logging.INFO, **fields: Any) -> None:

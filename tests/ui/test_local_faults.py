@@ -3,6 +3,7 @@ connection dropping. Each time the run stops cleanly and the person gets control
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -141,6 +142,29 @@ def test_an_agent_that_stops_answering_is_ended(local_services, install, site, m
         await wait_until(lambda: controller.state is Control.NO_SESSION, timeout=10, what="the stuck agent to be ended")
         assert "The agent stopped answering, so Handoff ended it" in window.banner.message
         assert not window.live_view.locked
+        await wait_until(lambda: agent_processes() == [], timeout=10, what="the agent's process to be gone")
+
+    qrun(scenario(), timeout=120)
+
+
+def test_stop_session_with_an_agent_that_stops_answering_ends_it(local_services, install, site, make_window, qrun, monkeypatch) -> None:
+    """Stop session while the agent is wedged: its stop times out, the agent is ended, and the
+    session ends cleanly (the session lost meanwhile does not make the ending fail)."""
+    from desktop_app.backends import agent_process
+
+    monkeypatch.setitem(agent_process.CALL_TIMEOUTS, "stop_task", 1.0)
+    model = sl.ScriptedModel(long_script(site))
+    install(model)
+    window = make_window(local_services)
+    controller = local_services.controller
+
+    async def scenario() -> None:
+        run_task(window, "Fill in the form slowly")
+        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
+        (agent,) = agent_processes()
+        os.kill(agent, signal.SIGSTOP)
+        assert await asyncio.wait_for(controller.stop_session().done, 15)
+        assert controller.state is Control.NO_SESSION
         await wait_until(lambda: agent_processes() == [], timeout=10, what="the agent's process to be gone")
 
     qrun(scenario(), timeout=120)

@@ -55,6 +55,8 @@ class AgentRuns:
         try:
             handle = await core.guarded(core.backend.start_task(request))
         except BackendError as error:
+            if not core.state.session_alive:
+                return False  # lost meanwhile (its agent died), and already said so: nothing to add
             if core.state is Control.TAKING_OVER:
                 core.confirm_person_control()  # nothing runs, and the person asked for control anyway
             elif core.state is Control.AGENT:
@@ -105,6 +107,8 @@ class AgentRuns:
         try:
             await core.guarded(core.backend.resume(plan.run, plan.context))
         except BackendError as error:
+            if not core.state.session_alive:
+                return False  # lost meanwhile (its agent died), and already said so: nothing to add
             if core.state is Control.AGENT:
                 core.apply(Trigger.HAND_BACK_FAILED)
             elif core.state is Control.TAKING_OVER:

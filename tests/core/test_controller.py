@@ -167,6 +167,29 @@ def test_a_failed_create_returns_to_idle_and_says_why(arun) -> None:
     assert events.of(Notice)[-1].text == "The agent could not start: Browser Use is having problems. Your task is kept."
 
 
+def test_a_start_that_fails_because_the_session_was_lost_is_said_once(arun) -> None:
+    """The agent's process dies as a task starts: the backend reports the session lost, then the
+    start fails. The person is told that the session was lost, not also that the agent could not start."""
+    controller, backend, events = make(LOCAL_LIKE)
+    arun(open_session(controller))
+
+    async def dies(request: Any) -> Any:
+        assert backend.listener is not None
+        backend.listener.on_session_lost("The agent's process stopped unexpectedly.")
+        raise BackendError(Problem.BROWSER_GONE, "The agent's process stopped unexpectedly.")
+
+    backend.start_task = dies  # type: ignore[method-assign]
+
+    async def scenario() -> bool:
+        return await controller.run("Find flights").done
+
+    assert arun(scenario()) is False
+    assert controller.state is Control.NO_SESSION
+    texts = [n.text for n in events.of(Notice)]
+    assert [t for t in texts if "could not start" in t] == []
+    assert sum("stopped unexpectedly" in t for t in texts) == 1, texts
+
+
 def test_take_over_stops_the_task_and_unlocks_only_after_confirmation(arun) -> None:
     controller, backend, events = make()
     arun(running(controller))

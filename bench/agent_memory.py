@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,21 +27,6 @@ def memory_mb(pid: int | str = "self") -> tuple[float, float]:
     status = Path(f"/proc/{pid}/status").read_text()
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-def agent_processes() -> list[int]:
-    """The agent's processes this process started (their command line names the host)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if not entry.name.isdigit() or b"--agent-host" not in (entry / "cmdline").read_bytes():
-                continue
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        if f"PPid:\t{os.getpid()}\n" in status:
-            found.append(int(entry.name))
-    return found
 
 
 async def run(steps: int, delay: float) -> dict[str, Any]:
@@ -67,6 +51,8 @@ async def run(steps: int, delay: float) -> dict[str, Any]:
         took = time.perf_counter() - started
         stalls = sampler.stop()
         collections = sampler.full_collections[collections_before_the_run:]
+        from tests.helpers import agent_processes
+
         resident, peak = memory_mb()
         agents = [memory_mb(pid) for pid in agent_processes()]
         await stop_session_and_quit(sampler, services, window)

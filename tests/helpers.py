@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -18,3 +20,20 @@ async def wait_until(condition: Callable[[], Any], timeout: float = 10.0, interv
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what or condition}")
         await asyncio.sleep(interval)
+
+
+def agent_processes() -> list[int]:
+    """The agent's processes (Local mode) this process started: their command line names the host."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
+        if parent == os.getpid() and b"--agent-host" in command:
+            found.append(int(entry.name))
+    return found

@@ -26,8 +26,7 @@ from typing import Any
 from desktop_app.backends import BackendContext
 from desktop_app.backends.agent_wire import Channel, WireError
 from desktop_app.backends.capabilities import LOCAL
-from desktop_app.backends.llm import DEFAULT_TIMEOUT, check_llm_settings
-from desktop_app.backends.providers import provider
+from desktop_app.backends.llm import DEFAULT_TIMEOUT, check_llm_settings, model_key
 from desktop_app.core.access import TaskAccess
 from desktop_app.core.errors import BackendError, Problem
 from desktop_app.core.ports import (
@@ -336,8 +335,7 @@ class AgentProcessBackend:
 
     async def start_task(self, request: TaskRequest) -> RunHandle:
         settings = self._llm_settings()
-        chosen = provider(settings.provider)
-        key = self._keychain.get(chosen.secret) if chosen is not None and chosen.secret is not None else None
+        key = model_key(settings.provider, self._keychain)
         access = await self._task_access()
         guard = self._context.privacy
         before = self._vault_values

@@ -31,7 +31,7 @@ def check_llm_settings(settings: LLMSettings, keychain: Keychain) -> None:
     chosen = provider(settings.provider)
     if chosen is None:
         raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
-    _key_for(settings.provider, keychain)
+    model_key(settings.provider, keychain)
     if chosen.needs_model and not settings.effective_model():
         raise BackendError(Problem.LLM_NOT_CONFIGURED, f"{chosen.missing_model()} Do it in Settings.")
 
@@ -41,7 +41,7 @@ def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:
     check_llm_settings(settings, keychain)
     provider = settings.provider
     model = settings.effective_model()
-    key = _key_for(provider, keychain)
+    key = model_key(provider, keychain)
     if provider == "browser_use":
         from browser_use.llm.browser_use.chat import ChatBrowserUse
 
@@ -69,7 +69,9 @@ def make_llm(settings: LLMSettings, keychain: Keychain) -> Any:
     raise BackendError(Problem.LLM_NOT_CONFIGURED, NOT_CONFIGURED)
 
 
-def _key_for(provider_id: str, keychain: Keychain) -> str | None:
+def model_key(provider_id: str, keychain: Keychain) -> str | None:
+    """The key the provider's model client is given (None: it takes none, or none is stored and it
+    needs none); BackendError(LLM_NOT_CONFIGURED) when it needs one and none is stored."""
     chosen = provider(provider_id)
     if chosen is None or chosen.secret is None:
         return None

@@ -40,12 +40,11 @@ from desktop_app.backends.browser_use_setup import (
     warm_up_agent,
     window_first_call,
 )
-from desktop_app.backends.capabilities import LOCAL
 from desktop_app.backends.llm import (
     DEFAULT_TIMEOUT,
     GuardedModel,
-    check_llm_settings,
     make_llm,
+    model_key,
 )
 from desktop_app.core.access import TaskAccess
 from desktop_app.core.errors import BackendError, Problem
@@ -53,9 +52,7 @@ from desktop_app.core.ports import (
     AgentListener,
     HandBackContext,
     InterruptOutcome,
-    RemoteSession,
     RunHandle,
-    RunningTask,
     RunResult,
     RunStatus,
     SessionInfo,
@@ -69,7 +66,6 @@ from desktop_app.core.redaction import redactor
 
 log = logging.getLogger(__name__)
 
-CAPABILITIES = LOCAL
 
 ASK_FOR_HUMAN = """
 You share this browser with a person who is watching and can take over at any time.
@@ -114,7 +110,9 @@ def task_result(task_id: str, items: list[Any], *, steps: int, stopped: bool) ->
 
 
 class LocalBackend:
-    capabilities = CAPABILITIES
+    """One browser-use agent on one session, in the agent's process (``agent_host``): the window's
+    side (``agent_process.AgentProcessBackend``) is the Backend the core sees, and answers what a
+    Local session cannot do (reattach, sessions left running)."""
 
     def __init__(
         self,
@@ -228,25 +226,7 @@ class LocalBackend:
             finally:
                 page_target.release(browser)
 
-    async def session_alive(self) -> bool:
-        return self._browser is not None
-
-    async def find_live_sessions(self, known_ids: set[str], started_since: float | None = None) -> list[RemoteSession]:
-        return []  # nothing runs or bills outside this app in Local mode
-
-    async def adopt_session(self, session_id: str) -> tuple[SessionInfo, RunningTask | None]:
-        raise BackendError(Problem.INTERNAL, "Local sessions end with the app; there is nothing to reattach.")
-
-    async def stop_remote_session(self, session_id: str) -> None:
-        raise BackendError(Problem.INTERNAL, "Local sessions end with the app.")
-
-    async def aclose(self) -> None:
-        await self.end_session()
-
     # -- runs ----------------------------------------------------------------------------------
-
-    def preflight(self) -> None:
-        check_llm_settings(self._llm_settings(), self._keychain)
 
     async def start_task(self, request: TaskRequest) -> RunHandle:
         if self._browser is None:
@@ -387,8 +367,7 @@ class LocalBackend:
 
     def _key_fingerprint(self, settings: LLMSettings) -> str:
         """Changes when the provider's key does (a corrected key must take effect), without keeping it."""
-        chosen = provider(settings.provider)
-        key = (self._keychain.get(chosen.secret) or "") if chosen is not None and chosen.secret is not None else ""
+        key = model_key(settings.provider, self._keychain) or ""
         return hashlib.sha256(key.encode()).hexdigest()
 
     def _connection_dropped(self, event: Any) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from pathlib import Path
+from typing import Any
 
 from desktop_app.core import timeline as tl
 from desktop_app.core.control import Control
 from tests.fakes import scripted_llm as sl
 from tests.fakes.site import SiteServer
-from tests.helpers import wait_until
+from tests.helpers import agent_processes, wait_until
 from tests.ui.actions import click, run_task
 from tests.ui.web import load
 
@@ -82,33 +82,27 @@ def test_the_devtools_connection_dropping_mid_run(local_services, install, agent
     assert finished(window).result.status.value == "failed"
 
 
-def agent_processes() -> list[int]:
-    """The agent's processes this test process started (their command line names the host)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parent = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
-        if parent == os.getpid() and b"--agent-host" in command:
-            found.append(int(entry.name))
-    return found
+def agent_at_work(local_services, install, site, make_window) -> tuple[sl.ScriptedModel, Any]:
+    """A window whose Local agent will work slowly through many steps (run with ``started``)."""
+    model = sl.ScriptedModel(long_script(site))
+    install(model)
+    return model, make_window(local_services)
+
+
+async def started(window, model: sl.ScriptedModel) -> int:
+    """Runs the slow task until a few steps are done: the agent's process id."""
+    run_task(window, "Fill in the form slowly")
+    await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
+    (agent,) = agent_processes()
+    return agent
 
 
 def test_the_agents_process_dying_mid_run(local_services, install, site, make_window, qrun) -> None:
-    model = sl.ScriptedModel(long_script(site))
-    install(model)
-    window = make_window(local_services)
+    model, window = agent_at_work(local_services, install, site, make_window)
     controller = local_services.controller
 
     async def scenario() -> None:
-        run_task(window, "Fill in the form slowly")
-        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
-        (agent,) = agent_processes()
+        agent = await started(window, model)
         os.kill(agent, signal.SIGKILL)
         await wait_until(lambda: controller.state is Control.NO_SESSION, timeout=30, what="the session to end")
         assert "The agent's process stopped unexpectedly" in window.banner.message
@@ -128,15 +122,11 @@ def test_an_agent_that_stops_answering_is_ended(local_services, install, site, m
     from desktop_app.backends import agent_process
 
     monkeypatch.setitem(agent_process.CALL_TIMEOUTS, "interrupt", 1.0)
-    model = sl.ScriptedModel(long_script(site))
-    install(model)
-    window = make_window(local_services)
+    model, window = agent_at_work(local_services, install, site, make_window)
     controller = local_services.controller
 
     async def scenario() -> None:
-        run_task(window, "Fill in the form slowly")
-        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
-        (agent,) = agent_processes()
+        agent = await started(window, model)
         os.kill(agent, signal.SIGSTOP)  # wedged: it answers nothing
         click(window.task_panel.take_over_button)
         await wait_until(lambda: controller.state is Control.NO_SESSION, timeout=10, what="the stuck agent to be ended")
@@ -153,15 +143,11 @@ def test_stop_session_with_an_agent_that_stops_answering_ends_it(local_services,
     from desktop_app.backends import agent_process
 
     monkeypatch.setitem(agent_process.CALL_TIMEOUTS, "stop_task", 1.0)
-    model = sl.ScriptedModel(long_script(site))
-    install(model)
-    window = make_window(local_services)
+    model, window = agent_at_work(local_services, install, site, make_window)
     controller = local_services.controller
 
     async def scenario() -> None:
-        run_task(window, "Fill in the form slowly")
-        await wait_until(lambda: len(model.calls) >= 3, timeout=60, what="a few steps")
-        (agent,) = agent_processes()
+        agent = await started(window, model)
         os.kill(agent, signal.SIGSTOP)
         assert await asyncio.wait_for(controller.stop_session().done, 15)
         assert controller.state is Control.NO_SESSION
